@@ -1,0 +1,255 @@
+//! The values the engine takes and returns. Plain data: the store persists
+//! them, the API serializes views of them, the engine computes them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use crate::model::ExprError;
+use crate::model::fields::FieldError;
+
+/// A point in time: milliseconds since the Unix epoch, UTC. The engine never
+/// reads a clock; every function takes `now`.
+pub type Millis = i64;
+
+/// Where an instance is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    /// Reached a terminal state.
+    Completed,
+    /// Cancelled by an administrator.
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Completed => "completed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(Status::Active),
+            "completed" => Some(Status::Completed),
+            "cancelled" => Some(Status::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// A running (or ended) instance of one workflow version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    pub id: Uuid,
+    pub workflow: String,
+    /// The `version` of the definition it runs.
+    pub version: u32,
+    /// The content hash of that definition: the store's key for it.
+    pub definition_hash: String,
+    /// The business key (ticket number, order id…).
+    pub key: String,
+    pub state: String,
+    pub status: Status,
+    pub data: Map<String, Json>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    /// When the current state was entered (for `stuck_after`).
+    pub entered_at: Millis,
+    /// SLA cycles that have not stopped yet (a missed one stays until it stops).
+    pub slas: Vec<SlaCycle>,
+    /// Timers waiting to fire.
+    pub timers: Vec<PendingTimer>,
+    /// Bumped by every committed change: optimistic concurrency in the store.
+    pub revision: i64,
+}
+
+/// One cycle of an SLA clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaCycle {
+    pub sla: String,
+    /// 1 for the first cycle of this clock on this instance, then 2, 3…
+    pub cycle: u32,
+    pub started_at: Millis,
+    /// The deadline, moved later by every pause once it ends.
+    pub due_at: Millis,
+    /// Set while the instance is in one of the clock's pause states.
+    pub paused_at: Option<Millis>,
+    /// Decided once: `Met` when stopped by `due_at`, `Missed` once past it.
+    pub outcome: Option<SlaOutcome>,
+    /// The role the outcome was recorded for.
+    pub role: Option<String>,
+    pub stopped_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaOutcome {
+    Met,
+    Missed,
+}
+
+impl SlaOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaOutcome::Met => "met",
+            SlaOutcome::Missed => "missed",
+        }
+    }
+}
+
+/// A timer waiting to fire. `name` is unique within the instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTimer {
+    /// The timer's name from the definition, or `sla:<clock>` for a deadline.
+    pub name: String,
+    pub due_at: Millis,
+    pub fires: Fires,
+}
+
+/// What a timer does when it fires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "name")]
+pub enum Fires {
+    /// Posts this event to the instance.
+    Event(String),
+    /// Decides `missed` for the running cycle of this SLA clock.
+    SlaDeadline(String),
+}
+
+/// An event as the engine sees it, already authenticated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventInput {
+    pub name: String,
+    pub data: Map<String, Json>,
+    /// Who posted it (token name, `timer`, `workflow:<id>`…), for history.
+    pub actor: String,
+}
+
+/// A request to start an instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateInput {
+    pub id: Uuid,
+    pub key: String,
+    pub data: Map<String, Json>,
+    pub actor: String,
+}
+
+/// What kind of thing a history entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryKind {
+    Created,
+    Event,
+    Timer,
+    Sla,
+    Action,
+    Admin,
+}
+
+impl HistoryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryKind::Created => "created",
+            HistoryKind::Event => "event",
+            HistoryKind::Timer => "timer",
+            HistoryKind::Sla => "sla",
+            HistoryKind::Action => "action",
+            HistoryKind::Admin => "admin",
+        }
+    }
+}
+
+/// One line of an instance's history. The store numbers them (`seq`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub kind: HistoryKind,
+    pub at: Millis,
+    pub event: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub actor: String,
+    /// For `event`/`timer`: the event data. For `sla`:
+    /// `{"sla", "cycle", "outcome", "role", "due_at"}`. For `action`: the action.
+    pub data: Json,
+}
+
+/// The state change an event caused, as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransitionRecord {
+    pub event: String,
+    pub from: String,
+    pub to: String,
+    pub at: Millis,
+}
+
+/// Work for the world outside the instance, committed with the change that
+/// caused it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Effect {
+    /// POST `payload` to the webhook configured as `webhook` (via the outbox).
+    Notify { webhook: String, payload: Json },
+    /// Start an instance of `workflow` with `key` and `data`.
+    Spawn {
+        workflow: String,
+        key: String,
+        data: Map<String, Json>,
+    },
+    /// Post `event` to the live instance of `workflow` with `key`; when
+    /// there is none and `start` is set, start one first.
+    Send {
+        workflow: String,
+        key: String,
+        event: String,
+        data: Map<String, Json>,
+        start: bool,
+    },
+}
+
+/// Everything one engine step decided. The runtime commits it in one
+/// transaction, or not at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The instance after the step (state, data, status, open SLA cycles,
+    /// pending timers, `updated_at`; `revision` unchanged: the store bumps it).
+    pub instance: Instance,
+    pub history: Vec<HistoryEntry>,
+    /// The state change, when the step was an event or timer.
+    pub transition: Option<TransitionRecord>,
+    /// Timers to insert or replace (by name).
+    pub timers_set: Vec<PendingTimer>,
+    /// Timer names to delete.
+    pub timers_cancelled: Vec<String>,
+    /// SLA cycles created or changed in this step (closed ones included),
+    /// to upsert by (sla, cycle).
+    pub sla_changes: Vec<SlaCycle>,
+    pub effects: Vec<Effect>,
+}
+
+/// Why the engine refused an event; nothing changes.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Rejection {
+    #[error("event `{event}` is not allowed in state `{state}`")]
+    EventNotAllowed {
+        event: String,
+        state: String,
+        allowed: Vec<String>,
+    },
+    #[error("the instance has ended ({})", status.as_str())]
+    InstanceEnded { status: Status },
+    #[error("data is invalid")]
+    DataInvalid { errors: Vec<FieldError> },
+    #[error("no transition of `{event}` applies in state `{state}`: every guard is false")]
+    NoGuardHolds { event: String, state: String },
+    #[error(transparent)]
+    Expression(#[from] ExprError),
+    #[error("eventless transitions from `{state}` did not settle after {bound} steps")]
+    EventlessLoop { state: String, bound: usize },
+    #[error("no pending timer `{name}`")]
+    NoSuchTimer { name: String },
+}

@@ -1,0 +1,5 @@
+//! flowkeeper: a small, durable workflow engine whose processes are
+//! declared in TOML files. See `docs/architecture.md` for the map.
+
+pub mod engine;
+pub mod model;

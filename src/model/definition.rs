@@ -1,0 +1,185 @@
+//! The compiled, validated workflow: what the engine runs.
+//!
+//! A [`Definition`] only comes out of [`crate::model::load_str`] (or the
+//! functions built on it), so holding one means every state name resolves,
+//! every expression compiled and every duration parsed. It is immutable and
+//! shared behind an `Arc`; a new file version is a new `Definition`.
+
+use indexmap::IndexMap;
+use serde_json::Value as Json;
+
+pub use super::raw::FieldKind;
+use super::{Duration, Expr};
+
+/// A loaded workflow version.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub id: String,
+    pub version: u32,
+    pub title: String,
+    pub description: Option<String>,
+    pub key_title: Option<String>,
+    pub start: String,
+    pub data: IndexMap<String, Field>,
+    pub states: IndexMap<String, State>,
+    pub events: IndexMap<String, Event>,
+    pub timers: IndexMap<String, Timer>,
+    pub slas: IndexMap<String, Sla>,
+    /// The file text it was compiled from, and its SHA-256: the store keeps
+    /// every version by hash so a running instance keeps its own.
+    pub source: SourceText,
+}
+
+/// The text of a workflow file and its content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceText {
+    pub text: String,
+    /// Lower-case hex SHA-256 of `text`.
+    pub hash: String,
+}
+
+/// A declared field of the instance data or of an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub kind: FieldKind,
+    pub title: Option<String>,
+    pub required: bool,
+    pub default: Option<Json>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub values: Vec<String>,
+}
+
+/// Who is responsible in a state, or who an SLA outcome counts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    Fixed(String),
+    /// The role is the current value of this data field.
+    Field(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub name: String,
+    pub title: Option<String>,
+    pub role: Option<Role>,
+    pub terminal: bool,
+    pub stuck_after: Option<Duration>,
+    /// Event name → transitions, tried in order.
+    pub on: IndexMap<String, Vec<Transition>>,
+    /// Eventless transitions, tried in order after every change.
+    pub always: Vec<Transition>,
+    pub on_enter: Vec<Action>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// `None` is "otherwise".
+    pub guard: Option<Expr>,
+    /// `None` stays in the current state without re-entering it.
+    pub to: Option<String>,
+    /// Field → expression, evaluated against the data before the transition.
+    pub set: Vec<(String, Expr)>,
+    pub actions: Vec<Action>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub name: String,
+    pub title: Option<String>,
+    pub global: bool,
+    pub fields: IndexMap<String, Field>,
+    pub merge: bool,
+    /// For a global event: used in states with no `on` entry for it.
+    pub transitions: Vec<Transition>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// Once, this long after the timer started.
+    After(Duration),
+    /// Repeatedly, with this period.
+    Every(Duration),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timer {
+    pub name: String,
+    pub schedule: Schedule,
+    pub event: String,
+    /// Empty: an instance timer, from creation until the instance ends.
+    pub states: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sla {
+    pub name: String,
+    pub title: Option<String>,
+    pub start: Vec<String>,
+    pub stop: Vec<String>,
+    pub stop_events: Vec<String>,
+    pub pause: Vec<String>,
+    /// Tried in order when a cycle starts; the last has no condition.
+    pub within: Vec<Within>,
+    pub role: Option<Role>,
+    pub on_breach: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Within {
+    pub when: Option<Expr>,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Notify {
+        webhook: String,
+        /// Empty: the default payload (instance id, workflow, key, state, data).
+        payload: Vec<(String, Expr)>,
+    },
+    Spawn {
+        workflow: String,
+        key: Expr,
+        data: Vec<(String, Expr)>,
+    },
+    Send {
+        workflow: String,
+        key: Expr,
+        event: String,
+        data: Vec<(String, Expr)>,
+        start: bool,
+    },
+}
+
+impl Definition {
+    pub fn state(&self, name: &str) -> Option<&State> {
+        self.states.get(name)
+    }
+
+    /// The transitions `event` may take in `state`: the state's own, else the
+    /// global event's. `None` when the event is not accepted there.
+    pub fn transitions(&self, state: &str, event: &str) -> Option<&[Transition]> {
+        if let Some(transitions) = self.states.get(state)?.on.get(event) {
+            return Some(transitions);
+        }
+        let global = self.events.get(event).filter(|event| event.global)?;
+        Some(&global.transitions)
+    }
+
+    /// The events accepted in `state`, in declaration order. In a terminal
+    /// state only global events that keep the state are accepted.
+    pub fn allowed_events(&self, state: &str) -> Vec<&str> {
+        let Some(current) = self.states.get(state) else {
+            return Vec::new();
+        };
+        let mut allowed: Vec<&str> = current.on.keys().map(String::as_str).collect();
+        for event in self.events.values().filter(|event| event.global) {
+            let leaves = event.transitions.iter().any(|t| t.to.is_some());
+            if !current.on.contains_key(&event.name) && !(current.terminal && leaves) {
+                allowed.push(&event.name);
+            }
+        }
+        allowed
+    }
+}

@@ -1,0 +1,327 @@
+//! CEL expressions for guards, `set` updates, SLA durations and action data.
+//!
+//! Every expression is compiled when its file loads, and the fields it names
+//! are collected so the loader can check them against the declared fields
+//! (CEL itself reports unknown names only at run time, without a position).
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use cel::common::ast::{EntryExpr, Expr as Node};
+use cel::objects::Key;
+use cel::{Context, IdedExpr, Program, Value};
+use serde_json::{Map, Value as Json};
+
+/// A compiled CEL expression, with its source kept for messages and export.
+#[derive(Clone)]
+pub struct Expr {
+    source: String,
+    program: Arc<Program>,
+}
+
+/// The names an expression reads: `data.<field>`, `event.<field>` and the
+/// top-level variables.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct References {
+    pub data_fields: BTreeSet<String>,
+    pub event_fields: BTreeSet<String>,
+    pub variables: BTreeSet<String>,
+}
+
+/// What an expression may read when it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub data: &'a Map<String, Json>,
+    pub event: &'a Map<String, Json>,
+    pub key: &'a str,
+    pub state: &'a str,
+}
+
+/// The variables every expression may use.
+pub const VARIABLES: [&str; 4] = ["data", "event", "key", "state"];
+
+/// Why an expression did not compile or did not evaluate.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExprError {
+    #[error("expression `{text}` does not compile: {message}")]
+    Syntax { text: String, message: String },
+    #[error("expression `{text}` failed: {message}")]
+    Evaluation { text: String, message: String },
+    #[error("expression `{text}` gave {found}, expected {expected}")]
+    WrongType {
+        text: String,
+        found: String,
+        expected: &'static str,
+    },
+}
+
+impl Expr {
+    /// Compiles `source`; a syntax error carries CEL's message.
+    pub fn compile(source: &str) -> Result<Self, ExprError> {
+        let program = Program::compile(source).map_err(|errors| ExprError::Syntax {
+            text: source.to_owned(),
+            message: errors
+                .errors
+                .iter()
+                .map(|error| error.msg.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        })?;
+        Ok(Self {
+            source: source.to_owned(),
+            program: Arc::new(program),
+        })
+    }
+
+    /// The text the expression was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The fields and variables the expression reads.
+    pub fn references(&self) -> References {
+        let mut references = References::default();
+        collect(self.program.expression(), &mut references, &[]);
+        references
+    }
+
+    /// Evaluates the expression to a JSON value.
+    pub fn eval(&self, scope: &Scope<'_>) -> Result<Json, ExprError> {
+        let mut context = Context::default();
+        context.add_variable_from_value("data", object_to_cel(scope.data));
+        context.add_variable_from_value("event", object_to_cel(scope.event));
+        context.add_variable_from_value("key", Value::from(scope.key));
+        context.add_variable_from_value("state", Value::from(scope.state));
+        let value = self
+            .program
+            .execute(&context)
+            .map_err(|error| ExprError::Evaluation {
+                text: self.source.clone(),
+                message: error.to_string(),
+            })?;
+        cel_to_json(&value).ok_or_else(|| self.wrong_type(&value, "a JSON value"))
+    }
+
+    /// Evaluates a guard: the result must be a boolean.
+    pub fn eval_bool(&self, scope: &Scope<'_>) -> Result<bool, ExprError> {
+        match self.eval(scope)? {
+            Json::Bool(holds) => Ok(holds),
+            other => Err(ExprError::WrongType {
+                text: self.source.clone(),
+                found: other.to_string(),
+                expected: "a boolean",
+            }),
+        }
+    }
+
+    fn wrong_type(&self, value: &Value, expected: &'static str) -> ExprError {
+        ExprError::WrongType {
+            text: self.source.clone(),
+            found: format!("{value:?}"),
+            expected,
+        }
+    }
+}
+
+impl fmt::Debug for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Expr({:?})", self.source)
+    }
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+/// Walks the AST; `bound` holds comprehension variables, which shadow ours.
+fn collect(node: &IdedExpr, references: &mut References, bound: &[&str]) {
+    match &node.expr {
+        Node::Select(select) => {
+            if let Node::Ident(name) = &select.operand.expr
+                && !bound.contains(&name.as_str())
+            {
+                references.variables.insert(name.clone());
+                match name.as_str() {
+                    "data" => {
+                        references.data_fields.insert(select.field.clone());
+                    }
+                    "event" => {
+                        references.event_fields.insert(select.field.clone());
+                    }
+                    _ => {}
+                }
+                return;
+            }
+            collect(&select.operand, references, bound);
+        }
+        Node::Ident(name) => {
+            if !bound.contains(&name.as_str()) {
+                references.variables.insert(name.clone());
+            }
+        }
+        Node::Call(call) => {
+            if let Some(target) = &call.target {
+                collect(target, references, bound);
+            }
+            for arg in &call.args {
+                collect(arg, references, bound);
+            }
+        }
+        Node::List(list) => {
+            for element in &list.elements {
+                collect(element, references, bound);
+            }
+        }
+        Node::Map(map) => {
+            for entry in &map.entries {
+                if let EntryExpr::MapEntry(entry) = &entry.expr {
+                    collect(&entry.key, references, bound);
+                    collect(&entry.value, references, bound);
+                }
+            }
+        }
+        Node::Struct(object) => {
+            for entry in &object.entries {
+                if let EntryExpr::StructField(field) = &entry.expr {
+                    collect(&field.value, references, bound);
+                }
+            }
+        }
+        Node::Comprehension(comprehension) => {
+            collect(&comprehension.iter_range, references, bound);
+            collect(&comprehension.accu_init, references, bound);
+            let mut inner: Vec<&str> = bound.to_vec();
+            inner.push(&comprehension.iter_var);
+            if let Some(second) = &comprehension.iter_var2 {
+                inner.push(second);
+            }
+            inner.push(&comprehension.accu_var);
+            collect(&comprehension.loop_cond, references, &inner);
+            collect(&comprehension.loop_step, references, &inner);
+            collect(&comprehension.result, references, &inner);
+        }
+        Node::Literal(_) | Node::Unspecified => {}
+    }
+}
+
+fn object_to_cel(object: &Map<String, Json>) -> Value {
+    let map: HashMap<Key, Value> = object
+        .iter()
+        .map(|(name, value)| (Key::from(name.as_str()), json_to_cel(value)))
+        .collect();
+    Value::from(map)
+}
+
+/// JSON → CEL. Integers stay integers; other numbers become doubles.
+pub fn json_to_cel(value: &Json) -> Value {
+    match value {
+        Json::Null => Value::Null,
+        Json::Bool(flag) => Value::Bool(*flag),
+        Json::Number(number) => match number.as_i64() {
+            Some(integer) => Value::Int(integer),
+            None => Value::Float(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(text) => Value::from(text.as_str()),
+        Json::Array(items) => Value::List(Arc::new(items.iter().map(json_to_cel).collect())),
+        Json::Object(object) => object_to_cel(object),
+    }
+}
+
+/// CEL → JSON; `None` for values JSON cannot hold (functions, bytes…).
+pub fn cel_to_json(value: &Value) -> Option<Json> {
+    Some(match value {
+        Value::Null => Json::Null,
+        Value::Bool(flag) => Json::Bool(*flag),
+        Value::Int(integer) => Json::from(*integer),
+        Value::UInt(integer) => Json::from(*integer),
+        Value::Float(float) => Json::from(serde_json::Number::from_f64(*float)?),
+        Value::String(text) => Json::String(text.to_string()),
+        Value::List(items) => Json::Array(items.iter().map(cel_to_json).collect::<Option<_>>()?),
+        Value::Map(map) => Json::Object(
+            map.map
+                .iter()
+                .map(|(key, value)| Some((key_to_string(key), cel_to_json(value)?)))
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
+}
+
+fn key_to_string(key: &Key) -> String {
+    match key {
+        Key::Int(integer) => integer.to_string(),
+        Key::Uint(integer) => integer.to_string(),
+        Key::Bool(flag) => flag.to_string(),
+        Key::String(text) => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scope_eval(source: &str, data: Json, event: Json) -> Result<Json, ExprError> {
+        let data = data.as_object().unwrap().clone();
+        let event = event.as_object().unwrap().clone();
+        let scope = Scope {
+            data: &data,
+            event: &event,
+            key: "K-1",
+            state: "due",
+        };
+        Expr::compile(source).unwrap().eval(&scope)
+    }
+
+    #[test]
+    fn evaluates_over_data_event_key_and_state() {
+        let result = scope_eval(
+            "data.amount > 100 && event.kind == 'x' && key == 'K-1' && state == 'due'",
+            json!({"amount": 100.5}),
+            json!({"kind": "x"}),
+        );
+        assert_eq!(result, Ok(json!(true)));
+    }
+
+    #[test]
+    fn collects_data_and_event_fields_but_not_comprehension_variables() {
+        let expr = Expr::compile("data.a + event.b > 0 && data.items.exists(x, x.c == 1)").unwrap();
+        let references = expr.references();
+        assert_eq!(
+            references.data_fields,
+            ["a", "items"].map(String::from).into()
+        );
+        assert_eq!(references.event_fields, ["b"].map(String::from).into());
+        assert!(!references.variables.contains("x"));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_expression() {
+        let error = Expr::compile("data.a >").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("expression `data.a >` does not compile"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_guard_must_be_boolean() {
+        let data = Map::new();
+        let scope = Scope {
+            data: &data,
+            event: &data,
+            key: "",
+            state: "",
+        };
+        let error = Expr::compile("1 + 1")
+            .unwrap()
+            .eval_bool(&scope)
+            .unwrap_err();
+        assert!(matches!(error, ExprError::WrongType { .. }));
+    }
+}

@@ -1,0 +1,109 @@
+//! Workflow files: the format (`raw`), loading and validation, and the
+//! compiled [`Definition`] the engine runs. No IO beyond reading the files
+//! it is asked to load; no clock, no database.
+
+mod compile;
+pub mod definition;
+mod diagnostic;
+mod duration;
+mod expr;
+pub mod fields;
+pub mod raw;
+pub mod source;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use compile::load_str;
+pub use definition::Definition;
+pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+pub use duration::{Duration, DurationError};
+pub use expr::{Expr, ExprError, References, Scope};
+
+/// Loads and validates one workflow file.
+pub fn load_file(path: &Path) -> Result<Definition, Diagnostics> {
+    let text = std::fs::read_to_string(path).map_err(|error| unreadable(path, &error))?;
+    load_str(path, &text)
+}
+
+/// The workflow files found under `paths` (files as given, folders searched
+/// for `*.toml` at their top level, sorted), skipping `assessment.toml`,
+/// which is not a workflow.
+pub fn workflow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|error| unreadable(path, &error))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|file| file.extension().is_some_and(|ext| ext == "toml"))
+                .filter(|file| {
+                    file.file_name()
+                        .is_some_and(|name| name != "assessment.toml")
+                })
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Every workflow of a folder, loaded together so that references between
+/// workflows (spawn, send) are checked too.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    workflows: BTreeMap<String, Arc<Definition>>,
+}
+
+impl Catalog {
+    /// Loads every file; reports the problems of all files at once.
+    pub fn load(paths: &[PathBuf]) -> Result<Self, Diagnostics> {
+        let mut diagnostics = Vec::new();
+        let mut workflows = BTreeMap::new();
+        for file in workflow_files(paths)? {
+            match load_file(&file) {
+                Ok(definition) => {
+                    workflows.insert(definition.id.clone(), Arc::new(definition));
+                }
+                Err(Diagnostics(found)) => diagnostics.extend(found),
+            }
+        }
+        if diagnostics.is_empty() {
+            Ok(Self { workflows })
+        } else {
+            Err(Diagnostics(diagnostics).sorted())
+        }
+    }
+
+    /// A catalog of already-loaded definitions (tests, the store's versions).
+    pub fn from_definitions(definitions: impl IntoIterator<Item = Definition>) -> Self {
+        let workflows = definitions
+            .into_iter()
+            .map(|definition| (definition.id.clone(), Arc::new(definition)))
+            .collect();
+        Self { workflows }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Definition>> {
+        self.workflows.get(id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Definition>> {
+        self.workflows.values()
+    }
+}
+
+fn unreadable(path: &Path, error: &std::io::Error) -> Diagnostics {
+    Diagnostics(vec![Diagnostic {
+        file: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: format!("cannot read: {error}"),
+        hint: None,
+    }])
+}
