@@ -2,10 +2,14 @@
 //! `spec/processes.md` makes a contract: services and tests drive them by
 //! these names, so a rename must fail here first.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use flowkeeper::model::definition::{Definition, Role, Transition};
 use flowkeeper::model::{Catalog, Scope};
+use flowkeeper::scenario::format::{Expect, ExpectedAction, RejectionKind, StepAction};
+use flowkeeper::scenario::{Scenario, load_file, scenario_files};
 use serde_json::{Map, Value as Json, json};
 
 /// The contract of one workflow, as `spec/processes.md` lists it.
@@ -362,4 +366,203 @@ fn the_callback_spawn_copes_with_a_missing_phone() {
     assert_eq!(phone.eval(&scope(&without)), Ok(Json::Null));
     assert_eq!(phone.eval(&scope(&with)), Ok(json!("555")));
     assert_eq!(key.eval(&scope(&without)), Ok(json!("O-1")));
+}
+
+/// Checks every name a scenario uses against the workflows, so that a typo
+/// fails here with its file and line rather than as a puzzling run.
+struct ScenarioCheck<'c> {
+    catalog: &'c Catalog,
+    problems: Vec<String>,
+    /// (workflow, event) posted by a step, and (workflow, state) expected.
+    events_posted: BTreeSet<(String, String)>,
+    states_seen: BTreeSet<(String, String)>,
+}
+
+impl ScenarioCheck<'_> {
+    fn problem(&mut self, scenario: &Scenario, line: usize, message: String) {
+        let file = scenario.file.display();
+        self.problems.push(format!("{file}:{line}: {message}"));
+    }
+
+    fn definition(
+        &mut self,
+        scenario: &Scenario,
+        line: usize,
+        id: &str,
+    ) -> Option<Arc<Definition>> {
+        let found = self.catalog.get(id).cloned();
+        if found.is_none() {
+            self.problem(scenario, line, format!("unknown workflow `{id}`"));
+        }
+        found
+    }
+
+    fn scenario(&mut self, scenario: &Scenario) {
+        let line = scenario.start.place.line;
+        let Some(definition) = self.definition(scenario, line, &scenario.workflow) else {
+            return;
+        };
+        for field in scenario.start.data.keys() {
+            if !definition.data.contains_key(field) {
+                self.problem(scenario, line, format!("undeclared start data `{field}`"));
+            }
+        }
+        self.expect(scenario, line, &definition, &scenario.start.expect);
+        for step in &scenario.steps {
+            let line = step.place.line;
+            let Some(target) = self.definition(scenario, line, &step.target.workflow) else {
+                continue;
+            };
+            if let StepAction::Event { name, data } = &step.action {
+                self.events_posted.insert((target.id.clone(), name.clone()));
+                match target.events.get(name) {
+                    None => self.problem(scenario, line, format!("unknown event `{name}`")),
+                    Some(event) => {
+                        let invalid = step.expect.rejected == Some(RejectionKind::DataInvalid);
+                        for field in data
+                            .keys()
+                            .filter(|field| !event.fields.contains_key(*field))
+                        {
+                            if !invalid {
+                                self.problem(
+                                    scenario,
+                                    line,
+                                    format!("`{name}` has no field `{field}`"),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            self.expect(scenario, line, &target, &step.expect);
+        }
+    }
+
+    fn expect(
+        &mut self,
+        scenario: &Scenario,
+        line: usize,
+        definition: &Definition,
+        expect: &Expect,
+    ) {
+        let id = definition.id.clone();
+        if let Some(state) = &expect.state {
+            self.state(scenario, line, definition, state);
+        }
+        let fields = expect
+            .data
+            .keys()
+            .filter(|field| !definition.data.contains_key(*field));
+        let events = expect
+            .allowed
+            .iter()
+            .flatten()
+            .filter(|e| !definition.events.contains_key(*e));
+        let slas = expect
+            .slas
+            .keys()
+            .filter(|sla| !definition.slas.contains_key(*sla));
+        let timers = expect
+            .timers
+            .iter()
+            .flatten()
+            .filter(|t| !definition.timers.contains_key(*t));
+        let unknown: Vec<String> = fields
+            .map(|name| format!("data `{name}`"))
+            .chain(events.map(|name| format!("event `{name}`")))
+            .chain(slas.map(|name| format!("SLA `{name}`")))
+            .chain(timers.map(|name| format!("timer `{name}`")))
+            .collect();
+        for name in unknown {
+            self.problem(scenario, line, format!("`{id}` has no {name}"));
+        }
+        for action in expect.actions.iter().flatten() {
+            if let ExpectedAction::Spawn { workflow, .. } | ExpectedAction::Send { workflow, .. } =
+                action
+            {
+                self.definition(scenario, line, workflow);
+            }
+        }
+        for other in &expect.spawned {
+            let Some(spawned) = self.definition(scenario, line, &other.workflow) else {
+                continue;
+            };
+            if let Some(state) = &other.state {
+                self.state(scenario, line, &spawned, state);
+            }
+            for field in other
+                .data
+                .keys()
+                .filter(|field| !spawned.data.contains_key(*field))
+            {
+                self.problem(
+                    scenario,
+                    line,
+                    format!("`{}` has no data `{field}`", spawned.id),
+                );
+            }
+        }
+    }
+
+    fn state(&mut self, scenario: &Scenario, line: usize, definition: &Definition, state: &str) {
+        if definition.states.contains_key(state) {
+            self.states_seen
+                .insert((definition.id.clone(), state.to_owned()));
+        } else {
+            let id = &definition.id;
+            self.problem(scenario, line, format!("`{id}` has no state `{state}`"));
+        }
+    }
+}
+
+#[test]
+fn every_scenario_parses_and_names_only_what_its_workflows_have() {
+    let catalog = catalog();
+    let files = scenario_files(&[PathBuf::from("workflows")]).expect("workflows/tests is readable");
+    let mut check = ScenarioCheck {
+        catalog: &catalog,
+        problems: Vec::new(),
+        events_posted: BTreeSet::new(),
+        states_seen: BTreeSet::new(),
+    };
+    let mut per_workflow: BTreeMap<String, usize> = BTreeMap::new();
+    for file in &files {
+        let scenario = load_file(file).unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
+        let folder = file.parent().and_then(|folder| folder.file_name());
+        assert_eq!(
+            folder.and_then(|name| name.to_str()),
+            Some(scenario.workflow.as_str()),
+            "{} should live in workflows/tests/{}/",
+            file.display(),
+            scenario.workflow
+        );
+        *per_workflow.entry(scenario.workflow.clone()).or_default() += 1;
+        check.scenario(&scenario);
+    }
+    assert!(check.problems.is_empty(), "{}", check.problems.join("\n"));
+    for contract in CONTRACTS {
+        let count = per_workflow.get(contract.id).copied().unwrap_or(0);
+        assert!(count >= 3, "{} has only {count} scenarios", contract.id);
+    }
+    // Every state is expected somewhere, and every event is either posted by
+    // a step or fired by a timer the scenarios advance past.
+    for definition in catalog.iter() {
+        let id = &definition.id;
+        for state in definition.states.keys() {
+            let seen = check.states_seen.contains(&(id.clone(), state.clone()));
+            assert!(seen, "no scenario expects {id} to reach `{state}`");
+        }
+        let timer_events: BTreeSet<&str> = definition
+            .timers
+            .values()
+            .map(|timer| timer.event.as_str())
+            .collect();
+        for event in definition.events.keys() {
+            let posted = check.events_posted.contains(&(id.clone(), event.clone()));
+            assert!(
+                posted || timer_events.contains(event.as_str()),
+                "no scenario posts {id}'s event `{event}`"
+            );
+        }
+    }
 }

@@ -124,7 +124,8 @@ pub struct Expect {
     /// those with `slas`).
     pub timers: Option<Vec<String>>,
     /// Exactly the actions the target instance emitted during this step, in
-    /// order (`[]`: none).
+    /// any order (`[]`: none). Order is left out because timers due at the
+    /// same instant may fire in either order.
     pub actions: Option<Vec<ExpectedAction>>,
     /// Other instances that exist after this step (spawned, or started by a
     /// `send`), each with what must hold of it.
@@ -371,15 +372,15 @@ pub fn parse(file: &Path, text: &str) -> Result<Scenario, Diagnostics> {
         Diagnostics(vec![lines.diagnostic(span, message, None)])
     })?;
     let map = SourceMap::new(text);
-    let place = |path: &[crate::model::source::Seg]| {
-        let found = lines.diagnostic(map.span(path), String::new(), None);
+    let place = |path: crate::model::source::Path| {
+        let found = lines.diagnostic(map.span(&path), String::new(), None);
         Place {
             line: found.line,
             column: found.column,
         }
     };
     let start = Start {
-        place: place(&path!["start"]),
+        place: place(path!["start"]),
         key: spec.start.key,
         data: spec.start.data,
         at: spec
@@ -393,7 +394,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Scenario, Diagnostics> {
         .into_iter()
         .enumerate()
         .map(|(index, step)| Step {
-            place: place(&path!["steps", index]),
+            place: place(path!["steps", index]),
             target: Target {
                 workflow: step.workflow.unwrap_or_else(|| spec.workflow.clone()),
                 key: step.key.unwrap_or_else(|| start.key.clone()),
