@@ -566,3 +566,50 @@ fn every_scenario_parses_and_names_only_what_its_workflows_have() {
         }
     }
 }
+
+#[test]
+fn spawn_and_send_name_real_workflows_events_and_fields() {
+    use flowkeeper::model::definition::Action;
+    let catalog = catalog();
+    let mut checked = 0;
+    for definition in catalog.iter() {
+        let states = definition.states.values();
+        let transitions = states
+            .clone()
+            .flat_map(|state| state.on.values().flatten().chain(state.always.iter()));
+        let actions = states
+            .flat_map(|state| state.on_enter.iter())
+            .chain(transitions.flat_map(|transition| transition.actions.iter()));
+        for action in actions {
+            let (id, event, data) = match action {
+                Action::Notify { .. } => continue,
+                Action::Spawn { workflow, data, .. } => (workflow, None, data),
+                Action::Send {
+                    workflow,
+                    event,
+                    data,
+                    ..
+                } => (workflow, Some(event), data),
+            };
+            let from = &definition.id;
+            let target = workflow(&catalog, id);
+            let fields = match event {
+                None => &target.data,
+                Some(event) => match target.events.get(event) {
+                    Some(declared) => &declared.fields,
+                    None => panic!("{from} sends unknown event `{event}` to {id}"),
+                },
+            };
+            for (field, _) in data {
+                assert!(
+                    fields.contains_key(field),
+                    "{from} gives {id} undeclared `{field}`"
+                );
+            }
+            checked += 1;
+        }
+    }
+    // presale → unpaid_order, unpaid_order → callback and customer_tier,
+    // callback → complaint.
+    assert_eq!(checked, 5);
+}
