@@ -1,0 +1,5 @@
+//! The engine's rules, driven through its public functions with small inline
+//! workflow definitions. No database, no clock: time is passed in.
+
+mod support;
+mod transitions;
