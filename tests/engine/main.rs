@@ -2,4 +2,5 @@
 //! workflow definitions. No database, no clock: time is passed in.
 
 mod support;
+mod timers;
 mod transitions;
