@@ -1,6 +1,7 @@
 //! The engine's rules, driven through its public functions with small inline
 //! workflow definitions. No database, no clock: time is passed in.
 
+mod sla;
 mod support;
 mod timers;
 mod transitions;
