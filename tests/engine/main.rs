@@ -1,6 +1,8 @@
 //! The engine's rules, driven through its public functions with small inline
 //! workflow definitions. No database, no clock: time is passed in.
 
+mod admin;
+mod properties;
 mod sla;
 mod support;
 mod timers;

@@ -93,8 +93,10 @@ pub fn due(instance: &Instance, name: &str) -> Millis {
 /// Applying `timers_cancelled` then `timers_set` to the timers before the
 /// step gives exactly the timers after it: what the store does.
 pub fn assert_timers_consistent(before: &[PendingTimer], outcome: &Outcome) {
-    let mut stored: BTreeMap<&str, &PendingTimer> =
-        before.iter().map(|timer| (timer.name.as_str(), timer)).collect();
+    let mut stored: BTreeMap<&str, &PendingTimer> = before
+        .iter()
+        .map(|timer| (timer.name.as_str(), timer))
+        .collect();
     for name in &outcome.timers_cancelled {
         stored.remove(name.as_str());
     }
@@ -108,5 +110,9 @@ pub fn assert_timers_consistent(before: &[PendingTimer], outcome: &Outcome) {
         .map(|timer| (timer.name.as_str(), timer))
         .collect();
     assert_eq!(stored, after, "timer changes disagree with the instance");
-    assert_eq!(after.len(), outcome.instance.timers.len(), "duplicate timer names");
+    assert_eq!(
+        after.len(),
+        outcome.instance.timers.len(),
+        "duplicate timer names"
+    );
 }

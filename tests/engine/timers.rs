@@ -74,7 +74,10 @@ fn create_starts_instance_timers_and_the_start_states_timers() {
     assert_eq!(due(&created.instance, "remind"), T0 + 30 * MINUTE);
     assert_eq!(due(&created.instance, "expire"), T0 + 72 * HOUR);
     assert!(timer(&created.instance, "nag").is_none());
-    assert_eq!(timer(&created.instance, "remind").unwrap().fires, Fires::Event("remind_due".into()));
+    assert_eq!(
+        timer(&created.instance, "remind").unwrap().fires,
+        Fires::Event("remind_due".into())
+    );
     assert_eq!(created.timers_set.len(), 2);
 }
 
@@ -87,10 +90,21 @@ fn a_fired_timer_posts_its_event_as_a_timer_line_and_is_consumed() {
     assert_eq!(fired.instance.state, "phone");
     assert!(timer(&fired.instance, "remind").is_none());
     assert!(fired.timers_cancelled.contains(&"remind".to_owned()));
-    assert_eq!(due(&fired.instance, "nag"), at + HOUR, "entering phone starts nag");
-    assert_eq!(due(&fired.instance, "expire"), T0 + 72 * HOUR, "instance timer untouched");
+    assert_eq!(
+        due(&fired.instance, "nag"),
+        at + HOUR,
+        "entering phone starts nag"
+    );
+    assert_eq!(
+        due(&fired.instance, "expire"),
+        T0 + 72 * HOUR,
+        "instance timer untouched"
+    );
     let line = &fired.history[0];
-    assert_eq!((line.kind, line.actor.as_str()), (HistoryKind::Timer, "timer"));
+    assert_eq!(
+        (line.kind, line.actor.as_str()),
+        (HistoryKind::Timer, "timer")
+    );
     assert_eq!(line.event.as_deref(), Some("remind_due"));
     assert_eq!(fired.transition.unwrap().to, "phone");
 }
@@ -110,15 +124,32 @@ fn moving_within_a_timers_states_keeps_it_and_reentry_restarts_it() {
     let phone = fire(&reminders, &created.instance, "remind", T0 + 30 * MINUTE).instance;
     let nag_due = due(&phone, "nag");
     let waiting = post(&reminders, &phone, "call", json!({}), T0 + 40 * MINUTE);
-    assert_eq!(due(&waiting.instance, "nag"), nag_due, "phone → waiting keeps nag");
+    assert_eq!(
+        due(&waiting.instance, "nag"),
+        nag_due,
+        "phone → waiting keeps nag"
+    );
     assert!(waiting.timers_set.is_empty());
 
     let again = post(&reminders, &phone, "again", json!({}), T0 + 50 * MINUTE);
-    assert_eq!(due(&again.instance, "nag"), T0 + 50 * MINUTE + HOUR, "re-entry restarts nag");
+    assert_eq!(
+        due(&again.instance, "nag"),
+        T0 + 50 * MINUTE + HOUR,
+        "re-entry restarts nag"
+    );
 
-    let paid = post(&reminders, &waiting.instance, "pay", json!({}), T0 + 55 * MINUTE);
+    let paid = post(
+        &reminders,
+        &waiting.instance,
+        "pay",
+        json!({}),
+        T0 + 55 * MINUTE,
+    );
     assert_eq!(paid.instance.status, Status::Completed);
-    assert!(paid.instance.timers.is_empty(), "ending cancels every timer");
+    assert!(
+        paid.instance.timers.is_empty(),
+        "ending cancels every timer"
+    );
     let mut cancelled = paid.timers_cancelled.clone();
     cancelled.sort();
     assert_eq!(cancelled, ["expire", "nag"]);
@@ -166,7 +197,10 @@ fn recurring_timers_catch_up_one_period_at_a_time() {
         assert_eq!(due(&outcome.instance, "nag"), first_due + fired * HOUR);
         instance = outcome.instance;
     }
-    assert_eq!(fired, 4, "the periods due at +0h, +1h, +2h and +3h all fire");
+    assert_eq!(
+        fired, 4,
+        "the periods due at +0h, +1h, +2h and +3h all fire"
+    );
     assert_eq!(instance.data["ticks"], json!(4));
 }
 
@@ -184,8 +218,13 @@ fn a_refused_timer_event_is_recorded_as_ignored_and_the_timer_is_consumed() {
     let line = &expired.history[0];
     assert_eq!(line.kind, HistoryKind::Timer);
     assert_eq!(line.event.as_deref(), Some("expire"));
-    let reason = line.data["ignored"].as_str().expect("the reason is recorded");
-    assert!(reason.contains("not allowed in state `waiting`"), "{reason}");
+    let reason = line.data["ignored"]
+        .as_str()
+        .expect("the reason is recorded");
+    assert!(
+        reason.contains("not allowed in state `waiting`"),
+        "{reason}"
+    );
     assert!(expired.transition.is_none());
 }
 

@@ -78,11 +78,24 @@ fn the_first_guard_that_holds_wins_and_a_guardless_transition_is_the_fallback() 
     ];
     for (level, urgent, expected) in cases {
         let created = create(&routing, json!({"level": level}));
-        let routed = post(&routing, &created.instance, "route", json!({"urgent": urgent}), T0 + MINUTE);
-        assert_eq!(routed.instance.state, expected, "level {level}, urgent {urgent}");
+        let routed = post(
+            &routing,
+            &created.instance,
+            "route",
+            json!({"urgent": urgent}),
+            T0 + MINUTE,
+        );
+        assert_eq!(
+            routed.instance.state, expected,
+            "level {level}, urgent {urgent}"
+        );
         let transition = routed.transition.expect("an event reports its transition");
         assert_eq!(
-            (transition.event.as_str(), transition.from.as_str(), transition.to.as_str()),
+            (
+                transition.event.as_str(),
+                transition.from.as_str(),
+                transition.to.as_str()
+            ),
             ("route", "triage", expected)
         );
         assert_eq!(routed.history.len(), 1);
@@ -98,8 +111,20 @@ fn the_first_guard_that_holds_wins_and_a_guardless_transition_is_the_fallback() 
 fn no_guard_holding_is_a_rejection() {
     let routing = load(ROUTING);
     let created = create(&routing, json!({"level": 3}));
-    let slow = post(&routing, &created.instance, "route", json!({"urgent": false}), T0 + 1);
-    let refused = try_post(&routing, &slow.instance, "route", json!({"urgent": false}), T0 + 2);
+    let slow = post(
+        &routing,
+        &created.instance,
+        "route",
+        json!({"urgent": false}),
+        T0 + 1,
+    );
+    let refused = try_post(
+        &routing,
+        &slow.instance,
+        "route",
+        json!({"urgent": false}),
+        T0 + 2,
+    );
     assert_eq!(
         refused,
         Err(Rejection::NoGuardHolds {
@@ -113,7 +138,13 @@ fn no_guard_holding_is_a_rejection() {
 fn an_event_the_state_does_not_accept_is_refused_with_what_is_allowed() {
     let routing = load(ROUTING);
     let created = create(&routing, json!({"level": 1}));
-    let fast = post(&routing, &created.instance, "route", json!({"urgent": true}), T0 + 1);
+    let fast = post(
+        &routing,
+        &created.instance,
+        "route",
+        json!({"urgent": true}),
+        T0 + 1,
+    );
     let refused = try_post(&routing, &fast.instance, "poke", json!({}), T0 + 2);
     assert_eq!(
         refused,
@@ -131,7 +162,11 @@ fn an_event_the_state_does_not_accept_is_refused_with_what_is_allowed() {
 fn a_transition_without_target_stays_without_reentering() {
     let routing = load(ROUTING);
     let created = create(&routing, json!({"level": 1}));
-    assert_eq!(created.effects.len(), 1, "the start state's entry action runs at create");
+    assert_eq!(
+        created.effects.len(),
+        1,
+        "the start state's entry action runs at create"
+    );
     let poked = post(&routing, &created.instance, "poke", json!({}), T0 + MINUTE);
     assert_eq!(poked.instance.state, "triage");
     assert_eq!(poked.instance.data["count"], json!(1));
@@ -171,15 +206,22 @@ fn an_explicit_self_transition_reenters_the_state() {
 fn create_checks_the_data_and_fills_defaults() {
     let routing = load(ROUTING);
     let paths = |data| match try_create(&routing, data) {
-        Err(Rejection::DataInvalid { errors }) => {
-            errors.into_iter().map(|error| error.path).collect::<Vec<_>>()
-        }
+        Err(Rejection::DataInvalid { errors }) => errors
+            .into_iter()
+            .map(|error| error.path)
+            .collect::<Vec<_>>(),
         other => panic!("expected invalid data, got {other:?}"),
     };
     assert_eq!(paths(json!({})), ["data.level"]);
-    assert_eq!(paths(json!({"level": 7, "colour": "red"})), ["data.level", "data.colour"]);
+    assert_eq!(
+        paths(json!({"level": 7, "colour": "red"})),
+        ["data.level", "data.colour"]
+    );
     let created = create(&routing, json!({"level": 2}));
-    assert_eq!(created.instance.data, object(json!({"level": 2, "count": 0})));
+    assert_eq!(
+        created.instance.data,
+        object(json!({"level": 2, "count": 0}))
+    );
     assert_eq!(created.instance.status, Status::Active);
     assert_eq!(created.instance.revision, 0);
     assert_eq!(created.instance.definition_hash, routing.source.hash);
@@ -191,7 +233,13 @@ fn create_checks_the_data_and_fills_defaults() {
 fn event_data_is_checked_with_event_paths() {
     let routing = load(ROUTING);
     let created = create(&routing, json!({"level": 1}));
-    let refused = try_post(&routing, &created.instance, "route", json!({"urgent": "yes", "x": 1}), T0 + 1);
+    let refused = try_post(
+        &routing,
+        &created.instance,
+        "route",
+        json!({"urgent": "yes", "x": 1}),
+        T0 + 1,
+    );
     let Err(Rejection::DataInvalid { errors }) = refused else {
         panic!("expected invalid data, got {refused:?}");
     };
@@ -203,10 +251,23 @@ fn event_data_is_checked_with_event_paths() {
 fn set_results_are_checked_against_the_data_fields_and_all_read_the_old_data() {
     let routing = load(ROUTING);
     let created = create(&routing, json!({"level": 1}));
-    let bumped = post(&routing, &created.instance, "bump", json!({"by": 2}), T0 + 1);
+    let bumped = post(
+        &routing,
+        &created.instance,
+        "bump",
+        json!({"by": 2}),
+        T0 + 1,
+    );
     assert_eq!(bumped.instance.data["level"], json!(3));
-    assert_eq!(bumped.instance.data["count"], json!(1), "`set` reads the data before any `set`");
-    assert!(!bumped.instance.data.contains_key("by"), "merge = false keeps event data out");
+    assert_eq!(
+        bumped.instance.data["count"],
+        json!(1),
+        "`set` reads the data before any `set`"
+    );
+    assert!(
+        !bumped.instance.data.contains_key("by"),
+        "merge = false keeps event data out"
+    );
     let refused = try_post(&routing, &bumped.instance, "bump", json!({"by": 5}), T0 + 2);
     let Err(Rejection::DataInvalid { errors }) = refused else {
         panic!("expected invalid data, got {refused:?}");
@@ -222,7 +283,13 @@ fn ended_instances_accept_only_global_events_that_keep_the_state() {
     let done = post(&routing, &created.instance, "close", json!({}), T0 + 1);
     assert_eq!(done.instance.status, Status::Completed);
 
-    let noted = post(&routing, &done.instance, "note", json!({"text": "late praise"}), T0 + 2);
+    let noted = post(
+        &routing,
+        &done.instance,
+        "note",
+        json!({"text": "late praise"}),
+        T0 + 2,
+    );
     assert_eq!(noted.instance.state, "done");
     assert_eq!(noted.instance.status, Status::Completed);
     assert_eq!(noted.instance.data["text"], json!("late praise"));
@@ -231,7 +298,9 @@ fn ended_instances_accept_only_global_events_that_keep_the_state() {
     for event in ["abort", "poke"] {
         assert_eq!(
             try_post(&routing, &done.instance, event, json!({}), T0 + 3),
-            Err(Rejection::InstanceEnded { status: Status::Completed }),
+            Err(Rejection::InstanceEnded {
+                status: Status::Completed
+            }),
             "{event}"
         );
     }
@@ -241,9 +310,18 @@ fn ended_instances_accept_only_global_events_that_keep_the_state() {
 fn global_events_apply_in_every_live_state() {
     let routing = load(ROUTING);
     let created = create(&routing, json!({"level": 1}));
-    let noted = post(&routing, &created.instance, "note", json!({"text": "hi"}), T0 + 1);
+    let noted = post(
+        &routing,
+        &created.instance,
+        "note",
+        json!({"text": "hi"}),
+        T0 + 1,
+    );
     assert_eq!(noted.instance.state, "triage");
-    assert_eq!(noted.instance.entered_at, T0, "a recording global event does not re-enter");
+    assert_eq!(
+        noted.instance.entered_at, T0,
+        "a recording global event does not re-enter"
+    );
     let aborted = post(&routing, &noted.instance, "abort", json!({}), T0 + 2);
     assert_eq!(aborted.instance.state, "aborted");
     assert_eq!(aborted.instance.status, Status::Completed);
@@ -294,38 +372,78 @@ fn eventless_transitions_run_after_the_event_and_chain() {
     let created = create(&tier, json!({}));
     let mut instance = created.instance;
     for amount in [100, 100] {
-        instance = post(&tier, &instance, "purchase", json!({"amount": amount}), T0 + 1).instance;
+        instance = post(
+            &tier,
+            &instance,
+            "purchase",
+            json!({"amount": amount}),
+            T0 + 1,
+        )
+        .instance;
     }
-    assert_eq!(instance.state, "regular", "exactly 2 purchases is not enough");
+    assert_eq!(
+        instance.state, "regular",
+        "exactly 2 purchases is not enough"
+    );
 
     let exactly_500 = create(&tier, json!({})).instance;
-    let exactly_500 = post(&tier, &exactly_500, "purchase", json!({"amount": 500}), T0 + 1);
-    assert_eq!(exactly_500.instance.state, "regular", "exactly 500 is not enough");
+    let exactly_500 = post(
+        &tier,
+        &exactly_500,
+        "purchase",
+        json!({"amount": 500}),
+        T0 + 1,
+    );
+    assert_eq!(
+        exactly_500.instance.state, "regular",
+        "exactly 500 is not enough"
+    );
 
     let third = post(&tier, &instance, "purchase", json!({"amount": 1}), T0 + 2);
     assert_eq!(third.instance.state, "key_customer");
-    assert_eq!(third.effects, [Effect::Notify {
-        webhook: "key_customer".into(),
-        payload: json!({"customer": "K-1", "total": 201.0}),
-    }]);
+    assert_eq!(
+        third.effects,
+        [Effect::Notify {
+            webhook: "key_customer".into(),
+            payload: json!({"customer": "K-1", "total": 201.0}),
+        }]
+    );
 
     let big = create(&tier, json!({})).instance;
     let big = post(&tier, &big, "purchase", json!({"amount": 20000}), T0 + 3);
     assert_eq!(big.instance.state, "vip");
     assert_eq!(big.instance.status, Status::Completed);
     let transition = big.transition.unwrap();
-    assert_eq!((transition.from.as_str(), transition.to.as_str()), ("regular", "vip"));
+    assert_eq!(
+        (transition.from.as_str(), transition.to.as_str()),
+        ("regular", "vip")
+    );
     let lines: Vec<_> = big
         .history
         .iter()
-        .map(|e| (e.kind, e.event.as_deref(), e.to.as_deref(), e.actor.as_str()))
+        .map(|e| {
+            (
+                e.kind,
+                e.event.as_deref(),
+                e.to.as_deref(),
+                e.actor.as_str(),
+            )
+        })
         .collect();
-    assert_eq!(lines, [
-        (HistoryKind::Event, Some("purchase"), Some("regular"), "tester"),
-        (HistoryKind::Event, None, Some("key_customer"), "engine"),
-        (HistoryKind::Action, None, Some("key_customer"), "engine"),
-        (HistoryKind::Event, None, Some("vip"), "engine"),
-    ]);
+    assert_eq!(
+        lines,
+        [
+            (
+                HistoryKind::Event,
+                Some("purchase"),
+                Some("regular"),
+                "tester"
+            ),
+            (HistoryKind::Event, None, Some("key_customer"), "engine"),
+            (HistoryKind::Action, None, Some("key_customer"), "engine"),
+            (HistoryKind::Event, None, Some("vip"), "engine"),
+        ]
+    );
 }
 
 #[test]
@@ -375,18 +493,21 @@ on_enter = [
     let orders = load(text);
     let created = create(&orders, json!({"order": 1024, "amount": 120}));
     let paid = post(&orders, &created.instance, "pay", json!({}), T0 + 1);
-    assert_eq!(paid.effects, [
-        Effect::Spawn {
-            workflow: "callback".into(),
-            key: "1024".into(),
-            data: object(json!({"amount": 120.0})),
-        },
-        Effect::Send {
-            workflow: "tier".into(),
-            key: "C-9".into(),
-            event: "purchase".into(),
-            data: object(json!({"amount": 120.0})),
-            start: true,
-        },
-    ]);
+    assert_eq!(
+        paid.effects,
+        [
+            Effect::Spawn {
+                workflow: "callback".into(),
+                key: "1024".into(),
+                data: object(json!({"amount": 120.0})),
+            },
+            Effect::Send {
+                workflow: "tier".into(),
+                key: "C-9".into(),
+                event: "purchase".into(),
+                data: object(json!({"amount": 120.0})),
+                start: true,
+            },
+        ]
+    );
 }
