@@ -66,7 +66,8 @@ pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
             role: None,
             stopped_at: None,
         };
-        step.instance.slas.push(cycle);
+        step.instance.slas.push(cycle.clone());
+        step.sla_changed(cycle);
         let index = step.instance.slas.len() - 1;
         if sla.pause.iter().any(|pause| pause == state) {
             pause(step, index);
@@ -241,9 +242,7 @@ fn schedule_deadline(step: &mut Step<'_>, index: usize) {
         due_at: cycle.due_at.saturating_add(1),
         fires: Fires::SlaDeadline(cycle.sla.clone()),
     };
-    let cycle = cycle.clone();
     step.set_timer(timer);
-    step.sla_changed(cycle);
 }
 
 /// Who an outcome counts for: the clock's role, else the role of

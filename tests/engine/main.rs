@@ -3,6 +3,8 @@
 
 mod admin;
 mod properties;
+mod purity;
+mod service_desk;
 mod sla;
 mod support;
 mod timers;

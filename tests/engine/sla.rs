@@ -196,6 +196,10 @@ fn missed_is_decided_only_past_the_due_instant_and_a_stop_then_just_closes() {
         "put back"
     );
     assert!(early.history.is_empty());
+    assert!(
+        early.sla_changes.is_empty(),
+        "nothing about the cycle changed"
+    );
 
     let missed = fire(&desk, &early.instance, "sla:response", T0 + 5 * SECOND + 1);
     let open = cycle(&missed.instance, "response");
