@@ -286,7 +286,8 @@ impl RejectionKind {
             Rejection::InstanceEnded { .. } => Some(Self::InstanceEnded),
             Rejection::Expression(_)
             | Rejection::EventlessLoop { .. }
-            | Rejection::NoSuchTimer { .. } => None,
+            | Rejection::NoSuchTimer { .. }
+            | Rejection::UnknownState { .. } => None,
         }
     }
 }
