@@ -4,4 +4,5 @@
 pub mod engine;
 pub mod model;
 pub mod runtime;
+pub mod scenario;
 pub mod store;

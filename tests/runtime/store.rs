@@ -1,6 +1,8 @@
 //! The store on its own, with hand-built outcomes: what one commit writes,
 //! optimistic concurrency, listing, timer leases, outbox and incidents.
 
+use std::collections::BTreeMap;
+
 use flowkeeper::engine::{
     Effect, Fires, HistoryEntry, HistoryKind, Instance, Outcome, PendingTimer, SlaCycle, Status,
 };
@@ -47,6 +49,7 @@ fn instance(hash: &str, key: &str) -> Instance {
         slas: Vec::new(),
         timers: Vec::new(),
         revision: 0,
+        sla_cycle_counts: BTreeMap::from([("response".to_owned(), 1)]),
     }
 }
 

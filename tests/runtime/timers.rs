@@ -1,6 +1,7 @@
 //! Timers on the manual clock: once, in order, after downtime, and the
 //! chain of work a long timer causes.
 
+use flowkeeper::engine::HistoryKind;
 use flowkeeper::runtime::Target;
 use flowkeeper::store::Store;
 use serde_json::Map;
@@ -50,7 +51,7 @@ async fn manual_clock_fires_a_seven_day_timer_and_what_it_causes(store: Store) {
     let history = h.store.history(created.id).await.unwrap();
     let timed: Vec<(Option<&str>, i64)> = history
         .iter()
-        .filter(|record| record.entry.actor == "timer")
+        .filter(|record| record.entry.kind == HistoryKind::Timer)
         .map(|record| (record.entry.event.as_deref(), record.entry.at))
         .collect();
     assert_eq!(
