@@ -345,7 +345,7 @@ impl Loader<'_> {
                 let mut anchors = anchors.into_iter().flatten();
                 let (Some(anchor), None) = (anchors.next(), anchors.next()) else {
                     self.error(
-                        at,
+                        &[at, &path!["instances"]].concat(),
                         "an instance count needs exactly one of `reached = \"state\"`, `created = true` or `had_event = \"event\"`: what puts an instance in the period",
                         None,
                     );

@@ -75,7 +75,7 @@ impl Report {
                     indicator.title_en.clone(),
                     indicator.numerator.to_string(),
                     indicator.denominator.to_string(),
-                    optional(indicator.rate),
+                    indicator.rate.map(json_number).unwrap_or_default(),
                     indicator.rate_percent.clone().unwrap_or_default(),
                     indicator.band.clone().unwrap_or_default(),
                     optional(indicator.points),
@@ -143,6 +143,12 @@ impl Report {
 
 fn optional<T: ToString>(value: Option<T>) -> String {
     value.map(|value| value.to_string()).unwrap_or_default()
+}
+
+/// A rate written exactly as the JSON writes it (`0.0`, `0.695`), so the
+/// two machine formats agree character for character.
+fn json_number(rate: f64) -> String {
+    serde_json::Value::from(rate).to_string()
 }
 
 /// RFC 4180: quote a field holding a comma, quote or line break.
