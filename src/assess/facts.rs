@@ -180,20 +180,23 @@ impl<'a> Holder<'a> {
         }
     }
 
-    /// Reads `row` (which may change the holder) and says who a fact
-    /// recorded by it is credited to.
-    fn credit(&mut self, row: &'a HistoryRow) -> Credit<'a> {
+    /// Reads `row`, which may hand the instance to another group.
+    fn observe(&mut self, row: &'a HistoryRow) {
+        if let Attribution::Holder { events, field } = self.attribution
+            && events.iter().any(|event| row.is_event(event))
+            && let Some(group) = row.text(field)
+        {
+            self.current = Some(group);
+        }
+    }
+
+    /// Who a fact recorded by `row` (already observed) is credited to.
+    /// Only asked for counted facts: reading the SLA role is not free.
+    fn credit(&self, row: &'a HistoryRow) -> Credit<'a> {
         match self.attribution {
             Attribution::All => Credit::All,
             Attribution::SlaRole => row.text("role").map_or(Credit::Nobody, Credit::Role),
-            Attribution::Holder { events, field } => {
-                if events.iter().any(|event| row.is_event(event))
-                    && let Some(group) = row.text(field)
-                {
-                    self.current = Some(group);
-                }
-                self.current.map_or(Credit::Nobody, Credit::Role)
-            }
+            Attribution::Holder { .. } => self.current.map_or(Credit::Nobody, Credit::Role),
         }
     }
 }
@@ -213,7 +216,7 @@ impl Count {
         match self {
             Count::Sla { clock, outcome } => {
                 for row in rows {
-                    let credit = holder.credit(row);
+                    holder.observe(row);
                     if row.kind == HistoryKind::Sla
                         && period.contains(row.at)
                         && row.text("sla") == Some(clock.as_str())
@@ -221,15 +224,15 @@ impl Count {
                             .text("outcome")
                             .is_some_and(|text| outcome.accepts(text))
                     {
-                        tally.add(credit);
+                        tally.add(holder.credit(row));
                     }
                 }
             }
             Count::Events(name) => {
                 for row in rows {
-                    let credit = holder.credit(row);
+                    holder.observe(row);
                     if row.is_event(name) && period.contains(row.at) {
-                        tally.add(credit);
+                        tally.add(holder.credit(row));
                     }
                 }
             }
@@ -241,12 +244,12 @@ impl Count {
                 let rows: Vec<&HistoryRow> = rows.collect();
                 let mut credits: Vec<Credit<'_>> = Vec::new();
                 for row in &rows {
-                    let credit = holder.credit(row);
-                    if period.contains(row.at)
-                        && anchored(anchor, row)
-                        && !credits.contains(&credit)
-                    {
-                        credits.push(credit);
+                    holder.observe(row);
+                    if period.contains(row.at) && anchored(anchor, row) {
+                        let credit = holder.credit(row);
+                        if !credits.contains(&credit) {
+                            credits.push(credit);
+                        }
                     }
                 }
                 if credits.is_empty() || !qualifies(&rows, period.to(), with_events, without_events)
