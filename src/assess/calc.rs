@@ -43,75 +43,104 @@ pub fn run<R: Borrow<HistoryRow>>(
     period: Period,
     role: Option<&str>,
 ) -> Result<Report, AssessError> {
-    let counted = count(config, rows, period)?;
-    let roles: Vec<String> = match role {
-        Some(role) => vec![role.to_owned()],
-        None => roles_shown(config, &counted),
-    };
-    let roles = roles
-        .into_iter()
-        .filter_map(|name| {
-            let selection = config.selection(&name);
-            if selection.is_none() && role.is_none() {
-                return None;
-            }
-            let indicators: Vec<IndicatorReport> = selection
-                .unwrap_or_default()
-                .iter()
-                .map(|&index| score(&config.indicators[index], &counted[index], &name))
-                .collect();
-            let total = indicators
-                .iter()
-                .filter_map(|indicator| indicator.points)
-                .sum();
-            Some(RoleReport {
-                role: name,
-                total,
-                indicators,
-            })
-        })
-        .collect();
-    Ok(Report {
-        from: rfc3339(period.from()),
-        to: rfc3339(period.to()),
-        time_zone: config.zone_name.clone(),
-        roles,
-        local: (
-            local(period.from(), &config.time_zone),
-            local(period.to(), &config.time_zone),
-        ),
-    })
+    let mut tallies = Tallies::new(config, period);
+    for row in rows {
+        tallies.push(row)?;
+    }
+    Ok(tallies.report(role))
 }
 
-fn count<R: Borrow<HistoryRow>>(
-    config: &AssessmentConfig,
-    rows: impl IntoIterator<Item = R>,
+/// [`run`] one row at a time, for rows that arrive from a stream (the
+/// store's cursor): only the current instance's rows are kept.
+pub struct Tallies<'c, R> {
+    config: &'c AssessmentConfig,
     period: Period,
-) -> Result<Vec<Counted>, AssessError> {
-    let mut counted: Vec<Counted> = config
-        .indicators
-        .iter()
-        .map(|_| Counted::default())
-        .collect();
-    let mut instance: Vec<R> = Vec::new();
-    let mut last: Option<(Uuid, i64)> = None;
-    for row in rows {
+    counted: Vec<Counted>,
+    instance: Vec<R>,
+    last: Option<(Uuid, i64)>,
+}
+
+impl<'c, R: Borrow<HistoryRow>> Tallies<'c, R> {
+    pub fn new(config: &'c AssessmentConfig, period: Period) -> Self {
+        Self {
+            config,
+            period,
+            counted: config
+                .indicators
+                .iter()
+                .map(|_| Counted::default())
+                .collect(),
+            instance: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// Takes the next row; rows must come ordered by `(instance_id, seq)`.
+    pub fn push(&mut self, row: R) -> Result<(), AssessError> {
         let (instance_id, seq) = (row.borrow().instance_id, row.borrow().seq);
-        if let Some((last_id, last_seq)) = last {
+        if let Some((last_id, last_seq)) = self.last {
             let ordered = instance_id > last_id || (instance_id == last_id && seq > last_seq);
             if !ordered {
                 return Err(AssessError::Unordered { instance_id, seq });
             }
             if instance_id != last_id {
-                count_instance(config, &instance, period, &mut counted);
-                instance.clear();
+                self.flush();
             }
         }
-        last = Some((instance_id, seq));
-        instance.push(row);
+        self.last = Some((instance_id, seq));
+        self.instance.push(row);
+        Ok(())
     }
-    count_instance(config, &instance, period, &mut counted);
-    Ok(counted)
+
+    /// The report over every row pushed, for every role or only `role`
+    /// (see [`run`]).
+    pub fn report(mut self, role: Option<&str>) -> Report {
+        self.flush();
+        let (config, period, counted) = (self.config, self.period, &self.counted);
+        let roles: Vec<String> = match role {
+            Some(role) => vec![role.to_owned()],
+            None => roles_shown(config, counted),
+        };
+        let roles = roles
+            .into_iter()
+            .filter_map(|name| {
+                let selection = config.selection(&name);
+                if selection.is_none() && role.is_none() {
+                    return None;
+                }
+                let indicators: Vec<IndicatorReport> = selection
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&index| score(&config.indicators[index], &counted[index], &name))
+                    .collect();
+                let total = indicators
+                    .iter()
+                    .filter_map(|indicator| indicator.points)
+                    .sum();
+                Some(RoleReport {
+                    role: name,
+                    total,
+                    indicators,
+                })
+            })
+            .collect();
+        Report {
+            from: rfc3339(period.from()),
+            to: rfc3339(period.to()),
+            time_zone: config.zone_name.clone(),
+            roles,
+            local: (
+                local(period.from(), &config.time_zone),
+                local(period.to(), &config.time_zone),
+            ),
+        }
+    }
+
+    /// Counts the instance collected so far and forgets its rows.
+    fn flush(&mut self) {
+        count_instance(self.config, &self.instance, self.period, &mut self.counted);
+        self.instance.clear();
+    }
 }
 
 fn count_instance<R: Borrow<HistoryRow>>(

@@ -1,12 +1,37 @@
-//! The flags of `flowkeeper assess` (api.md), ready for the binary to
-//! flatten into its subcommand; the store query is the caller's.
+//! `flowkeeper assess` (api.md): its flags, ready for the binary to
+//! flatten into its subcommand, and [`execute`], the whole command.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::compute::{AssessCommandError, compute};
+use super::config::load_file;
 use super::period::{PeriodError, PeriodSpec};
 use super::report::Report;
+use crate::model::Catalog;
+use crate::store::Store;
+
+/// Runs `flowkeeper assess`: loads `assessment.toml` and the workflows
+/// beside it, opens the database, assesses the period and writes the
+/// report to `out` in the asked format.
+///
+/// The period is checked before anything is opened, so a mistyped month
+/// fails at once with nothing touched.
+pub async fn execute(args: &AssessArgs, out: &mut dyn Write) -> Result<(), AssessCommandError> {
+    let spec = args.period()?;
+    let config = load_file(&args.config_path()).map_err(AssessCommandError::Config)?;
+    let catalog =
+        Catalog::load(std::slice::from_ref(&args.workflows)).map_err(AssessCommandError::Workflows)?;
+    let store = Store::connect(&args.database)
+        .await
+        .map_err(AssessCommandError::Connect)?;
+    let report = compute(&store, &config, &catalog, spec, args.role.as_deref()).await?;
+    out.write_all(args.format.render(&report).as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
 
 /// `flowkeeper assess (--month YYYY-MM | --year YYYY | --from D --to D)
 /// [--role R] [--format table|json|csv] [--database URL] [--workflows DIR]`

@@ -15,9 +15,10 @@ use serde_json::{Map, Value as Json};
 
 use super::bands::{Band, BandTable, Lower, Upper};
 use super::facts::{Anchor, Attribution, Count, OutcomeFilter};
+use super::names::{self, Name, NameRef};
 use super::ratio::Ratio;
 use crate::model::source::{Seg, SourceMap};
-use crate::model::{Diagnostic, Diagnostics, LineIndex, did_you_mean};
+use crate::model::{Catalog, Diagnostic, Diagnostics, LineIndex, did_you_mean};
 use crate::path;
 
 /// The selection used by every role without its own line in `[roles]`.
@@ -146,6 +147,8 @@ pub struct AssessmentConfig {
     /// order, `default` excluded.
     pub(super) roles: IndexMap<String, Vec<usize>>,
     pub(super) default: Option<Vec<usize>>,
+    /// The workflow names the file uses, for [`AssessmentConfig::check_names`].
+    names: Vec<NameRef>,
 }
 
 impl AssessmentConfig {
@@ -169,6 +172,13 @@ impl AssessmentConfig {
         workflows.sort_unstable();
         workflows.dedup();
         workflows
+    }
+
+    /// Checks that every workflow, SLA clock, event, event field and state
+    /// the file names exists in `catalog` (the loaded workflow files), so a
+    /// typo is an error at its line rather than a silent "no data".
+    pub fn check_names(&self, catalog: &Catalog) -> Result<(), Diagnostics> {
+        names::check(&self.names, catalog)
     }
 
     /// The indicators `role` adds up: its own line, else `default`.
@@ -206,6 +216,7 @@ pub fn load_str(file: &FsPath, text: &str) -> Result<AssessmentConfig, Diagnosti
         map: SourceMap::new(text),
         lines,
         diagnostics: Vec::new(),
+        names: Vec::new(),
     };
     let config = loader.config(&raw);
     match config {
@@ -218,6 +229,7 @@ struct Loader<'a> {
     map: SourceMap,
     lines: LineIndex<'a>,
     diagnostics: Vec<Diagnostic>,
+    names: Vec<NameRef>,
 }
 
 impl Loader<'_> {
@@ -225,6 +237,16 @@ impl Loader<'_> {
         let span = self.map.span(path);
         let diagnostic = self.lines.diagnostic(span, message.into(), hint);
         self.diagnostics.push(diagnostic);
+    }
+
+    /// Remembers that the value at `path` names `name` of `workflow`.
+    fn name(&mut self, path: &[Seg], workflow: &str, name: Name) {
+        let span = self.map.span(path);
+        self.names.push(NameRef {
+            place: self.lines.diagnostic(span, String::new(), None),
+            workflow: workflow.to_owned(),
+            name,
+        });
     }
 
     fn config(&mut self, raw: &RawConfig) -> Option<AssessmentConfig> {
@@ -262,6 +284,7 @@ impl Loader<'_> {
             indicators: indicators.into_iter().collect::<Option<_>>()?,
             roles,
             default,
+            names: std::mem::take(&mut self.names),
         })
     }
 
@@ -304,8 +327,9 @@ impl Loader<'_> {
                 None,
             );
         }
-        let numerator = self.count(&path!["indicators", id, "numerator"], &spec.numerator);
-        let denominator = self.count(&path!["indicators", id, "denominator"], &spec.denominator);
+        self.name(&path!["indicators", id, "workflow"], &spec.workflow, Name::Workflow);
+        let numerator = self.count(id, spec, "numerator", &spec.numerator);
+        let denominator = self.count(id, spec, "denominator", &spec.denominator);
         self.attribution(id, spec);
         let bands = self.bands(id, spec);
         if self.diagnostics.len() > before {
@@ -324,7 +348,15 @@ impl Loader<'_> {
         })
     }
 
-    fn count(&mut self, at: &[Seg], raw: &RawCount) -> Option<Count> {
+    fn count(
+        &mut self,
+        id: &str,
+        spec: &RawIndicator,
+        side: &str,
+        raw: &RawCount,
+    ) -> Option<Count> {
+        let at = &path!["indicators", id, side];
+        self.count_names(at, &spec.workflow, raw);
         let blank = |name: &str| name.trim().is_empty();
         match raw {
             RawCount::Sla(sla) if blank(&sla.clock) => {
@@ -349,7 +381,7 @@ impl Loader<'_> {
                 let mut anchors = anchors.into_iter().flatten();
                 let (Some(anchor), None) = (anchors.next(), anchors.next()) else {
                     self.error(
-                        &[at, &path!["instances"]].concat(),
+                        &[at.as_slice(), &path!["instances"]].concat(),
                         "an instance count needs exactly one of `reached = \"state\"`, `created = true` or `had_event = \"event\"`: what puts an instance in the period",
                         None,
                     );
@@ -364,8 +396,59 @@ impl Loader<'_> {
         }
     }
 
+    /// Remembers the workflow names a count uses.
+    fn count_names(&mut self, at: &[Seg], workflow: &str, raw: &RawCount) {
+        let here = |tail: Vec<Seg>| [at, &tail].concat();
+        match raw {
+            RawCount::Sla(sla) => {
+                self.name(&here(path!["sla", "clock"]), workflow, Name::Clock(sla.clock.clone()));
+            }
+            RawCount::Events(event) => {
+                self.name(&here(path!["events"]), workflow, Name::Event(event.clone()));
+            }
+            RawCount::Instances(query) => {
+                if let Some(state) = &query.reached {
+                    let place = here(path!["instances", "reached"]);
+                    self.name(&place, workflow, Name::State(state.clone()));
+                }
+                if let Some(event) = &query.had_event {
+                    let place = here(path!["instances", "had_event"]);
+                    self.name(&place, workflow, Name::Event(event.clone()));
+                }
+                for (event, values) in &query.with_event {
+                    let place = here(path!["instances", "with_event", event]);
+                    self.name(&place, workflow, Name::Event(event.clone()));
+                    for field in values.keys() {
+                        let place = here(path!["instances", "with_event", event, field]);
+                        let name = Name::EventField {
+                            event: event.clone(),
+                            field: field.clone(),
+                        };
+                        self.name(&place, workflow, name);
+                    }
+                }
+                for (index, event) in query.without_events.iter().enumerate() {
+                    let place = here(path!["instances", "without_events", index]);
+                    self.name(&place, workflow, Name::Event(event.clone()));
+                }
+            }
+        }
+    }
+
     fn attribution(&mut self, id: &str, spec: &RawIndicator) {
         let at = path!["indicators", id, "attribution"];
+        if let Attribution::Holder { events, field } = &spec.attribution {
+            for (index, event) in events.iter().enumerate() {
+                let place = [at.clone(), path!["holder", "events", index]].concat();
+                self.name(&place, &spec.workflow, Name::Event(event.clone()));
+                let place = [at.clone(), path!["holder", "field"]].concat();
+                let name = Name::EventField {
+                    event: event.clone(),
+                    field: field.clone(),
+                };
+                self.name(&place, &spec.workflow, name);
+            }
+        }
         match &spec.attribution {
             Attribution::SlaRole => {
                 let is_sla = |count: &RawCount| matches!(count, RawCount::Sla(_));

@@ -6,6 +6,7 @@
 //! Changes go through a [`WriteTx`]: the runtime loads an instance, runs the
 //! engine and commits the outcome in that one transaction.
 
+mod assessment;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -14,6 +15,9 @@ mod types;
 use sqlx::{Postgres, Sqlite};
 use uuid::Uuid;
 
+use futures_util::stream::BoxStream;
+
+use crate::assess::{HistoryRow, Period};
 use crate::engine::{Instance, Millis, Outcome};
 pub use types::{
     ClaimedTimer, Cursor, HistoryRecord, IdempotencyRecord, Incident, InstanceFilter,
@@ -235,6 +239,18 @@ impl Store {
     /// Resolves an open incident; `false` when there is no such open incident.
     pub async fn resolve_incident(&self, id: Uuid, now: Millis) -> Result<bool, StoreError> {
         on_backend!(self, pool => backend::resolve_incident(pool, id, now).await)
+    }
+
+    /// What the assessment of `period` reads: every row, recorded before
+    /// the period's end, of the instances of `workflows` that recorded
+    /// something in the period, ordered by `(instance_id, seq)` (ids in
+    /// byte order). Streamed: a year of history is never held at once.
+    pub fn assessment_rows<'s>(
+        &'s self,
+        workflows: &[String],
+        period: Period,
+    ) -> BoxStream<'s, Result<HistoryRow, StoreError>> {
+        on_backend!(self, pool => backend::assessment::rows(pool, workflows, period))
     }
 
     /// The facts about every live instance that the stuck check needs.

@@ -59,3 +59,4 @@ pub(crate) async fn begin(
 }
 
 super::sql::queries!(Postgres, " FOR UPDATE", " FOR UPDATE SKIP LOCKED");
+super::assessment::queries!(sqlx::Postgres, " COLLATE \"C\"");

@@ -47,3 +47,4 @@ pub(crate) async fn begin(
 }
 
 super::sql::queries!(Sqlite, "", "");
+super::assessment::queries!(sqlx::Sqlite, "");

@@ -1,0 +1,62 @@
+//! The assessment from the store: the one piece of IO around the pure
+//! calculation, shared by `flowkeeper assess` and `GET /v1/assessment` so
+//! that both check the same names and read the same rows.
+
+use futures_util::TryStreamExt as _;
+
+use super::calc::{AssessError, Tallies};
+use super::config::AssessmentConfig;
+use super::period::{PeriodError, PeriodSpec};
+use super::report::Report;
+use crate::model::{Catalog, Diagnostics};
+use crate::store::{Store, StoreError};
+
+/// Why an assessment could not be made, in the terms of whoever asked.
+#[derive(Debug, thiserror::Error)]
+pub enum AssessCommandError {
+    /// The asked period is malformed or empty (the caller's mistake).
+    #[error(transparent)]
+    Period(#[from] PeriodError),
+    /// `assessment.toml` cannot be read, is invalid, or names workflows,
+    /// clocks, events or states that the loaded workflows do not have.
+    #[error("{0}")]
+    Config(Diagnostics),
+    /// The workflow files the names are checked against do not load.
+    #[error("the workflows do not load:\n{0}")]
+    Workflows(Diagnostics),
+    #[error("cannot open the database: {0}")]
+    Connect(#[source] StoreError),
+    #[error("cannot read the history: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Assess(#[from] AssessError),
+    /// Printing the report failed (a closed pipe is one way).
+    #[error("cannot write the report: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Assesses the period `spec` asks for from `store`'s history, for every
+/// role or only `role`.
+///
+/// First checks that the names in `config` exist in `catalog`, so that a
+/// typo fails here, naming its line, rather than scoring "no data". Rows
+/// stream from the store one instance at a time.
+pub async fn compute(
+    store: &Store,
+    config: &AssessmentConfig,
+    catalog: &Catalog,
+    spec: PeriodSpec,
+    role: Option<&str>,
+) -> Result<Report, AssessCommandError> {
+    config
+        .check_names(catalog)
+        .map_err(AssessCommandError::Config)?;
+    let period = spec.resolve(config.time_zone())?;
+    let workflows: Vec<String> = config.workflows().into_iter().map(str::to_owned).collect();
+    let mut rows = store.assessment_rows(&workflows, period);
+    let mut tallies = Tallies::new(config, period);
+    while let Some(row) = rows.try_next().await? {
+        tallies.push(row)?;
+    }
+    Ok(tallies.report(role))
+}
