@@ -1,0 +1,576 @@
+//! The assessment end to end: a month of `service_desk` tickets driven
+//! through the runtime on a manual clock (the shipped workflows and
+//! `assessment.toml`), then October's report computed from the store and
+//! checked number by number against values worked out by hand below; then
+//! `flowkeeper assess` on the same SQLite file in its three formats.
+//!
+//! Runs on SQLite (a temporary file) and, when
+//! `FLOWKEEPER_TEST_DATABASE_URL` is set, on PostgreSQL (a fresh schema).
+//!
+//! # The tickets (all UTC; level 3 = 12 h handling unless said otherwise)
+//!
+//! | ticket | group   | what happens | in October |
+//! |--------|---------|--------------|------------|
+//! | T11 | bss       | created 30 Sep, bounced, re-dispatched, resolved and replied in September; confirmed satisfied 1 Oct 01:00 | closed (its earlier bounce spoils first-time resolution) |
+//! | T1  | bss       | the happy path, satisfied | |
+//! | T2  | bss       | happy path, confirmed *not* satisfied | |
+//! | T3  | net       | level 1; receive 10 s late; handled 90 min (> 1 h); complaint after closing (12 Oct) | response missed, handling missed |
+//! | T4  | net       | held 1 h while handling | entered `on_hold` |
+//! | T5  | bss → net | bounced by bss, re-dispatched to net | not first time |
+//! | T6  | bss       | held once; replied, then reopened, handled again, replied again | two handling and two reply outcomes |
+//! | T7  | net       | level 1, handled 2 h (missed); reply 15 min late (missed) | |
+//! | T8  | bss       | level 1, handled 2 h (missed); a complaint and an escalated complaint while handling | |
+//! | T9  | bss → net | accepted by bss, transferred to net, accepted, held, resolved | enters `handling` under both groups |
+//! | T14 | —         | receive 6 s late, then cancelled | response missed; never closed |
+//! | T10 | net       | created 31 Oct 20:00, still in handling at the month's end | its handling deadline is missed on 1 Nov |
+//! | T12 | bss       | the happy path in November; T1 gets a complaint in November | nothing |
+//!
+//! # October by hand
+//!
+//! service_desk:
+//! - 及時響應 timely_response: response outcomes in October: T1–T9, T10, T14
+//!   = 11 decided (T11's was in September), missed by T3 and T14: 9/11 =
+//!   81.8 % → [80 %, 90 %) → 4 points.
+//! - 及時回覆 timely_reply: reply outcomes: T1, T2, T3, T4, T5, T6 ×2, T7,
+//!   T8, T9 = 10, T7 missed: 9/10 = 90 % → [90 %, ∞) → 5.
+//! - 一次解決 first_time_resolution: closed in October: T1–T9 and T11 = 10;
+//!   satisfied without bounce or reopen: T1, T3, T4, T7, T8, T9 = 6 (T2 not
+//!   satisfied, T5 bounced, T6 reopened, T11 bounced in September): 6/10 =
+//!   60 % → [60 %, 70 %) → 8.
+//! - 客戶投訴 complaint_rate: complaints in October: T8, T3 = 2 (T1's is in
+//!   November); created in October: T1–T10, T14 = 11: 2/11 = 18.1 % →
+//!   [10 %, ∞) → −3.
+//! - 越級投訴 escalated_complaint_rate: T8 = 1 of 10 closed = exactly 10 %,
+//!   the seed's hole, closed with the heavier deduction: [10 %, ∞) → −5.
+//! - total 4 + 5 + 8 − 3 − 5 = 9.
+//!
+//! bss (the `default` selection):
+//! - 及時處理 timely_handling: handling outcomes credited to bss: T1, T2,
+//!   T6 ×2 met, T8 missed: 4/5 = 80 % → [80 %, 90 %) → 15.
+//! - 掛單 hang_rate: entered handling while held by bss: T1, T2, T6, T8, T9
+//!   = 5; entered on_hold under bss: T6 = 1: 1/5 = 20 % → [10 %, ∞) → −3.
+//! - total 12.
+//!
+//! net:
+//! - timely_handling: T4, T5, T9 met; T3, T7 missed: 3/5 = 60 % →
+//!   [60 %, 70 %) → 5 (T10's miss falls in November).
+//! - hang_rate: entered handling under net: T3, T4, T5, T7, T9, T10 = 6;
+//!   entered on_hold: T4, T9 = 2: 2/6 = 33.3 % → [10 %, ∞) → −3.
+//! - total 2.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Parser;
+use flowkeeper::assess::cli::AssessArgs;
+use flowkeeper::assess::{self, AssessmentConfig, PeriodSpec, Report};
+use flowkeeper::engine::Millis;
+use flowkeeper::model::Catalog;
+use flowkeeper::runtime::{ManualClock, Runtime, RuntimeConfig, Target};
+use flowkeeper::store::{Store, StoreOptions};
+use serde_json::{Map, Value as Json, json};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+const SECOND: Millis = 1_000;
+const MINUTE: Millis = 60 * SECOND;
+const HOUR: Millis = 60 * MINUTE;
+
+fn at(text: &str) -> Millis {
+    text.parse::<jiff::Timestamp>()
+        .expect("a timestamp")
+        .as_millisecond()
+}
+
+fn workflows_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows")
+}
+
+fn catalog() -> Catalog {
+    Catalog::load(&[workflows_dir()]).unwrap_or_else(|problems| panic!("{problems}"))
+}
+
+fn config() -> AssessmentConfig {
+    assess::load_file(&workflows_dir().join("assessment.toml"))
+        .unwrap_or_else(|problems| panic!("{problems}"))
+}
+
+fn object(value: Json) -> Map<String, Json> {
+    match value {
+        Json::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+/// The service desk on a manual clock.
+struct Desk {
+    runtime: Runtime,
+}
+
+impl Desk {
+    async fn open(store: Store) -> Self {
+        let clock = ManualClock::new(at("2026-09-30T00:00:00Z"));
+        let runtime = Runtime::with_config(
+            store,
+            catalog(),
+            Arc::new(clock),
+            RuntimeConfig::default(),
+        )
+        .await
+        .expect("start the runtime");
+        Self { runtime }
+    }
+
+    /// Moves time to `when`, firing every SLA deadline due on the way.
+    async fn at(&self, when: &str) {
+        self.runtime.advance_to(at(when)).await.expect("advance");
+    }
+
+    async fn wait(&self, by: Millis) {
+        self.runtime.advance(by).await.expect("advance");
+    }
+
+    async fn create(&self, key: &str, level: i64) -> Uuid {
+        let data = object(json!({"level": level, "summary": format!("ticket {key}")}));
+        let instance = self
+            .runtime
+            .create("service_desk", key, data, "desk", None)
+            .await
+            .unwrap_or_else(|error| panic!("create {key}: {error}"));
+        instance.id
+    }
+
+    async fn post(&self, ticket: Uuid, event: &str, data: Json) {
+        self.runtime
+            .post_event(&Target::Id(ticket), event, object(data), "desk", None)
+            .await
+            .unwrap_or_else(|error| panic!("{event} on {ticket}: {error}"));
+    }
+
+    /// Created now, received 2 s later (in time), dispatched and accepted.
+    async fn into_handling(&self, key: &str, level: i64, group: &str) -> Uuid {
+        let ticket = self.create(key, level).await;
+        self.wait(2 * SECOND).await;
+        self.post(ticket, "receive", json!({})).await;
+        self.dispatch_and_accept(ticket, group).await;
+        ticket
+    }
+
+    async fn dispatch_and_accept(&self, ticket: Uuid, group: &str) {
+        self.wait(MINUTE).await;
+        self.post(ticket, "dispatch", json!({"group": group})).await;
+        self.wait(MINUTE).await;
+        self.post(ticket, "accept", json!({})).await;
+    }
+
+    /// Resolved after `handled`, replied 2 min later (in time).
+    async fn resolve_and_reply(&self, ticket: Uuid, handled: Millis) {
+        self.wait(handled).await;
+        self.post(ticket, "resolve", json!({"solution": "fixed"}))
+            .await;
+        self.wait(2 * MINUTE).await;
+        self.post(ticket, "reply", json!({"message": "fixed"})).await;
+    }
+
+    async fn confirm(&self, ticket: Uuid, satisfied: bool) {
+        self.wait(HOUR).await;
+        self.post(ticket, "confirm", json!({"satisfied": satisfied}))
+            .await;
+    }
+
+    async fn happy(&self, key: &str, group: &str, satisfied: bool) -> Uuid {
+        let ticket = self.into_handling(key, 3, group).await;
+        self.resolve_and_reply(ticket, HOUR).await;
+        self.confirm(ticket, satisfied).await;
+        ticket
+    }
+
+    async fn hold(&self, ticket: Uuid, after: Millis, held: Millis) {
+        self.wait(after).await;
+        self.post(ticket, "hold", json!({"reason": "parts"})).await;
+        self.wait(held).await;
+        self.post(ticket, "resume", json!({})).await;
+    }
+}
+
+/// Drives the tickets of the table in the module comment, in time order.
+async fn drive_a_month(desk: &Desk) {
+    // T11: September, except its confirmation.
+    desk.at("2026-09-30T22:00:00Z").await;
+    let t11 = desk.create("T11", 3).await;
+    desk.wait(2 * SECOND).await;
+    desk.post(t11, "receive", json!({})).await;
+    desk.wait(MINUTE).await;
+    desk.post(t11, "dispatch", json!({"group": "bss"})).await;
+    desk.wait(MINUTE).await;
+    desk.post(t11, "bounce", json!({"reason": "not ours"})).await;
+    desk.dispatch_and_accept(t11, "bss").await;
+    desk.resolve_and_reply(t11, 20 * MINUTE).await;
+    desk.at("2026-10-01T01:00:00Z").await;
+    desk.post(t11, "confirm", json!({"satisfied": true})).await;
+
+    desk.at("2026-10-02T09:00:00Z").await;
+    let t1 = desk.happy("T1", "bss", true).await;
+
+    desk.at("2026-10-03T09:00:00Z").await;
+    desk.happy("T2", "bss", false).await;
+
+    desk.at("2026-10-04T09:00:00Z").await;
+    let t3 = desk.create("T3", 1).await;
+    desk.wait(10 * SECOND).await; // the 5 s response deadline passes
+    desk.post(t3, "receive", json!({})).await;
+    desk.dispatch_and_accept(t3, "net").await;
+    desk.resolve_and_reply(t3, 90 * MINUTE).await; // level 1: 1 h
+    desk.confirm(t3, true).await;
+
+    desk.at("2026-10-05T09:00:00Z").await;
+    let t4 = desk.into_handling("T4", 3, "net").await;
+    desk.hold(t4, 30 * MINUTE, HOUR).await;
+    desk.resolve_and_reply(t4, HOUR).await;
+    desk.confirm(t4, true).await;
+
+    desk.at("2026-10-06T09:00:00Z").await;
+    let t5 = desk.create("T5", 3).await;
+    desk.wait(2 * SECOND).await;
+    desk.post(t5, "receive", json!({})).await;
+    desk.wait(MINUTE).await;
+    desk.post(t5, "dispatch", json!({"group": "bss"})).await;
+    desk.wait(MINUTE).await;
+    desk.post(t5, "bounce", json!({"reason": "network"})).await;
+    desk.dispatch_and_accept(t5, "net").await;
+    desk.resolve_and_reply(t5, HOUR).await;
+    desk.confirm(t5, true).await;
+
+    desk.at("2026-10-07T09:00:00Z").await;
+    let t6 = desk.into_handling("T6", 3, "bss").await;
+    desk.hold(t6, 10 * MINUTE, 20 * MINUTE).await;
+    desk.resolve_and_reply(t6, HOUR).await;
+    desk.wait(HOUR).await;
+    desk.post(t6, "reopen", json!({"reason": "still broken"}))
+        .await;
+    desk.resolve_and_reply(t6, 2 * HOUR).await;
+    desk.confirm(t6, true).await;
+
+    desk.at("2026-10-08T09:00:00Z").await;
+    let t7 = desk.into_handling("T7", 1, "net").await;
+    desk.wait(2 * HOUR).await; // level 1: 1 h
+    desk.post(t7, "resolve", json!({})).await;
+    desk.wait(15 * MINUTE).await; // the reply is due within 10 min
+    desk.post(t7, "reply", json!({"message": "sorry"})).await;
+    desk.confirm(t7, true).await;
+
+    desk.at("2026-10-09T09:00:00Z").await;
+    let t8 = desk.into_handling("T8", 1, "bss").await;
+    desk.wait(10 * MINUTE).await;
+    desk.post(t8, "complain", json!({"text": "slow"})).await;
+    desk.post(t8, "escalated_complaint", json!({"text": "to the director"}))
+        .await;
+    desk.resolve_and_reply(t8, 2 * HOUR).await;
+    desk.confirm(t8, true).await;
+
+    desk.at("2026-10-10T09:00:00Z").await;
+    let t9 = desk.into_handling("T9", 3, "bss").await;
+    desk.wait(20 * MINUTE).await;
+    desk.post(t9, "transfer", json!({"group": "net"})).await;
+    desk.wait(MINUTE).await;
+    desk.post(t9, "accept", json!({})).await;
+    desk.hold(t9, 10 * MINUTE, 30 * MINUTE).await;
+    desk.resolve_and_reply(t9, HOUR).await;
+    desk.confirm(t9, true).await;
+
+    desk.at("2026-10-11T09:00:00Z").await;
+    let t14 = desk.create("T14", 3).await;
+    desk.wait(6 * SECOND).await;
+    desk.post(t14, "receive", json!({})).await;
+    desk.wait(MINUTE).await;
+    desk.post(t14, "cancel", json!({"reason": "duplicate"})).await;
+
+    desk.at("2026-10-12T09:00:00Z").await;
+    desk.post(t3, "complain", json!({"text": "fixed too late"}))
+        .await;
+
+    desk.at("2026-10-31T20:00:00Z").await;
+    desk.into_handling("T10", 3, "net").await;
+
+    desk.at("2026-11-02T09:00:00Z").await;
+    desk.happy("T12", "bss", true).await;
+    desk.at("2026-11-03T09:00:00Z").await;
+    desk.post(t1, "complain", json!({"text": "late"})).await;
+}
+
+/// One indicator as the report must show it.
+fn indicator(
+    id: &str,
+    (title, title_en): (&str, &str),
+    (numerator, denominator): (u64, u64),
+    (rate_percent, band, points): (&str, &str, i64),
+    max_points: i64,
+) -> Json {
+    json!({
+        "id": id,
+        "title": title,
+        "title_en": title_en,
+        "numerator": numerator,
+        "denominator": denominator,
+        "rate": numerator as f64 / denominator as f64,
+        "rate_percent": rate_percent,
+        "band": band,
+        "points": points,
+        "max_points": max_points,
+    })
+}
+
+const RESPONSE: (&str, &str) = ("及時響應率", "Timely response rate");
+const REPLY: (&str, &str) = ("及時回覆率", "Timely reply rate");
+const FIRST_TIME: (&str, &str) = ("一次解決率", "First-time resolution rate");
+const COMPLAINT: (&str, &str) = ("客戶投訴率", "Customer complaint rate");
+const ESCALATED: (&str, &str) = ("越級投訴率", "Escalated complaint rate");
+const HANDLING: (&str, &str) = ("及時處理率", "Timely handling rate");
+const HANG: (&str, &str) = ("掛單率", "On-hold rate");
+
+/// October as worked out in the module comment.
+fn october_by_hand() -> Json {
+    json!({
+        "from": "2026-10-01T00:00:00.000Z",
+        "to": "2026-11-01T00:00:00.000Z",
+        "time_zone": "UTC",
+        "roles": [
+            {
+                "role": "service_desk",
+                "total": 9,
+                "indicators": [
+                    indicator("timely_response", RESPONSE, (9, 11), ("81.8", "[80 %, 90 %)", 4), 5),
+                    indicator("timely_reply", REPLY, (9, 10), ("90.0", "[90 %, ∞)", 5), 5),
+                    indicator("first_time_resolution", FIRST_TIME, (6, 10), ("60.0", "[60 %, 70 %)", 8), 10),
+                    indicator("complaint_rate", COMPLAINT, (2, 11), ("18.1", "[10 %, ∞)", -3), -3),
+                    indicator("escalated_complaint_rate", ESCALATED, (1, 10), ("10.0", "[10 %, ∞)", -5), -5),
+                ],
+            },
+            {
+                "role": "bss",
+                "total": 12,
+                "indicators": [
+                    indicator("timely_handling", HANDLING, (4, 5), ("80.0", "[80 %, 90 %)", 15), 20),
+                    indicator("hang_rate", HANG, (1, 5), ("20.0", "[10 %, ∞)", -3), -3),
+                ],
+            },
+            {
+                "role": "net",
+                "total": 2,
+                "indicators": [
+                    indicator("timely_handling", HANDLING, (3, 5), ("60.0", "[60 %, 70 %)", 5), 20),
+                    indicator("hang_rate", HANG, (2, 6), ("33.3", "[10 %, ∞)", -3), -3),
+                ],
+            },
+        ],
+    })
+}
+
+fn october() -> PeriodSpec {
+    PeriodSpec::parse(Some("2026-10"), None, None, None).expect("a month")
+}
+
+async fn assess_october(store: &Store, role: Option<&str>) -> Report {
+    assess::compute(store, &config(), &catalog(), october(), role)
+        .await
+        .unwrap_or_else(|error| panic!("assess: {error}"))
+}
+
+/// The report from the store equals the one worked out by hand; `--role`
+/// picks one role's part of it, and an unknown role has no data.
+async fn october_from_the_store(store: Store) {
+    let desk = Desk::open(store.clone()).await;
+    drive_a_month(&desk).await;
+
+    let report = assess_october(&store, None).await;
+    let expected = october_by_hand();
+    assert_eq!(serde_json::to_value(&report).unwrap(), expected);
+
+    let net = assess_october(&store, Some("net")).await;
+    assert_eq!(
+        serde_json::to_value(&net.roles).unwrap(),
+        json!([expected["roles"][2]])
+    );
+    let nobody = assess_october(&store, Some("vendor_x")).await;
+    assert_eq!(nobody.roles.len(), 1);
+    assert_eq!(nobody.roles[0].total, 0);
+    assert!(
+        nobody.roles[0]
+            .indicators
+            .iter()
+            .all(|indicator| indicator.denominator == 0 && indicator.points.is_none())
+    );
+
+    // September holds only T11's first hours: one response met.
+    let september = PeriodSpec::parse(Some("2026-09"), None, None, None).unwrap();
+    let report = assess::compute(&store, &config(), &catalog(), september, Some("service_desk"))
+        .await
+        .unwrap();
+    let response = &report.roles[0].indicators[0];
+    assert_eq!((response.numerator, response.denominator), (1, 1));
+}
+
+/// Runs `flowkeeper assess` (the command body the binary calls).
+async fn cli(database: &str, argv: &[&str]) -> Result<String, assess::AssessCommandError> {
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: AssessArgs,
+    }
+    let workflows = workflows_dir();
+    let mut full = vec![
+        "assess",
+        "--database",
+        database,
+        "--workflows",
+        workflows.to_str().unwrap(),
+    ];
+    full.extend_from_slice(argv);
+    let args = Command::try_parse_from(full).expect("valid flags").args;
+    let mut out = Vec::new();
+    assess::cli::execute(&args, &mut out).await?;
+    Ok(String::from_utf8(out).expect("UTF-8"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn october_on_sqlite_and_the_command_in_three_formats() {
+    let dir = TempDir::new().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("flowkeeper.db").display());
+    let store = Store::connect(&database).await.unwrap();
+    october_from_the_store(store.clone()).await;
+    store_is_closed(store).await;
+
+    let expected = october_by_hand();
+    let json_out = cli(&database, &["--month", "2026-10", "--format", "json"])
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Json>(&json_out).unwrap(),
+        expected
+    );
+
+    let csv = cli(&database, &["--month", "2026-10", "--format", "csv"])
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "from,to,role,role_total,indicator,title,title_en,numerator,denominator,rate,rate_percent,band,points,max_points"
+    );
+    let mut expected_lines = vec![lines[0].to_owned()];
+    for role in expected["roles"].as_array().unwrap() {
+        for indicator in role["indicators"].as_array().unwrap() {
+            let band = indicator["band"].as_str().unwrap();
+            expected_lines.push(format!(
+                "2026-10-01T00:00:00.000Z,2026-11-01T00:00:00.000Z,{},{},{},{},{},{},{},{},{},\"{}\",{},{}",
+                role["role"].as_str().unwrap(),
+                role["total"],
+                indicator["id"].as_str().unwrap(),
+                indicator["title"].as_str().unwrap(),
+                indicator["title_en"].as_str().unwrap(),
+                indicator["numerator"],
+                indicator["denominator"],
+                indicator["rate"],
+                indicator["rate_percent"].as_str().unwrap(),
+                band,
+                indicator["points"],
+                indicator["max_points"],
+            ));
+        }
+    }
+    assert_eq!(lines, expected_lines);
+
+    let table = cli(&database, &["--month", "2026-10"]).await.unwrap();
+    for line in [
+        "Assessment 考覈 2026-10-01 00:00 – 2026-11-01 00:00 (UTC; the end is excluded)",
+        "service_desk: total 9 points",
+        "bss: total 12 points",
+        "net: total 2 points",
+    ] {
+        assert!(table.contains(line), "no `{line}` in\n{table}");
+    }
+    for (title, cells) in [
+        ("及時響應率 Timely response rate", ["9", "11", "81.8 %", "[80 %, 90 %)", "4", "5"]),
+        ("及時回覆率 Timely reply rate", ["9", "10", "90.0 %", "[90 %, ∞)", "5", "5"]),
+        ("一次解決率 First-time resolution rate", ["6", "10", "60.0 %", "[60 %, 70 %)", "8", "10"]),
+        ("客戶投訴率 Customer complaint rate", ["2", "11", "18.1 %", "[10 %, ∞)", "-3", "-3"]),
+        ("越級投訴率 Escalated complaint rate", ["1", "10", "10.0 %", "[10 %, ∞)", "-5", "-5"]),
+    ] {
+        let row = table_row(&table, title);
+        assert_eq!(row, cells, "{title} in\n{table}");
+    }
+    let handling_rows: Vec<Vec<String>> = table
+        .lines()
+        .filter(|line| line.trim_start().starts_with("及時處理率"))
+        .map(cells_after_title)
+        .collect();
+    assert_eq!(
+        handling_rows,
+        [
+            ["4", "5", "80.0 %", "[80 %, 90 %)", "15", "20"],
+            ["3", "5", "60.0 %", "[60 %, 70 %)", "5", "20"],
+        ]
+    );
+    let hang_rows: Vec<Vec<String>> = table
+        .lines()
+        .filter(|line| line.trim_start().starts_with("掛單率"))
+        .map(cells_after_title)
+        .collect();
+    assert_eq!(
+        hang_rows,
+        [
+            ["1", "5", "20.0 %", "[10 %, ∞)", "-3", "-3"],
+            ["2", "6", "33.3 %", "[10 %, ∞)", "-3", "-3"],
+        ]
+    );
+}
+
+/// The cells of the table line starting with `title`.
+fn table_row(table: &str, title: &str) -> Vec<String> {
+    let line = table
+        .lines()
+        .find(|line| line.trim_start().starts_with(title))
+        .unwrap_or_else(|| panic!("no row `{title}` in\n{table}"));
+    cells_after_title(line)
+}
+
+/// Splits a table line after its two-word-or-more title on runs of two
+/// spaces (cells are separated by at least two).
+fn cells_after_title(line: &str) -> Vec<String> {
+    let cells: Vec<String> = line
+        .trim()
+        .split("  ")
+        .map(str::trim)
+        .filter(|cell| !cell.is_empty())
+        .map(str::to_owned)
+        .collect();
+    cells[1..].to_vec()
+}
+
+/// Closes the pool so that the command opens the file on its own.
+async fn store_is_closed(store: Store) {
+    if let Store::Sqlite(pool) = store {
+        pool.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn october_on_postgres() {
+    let Ok(url) = std::env::var("FLOWKEEPER_TEST_DATABASE_URL") else {
+        eprintln!("skipping PostgreSQL: FLOWKEEPER_TEST_DATABASE_URL not set");
+        return;
+    };
+    let schema = format!("t_{}", Uuid::now_v7().simple());
+    let options = StoreOptions {
+        schema: Some(schema.clone()),
+        ..StoreOptions::new(url)
+    };
+    let store = Store::connect_with(&options).await.expect("connect");
+    october_from_the_store(store.clone()).await;
+    if let Store::Postgres(pool) = &store {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(pool)
+            .await
+            .expect("drop the test schema");
+    }
+}
