@@ -412,12 +412,19 @@ async fn october_from_the_store(store: Store) {
 
 /// Runs `flowkeeper assess` (the command body the binary calls).
 async fn cli(database: &str, argv: &[&str]) -> Result<String, assess::AssessCommandError> {
+    cli_with(database, &workflows_dir(), argv).await
+}
+
+async fn cli_with(
+    database: &str,
+    workflows: &Path,
+    argv: &[&str],
+) -> Result<String, assess::AssessCommandError> {
     #[derive(Parser)]
     struct Command {
         #[command(flatten)]
         args: AssessArgs,
     }
-    let workflows = workflows_dir();
     let mut full = vec![
         "assess",
         "--database",
@@ -573,4 +580,82 @@ async fn october_on_postgres() {
             .await
             .expect("drop the test schema");
     }
+}
+
+/// Each mistake is one readable error, before any database is touched
+/// where possible.
+#[tokio::test]
+async fn command_errors_are_one_readable_line() {
+    let dir = TempDir::new().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("flowkeeper.db").display());
+    let bad_month = cli(&database, &["--month", "2026-13"]).await.unwrap_err();
+    assert_eq!(
+        bad_month.to_string(),
+        "`2026-13` is not a month: write YYYY-MM, e.g. 2026-10"
+    );
+    assert!(!dir.path().join("flowkeeper.db").exists());
+
+    let started = std::time::Instant::now();
+    let unreachable = cli("postgres://postgres@127.0.0.1:1/none", &["--year", "2026"])
+        .await
+        .unwrap_err();
+    let message = unreachable.to_string();
+    assert!(
+        message.starts_with("cannot open the database: "),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
+
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    let missing = cli_with(&database, &dir.path().join("nowhere"), &["--year", "2026"])
+        .await
+        .unwrap_err();
+    assert!(
+        missing.to_string().contains("nowhere/assessment.toml:1:1: cannot read"),
+        "{missing}"
+    );
+}
+
+/// A name the workflows do not have is an error at its line and column,
+/// with a suggestion, instead of an indicator that silently has no data.
+#[tokio::test]
+async fn a_typo_in_a_name_fails_at_its_line() {
+    let shipped = std::fs::read_to_string(workflows_dir().join("assessment.toml")).unwrap();
+    let typos = shipped
+        .replace("satisfied = true", "satisfyed = true")
+        .replacen(r#"clock = "handling", outcome = "met""#, r#"clock = "handlin", outcome = "met""#, 1)
+        .replace(r#"reached = "on_hold""#, r#"reached = "on_hodl""#)
+        .replace(r#"events = ["dispatch", "transfer"]"#, r#"events = ["dispatch", "transfr"]"#)
+        .replace(r#"events = "complain""#, r#"events = "complian""#);
+    let config = assess::load_str(Path::new("assessment.toml"), &typos).expect("valid on its own");
+    let problems = config.check_names(&catalog()).unwrap_err().to_string();
+    assert_eq!(
+        problems.lines().collect::<Vec<_>>(),
+        [
+            "assessment.toml:37:76: event `confirm` of workflow `service_desk` has no field `satisfyed` (hint: did you mean `satisfied`?)",
+            "assessment.toml:57:31: workflow `service_desk` has no SLA clock `handlin` (hint: did you mean `handling`?)",
+            "assessment.toml:75:39: workflow `service_desk` has no state `on_hodl` (hint: did you mean `on_hold`?)",
+            "assessment.toml:77:50: workflow `service_desk` has no event `transfr` (hint: did you mean `transfer`?)",
+            "assessment.toml:94:24: workflow `service_desk` has no event `complian` (hint: did you mean `complain`?)",
+        ]
+    );
+
+    let other = shipped.replace(r#"workflow = "service_desk""#, r#"workflow = "servce_desk""#);
+    let config = assess::load_str(Path::new("assessment.toml"), &other).unwrap();
+    let problems = config.check_names(&catalog()).unwrap_err();
+    assert_eq!(problems.0.len(), 7, "one per indicator, not one per name: {problems}");
+    assert_eq!(
+        problems.0[0].to_string(),
+        "assessment.toml:33:12: no workflow `servce_desk` is loaded (hint: did you mean `service_desk`?)"
+    );
+
+    let dir = TempDir::new().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("f.db").display()))
+        .await
+        .unwrap();
+    let error = assess::compute(&store, &config, &catalog(), october(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, assess::AssessCommandError::Config(_)), "{error:?}");
 }

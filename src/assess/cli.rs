@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
@@ -12,6 +13,9 @@ use super::period::{PeriodError, PeriodSpec};
 use super::report::Report;
 use crate::model::Catalog;
 use crate::store::Store;
+
+/// How long the command waits for the database before giving up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs `flowkeeper assess`: loads `assessment.toml` and the workflows
 /// beside it, opens the database, assesses the period and writes the
@@ -24,8 +28,9 @@ pub async fn execute(args: &AssessArgs, out: &mut dyn Write) -> Result<(), Asses
     let config = load_file(&args.config_path()).map_err(AssessCommandError::Config)?;
     let catalog =
         Catalog::load(std::slice::from_ref(&args.workflows)).map_err(AssessCommandError::Workflows)?;
-    let store = Store::connect(&args.database)
+    let store = tokio::time::timeout(CONNECT_TIMEOUT, Store::connect(&args.database))
         .await
+        .map_err(|_| AssessCommandError::ConnectTimeout(CONNECT_TIMEOUT.as_secs()))?
         .map_err(AssessCommandError::Connect)?;
     let report = compute(&store, &config, &catalog, spec, args.role.as_deref()).await?;
     out.write_all(args.format.render(&report).as_bytes())?;

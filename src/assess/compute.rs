@@ -26,6 +26,10 @@ pub enum AssessCommandError {
     Workflows(Diagnostics),
     #[error("cannot open the database: {0}")]
     Connect(#[source] StoreError),
+    /// No answer in time: a command should fail, not hang on a database
+    /// that is down (the pool would keep retrying for 30 s).
+    #[error("cannot open the database: no answer within {0} s")]
+    ConnectTimeout(u64),
     #[error("cannot read the history: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -242,6 +242,16 @@ impl Loader<'_> {
     /// Remembers that the value at `path` names `name` of `workflow`.
     fn name(&mut self, path: &[Seg], workflow: &str, name: Name) {
         let span = self.map.span(path);
+        self.remember(span, workflow, name);
+    }
+
+    /// Remembers that the key at the end of `path` names `name`.
+    fn key_name(&mut self, path: &[Seg], workflow: &str, name: Name) {
+        let span = self.map.key_span(path);
+        self.remember(span, workflow, name);
+    }
+
+    fn remember(&mut self, span: std::ops::Range<usize>, workflow: &str, name: Name) {
         self.names.push(NameRef {
             place: self.lines.diagnostic(span, String::new(), None),
             workflow: workflow.to_owned(),
@@ -417,14 +427,14 @@ impl Loader<'_> {
                 }
                 for (event, values) in &query.with_event {
                     let place = here(path!["instances", "with_event", event]);
-                    self.name(&place, workflow, Name::Event(event.clone()));
+                    self.key_name(&place, workflow, Name::Event(event.clone()));
                     for field in values.keys() {
                         let place = here(path!["instances", "with_event", event, field]);
                         let name = Name::EventField {
                             event: event.clone(),
                             field: field.clone(),
                         };
-                        self.name(&place, workflow, name);
+                        self.key_name(&place, workflow, name);
                     }
                 }
                 for (index, event) in query.without_events.iter().enumerate() {
