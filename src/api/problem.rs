@@ -10,9 +10,17 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value as Json_};
 use utoipa::ToSchema;
 
-/// A problem+json body.
+use crate::engine::Rejection;
+use crate::runtime::RuntimeError;
+use crate::store::StoreError;
+
+/// A problem+json body. Boxed so that `Result<_, Problem>` stays one
+/// pointer wide on the happy path.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub struct Problem(Box<Details>);
+
+#[derive(Debug, Clone, PartialEq)]
+struct Details {
     status: StatusCode,
     slug: &'static str,
     title: &'static str,
@@ -39,23 +47,23 @@ pub struct ProblemBody {
 
 impl Problem {
     pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Details {
             status,
             slug,
             title,
             detail: detail.into(),
             extra: Map::new(),
-        }
+        }))
     }
 
     /// Adds an extension member (`allowed`, `errors`, …).
     pub fn with(mut self, name: &str, value: impl Into<Json_>) -> Self {
-        self.extra.insert(name.to_owned(), value.into());
+        self.0.extra.insert(name.to_owned(), value.into());
         self
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -78,24 +86,34 @@ impl Problem {
         Self::new(StatusCode::CONFLICT, slug, title, detail)
     }
 
+    pub fn unprocessable(slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, slug, title, detail)
+    }
+
+    /// The database (or another dependency) cannot answer now; the client may retry.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail)
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", detail)
     }
 
     fn body(&self) -> Json_ {
         let mut body = Map::new();
-        body.insert("type".into(), format!("/problems/{}", self.slug).into());
-        body.insert("title".into(), self.title.into());
-        body.insert("status".into(), self.status.as_u16().into());
-        body.insert("detail".into(), self.detail.clone().into());
-        body.extend(self.extra.clone());
+        let details = &self.0;
+        body.insert("type".into(), format!("/problems/{}", details.slug).into());
+        body.insert("title".into(), details.title.into());
+        body.insert("status".into(), details.status.as_u16().into());
+        body.insert("detail".into(), details.detail.clone().into());
+        body.extend(details.extra.clone());
         Json_::Object(body)
     }
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body())).into_response();
+        let mut response = (self.0.status, Json(self.body())).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -129,5 +147,69 @@ impl From<JsonRejection> for Problem {
 impl From<QueryRejection> for Problem {
     fn from(rejection: QueryRejection) -> Self {
         Self::bad_request(rejection.body_text())
+    }
+}
+
+impl From<Rejection> for Problem {
+    /// The engine's refusals: the client asked for something the workflow
+    /// does not allow now (409) or sent data it does not accept (422).
+    fn from(rejection: Rejection) -> Self {
+        let detail = rejection.to_string();
+        match rejection {
+            Rejection::EventNotAllowed { allowed, .. } => {
+                Self::conflict("event-not-allowed", "Event not allowed", detail).with("allowed", allowed)
+            }
+            Rejection::InstanceEnded { .. } => Self::conflict("instance-ended", "Instance already ended", detail),
+            Rejection::NoSuchTimer { .. } => Self::conflict("no-such-timer", "No such timer", detail),
+            Rejection::DataInvalid { errors } => {
+                let errors: Vec<Json_> = errors
+                    .iter()
+                    .map(|error| serde_json::json!({"path": error.path, "message": error.message}))
+                    .collect();
+                Self::unprocessable("invalid-data", "Invalid data", detail).with("errors", errors)
+            }
+            Rejection::NoGuardHolds { .. } => Self::unprocessable("no-guard-holds", "No guard holds", detail),
+            Rejection::Expression(_) => {
+                Self::unprocessable("expression-failed", "An expression of the workflow failed", detail)
+            }
+            Rejection::EventlessLoop { .. } => {
+                Self::unprocessable("eventless-loop", "Eventless transitions did not settle", detail)
+            }
+        }
+    }
+}
+
+impl From<StoreError> for Problem {
+    /// Lost races are conflicts the client may retry; an unreachable
+    /// database is 503; only unreadable stored data is a server fault.
+    fn from(error: StoreError) -> Self {
+        let detail = error.to_string();
+        match error {
+            StoreError::RevisionConflict { .. } | StoreError::Duplicate => {
+                Self::conflict("conflict", "Concurrent change", format!("{detail}; retry the request"))
+            }
+            StoreError::Database(_) | StoreError::Migrate(_) => Self::unavailable(detail),
+            StoreError::Corrupt(_) | StoreError::UnsupportedUrl(_) | StoreError::InvalidSchema(_) => {
+                Self::internal(detail)
+            }
+        }
+    }
+}
+
+impl From<RuntimeError> for Problem {
+    fn from(error: RuntimeError) -> Self {
+        let detail = error.to_string();
+        match error {
+            RuntimeError::NotFound(_) => Self::not_found(detail),
+            RuntimeError::Rejected(rejection) => rejection.into(),
+            RuntimeError::KeyInUse { .. } => Self::conflict("key-in-use", "Business key in use", detail),
+            RuntimeError::IdempotencyMismatch => Self::conflict(
+                "idempotency-mismatch",
+                "Idempotency key reused",
+                format!("{detail}: the key was first used with a different request"),
+            ),
+            RuntimeError::Conflict(_) => Self::conflict("conflict", "Conflict", detail),
+            RuntimeError::Store(error) => error.into(),
+        }
     }
 }
