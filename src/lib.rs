@@ -3,3 +3,5 @@
 
 pub mod engine;
 pub mod model;
+pub mod runtime;
+pub mod store;
