@@ -10,6 +10,8 @@ mod postgres;
 mod sql;
 mod sqlite;
 mod types;
+mod health;
+pub mod tokens;
 
 use sqlx::{Postgres, Sqlite};
 use uuid::Uuid;
