@@ -5,3 +5,5 @@
 mod types;
 
 pub use types::*;
+mod shim;
+pub use shim::*;

@@ -267,6 +267,22 @@ impl WriteTx {
         on_backend!(self, tx => backend::load_live(tx, workflow, key).await)
     }
 
+    /// The source of a stored definition version.
+    pub async fn definition_source(&mut self, hash: &str) -> Result<Option<String>, StoreError> {
+        on_backend!(self, tx => backend::definition_source_in(tx, hash).await)
+    }
+
+    /// Deletes a timer that can no longer fire, if it is still the one due
+    /// at `due_at` (a re-set timer is left alone).
+    pub async fn forget_timer(
+        &mut self,
+        instance_id: Uuid,
+        name: &str,
+        due_at: Millis,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, tx => backend::forget_timer(tx, instance_id, name, due_at).await)
+    }
+
     /// The answer remembered for an idempotency key, if any.
     pub async fn idempotency(
         &mut self,

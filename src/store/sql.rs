@@ -278,6 +278,35 @@ macro_rules! queries {
             row.map(InstanceRow::into_instance).transpose()
         }
 
+        /// The source of a stored definition version, read inside the
+        /// transaction (a second pool connection could wait on this one).
+        pub(crate) async fn definition_source_in(
+            conn: &mut DbConnection,
+            hash: &str,
+        ) -> Result<Option<String>, StoreError> {
+            let source = sqlx::query_scalar("SELECT source FROM definitions WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(source)
+        }
+
+        /// Deletes a timer row, only if it is still the one due at `due_at`.
+        pub(crate) async fn forget_timer(
+            conn: &mut DbConnection,
+            instance_id: Uuid,
+            name: &str,
+            due_at: Millis,
+        ) -> Result<(), StoreError> {
+            sqlx::query("DELETE FROM timers WHERE instance_id = $1 AND name = $2 AND due_at = $3")
+                .bind(instance_id.to_string())
+                .bind(name)
+                .bind(due_at)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
         pub(crate) async fn get_idempotency(
             conn: &mut DbConnection,
             scope: &str,
