@@ -16,6 +16,7 @@ use super::wire::{
     TokenRequest, TokenView, WorkflowSummary, parse_timestamp, timestamp,
 };
 use crate::model::Duration;
+use crate::runtime::Target;
 
 /// Live instances that need attention, with the reasons.
 #[utoipa::path(get, path = "/v1/admin/stuck", tag = "admin", security(("bearer" = [])),
@@ -46,11 +47,9 @@ pub async fn cancel(
     JsonBody(request): JsonBody<CancelRequest>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
-    let instance = state
-        .runtime()
-        .cancel(instance_id(&id)?, &request.reason, caller.name())
-        .await?;
-    Ok(Json(state.view(&instance).await?))
+    let target = Target::Id(instance_id(&id)?);
+    let reply = state.runtime().cancel(&target, &request.reason, caller.name()).await?;
+    Ok(Json(state.view(&reply.instance).await?))
 }
 
 /// Moves a live instance to another state by hand.
@@ -71,11 +70,19 @@ pub async fn move_to(
     JsonBody(request): JsonBody<MoveRequest>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
-    let instance = state
-        .runtime()
-        .move_to(instance_id(&id)?, &request.to, &request.reason, caller.name())
-        .await?;
-    Ok(Json(state.view(&instance).await?))
+    let target = Target::Id(instance_id(&id)?);
+    let instance = state.instance(&target).await?;
+    let definition = state.runtime().definition_of(&instance).await?;
+    if definition.state(&request.to).is_none() {
+        return Err(Problem::unprocessable(
+            "invalid-target",
+            "Unknown target state",
+            format!("`{}` has no state `{}`", instance.workflow, request.to),
+        )
+        .with("allowed", definition.states.keys().cloned().collect::<Vec<_>>()));
+    }
+    let reply = state.runtime().move_to(&target, &request.to, &request.reason, caller.name()).await?;
+    Ok(Json(state.view(&reply.instance).await?))
 }
 
 /// Retries what failed on an instance: resolves its open incidents and fires
@@ -120,7 +127,7 @@ pub async fn clock(State(state): State<AppState>, caller: Caller) -> Result<Json
     caller.allow(Permission::Admin)?;
     Ok(Json(ClockView {
         now: timestamp(state.now()),
-        manual: state.manual_clock().is_some(),
+        manual: state.manual_clock(),
     }))
 }
 
@@ -140,13 +147,13 @@ pub async fn set_clock(
     JsonBody(request): JsonBody<ClockRequest>,
 ) -> Result<Json<ClockView>, Problem> {
     caller.allow(Permission::Admin)?;
-    let Some(clock) = state.manual_clock() else {
+    if !state.manual_clock() {
         return Err(Problem::conflict(
             "clock-not-manual",
             "The clock is not manual",
             "the server runs on the system clock; start it with --manual-clock",
         ));
-    };
+    }
     let now = state.now();
     let target = match (&request.advance, &request.set) {
         (Some(advance), None) => {
@@ -166,7 +173,7 @@ pub async fn set_clock(
         }
         _ => return Err(Problem::bad_request("send exactly one of `advance` or `set`")),
     };
-    state.advance_to(clock, target).await?;
+    state.advance_to(target).await?;
     Ok(Json(ClockView {
         now: timestamp(state.now()),
         manual: true,

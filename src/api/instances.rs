@@ -237,11 +237,7 @@ async fn send(
         (Err(_), Target::Key { workflow, .. }) => workflow.clone(),
         (Err(_), Target::Id(_)) => String::new(),
     };
-    let outcome = match &result {
-        Ok(posted) if posted.replayed => "replayed",
-        Ok(_) => "applied",
-        Err(_) => "rejected",
-    };
+    let outcome = if result.is_ok() { "applied" } else { "rejected" };
     metrics::counter!(super::metrics::EVENTS, "workflow" => workflow, "outcome" => outcome).increment(1);
     let posted = result?;
     tracing::Span::current().record("instance", posted.instance.id.to_string());

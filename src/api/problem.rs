@@ -203,12 +203,14 @@ impl From<RuntimeError> for Problem {
             RuntimeError::NotFound(_) => Self::not_found(detail),
             RuntimeError::Rejected(rejection) => rejection.into(),
             RuntimeError::KeyInUse { .. } => Self::conflict("key-in-use", "Business key in use", detail),
-            RuntimeError::IdempotencyMismatch => Self::conflict(
-                "idempotency-mismatch",
-                "Idempotency key reused",
-                format!("{detail}: the key was first used with a different request"),
-            ),
-            RuntimeError::Conflict(_) => Self::conflict("conflict", "Conflict", detail),
+            RuntimeError::IdempotencyMismatch(_) => {
+                Self::conflict("idempotency-mismatch", "Idempotency key reused", detail)
+            }
+            RuntimeError::Conflict => Self::conflict("conflict", "Concurrent change", detail),
+            // The API only moves the clock after checking it is manual.
+            RuntimeError::NotManualClock => Self::conflict("clock-not-manual", "The clock is not manual", detail),
+            // A stored version that no longer compiles is the server's fault, not the client's.
+            RuntimeError::Definition { .. } => Self::internal(detail),
             RuntimeError::Store(error) => error.into(),
         }
     }

@@ -48,21 +48,20 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let catalog = Catalog::load(std::slice::from_ref(&options.workflows))
         .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))
         .with_context(|| format!("while loading {}", options.workflows.display()))?;
-    let manual = options.manual_clock.then(|| Arc::new(ManualClock::new(system_now())));
-    let clock: Arc<dyn Clock> = match &manual {
-        Some(manual) => manual.clone(),
-        None => Arc::new(SystemClock),
+    let clock: Arc<dyn Clock> = if options.manual_clock {
+        Arc::new(ManualClock::new(SystemClock.now()))
+    } else {
+        Arc::new(SystemClock)
     };
     let runtime = Runtime::new(store.clone(), catalog, clock)
         .await
         .context("while saving the loaded workflow versions")?;
-    let state = AppState::new(Arc::new(runtime), manual, options.workflows.clone());
+    let state = AppState::new(Arc::new(runtime), options.manual_clock, options.workflows.clone());
     bootstrap_admin(&state).await?;
 
     let (stop, stopped) = watch::channel(false);
     let mut loops = JoinSet::new();
     loops.spawn(state.clone().run_timers(stopped.clone()));
-    loops.spawn(state.clone().run_outbox(stopped.clone()));
     loops.spawn(state.clone().run_upkeep(stopped));
 
     let listener = tokio::net::TcpListener::bind(options.listen)
@@ -111,10 +110,6 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn system_now() -> crate::engine::Millis {
-    jiff::Timestamp::now().as_millisecond()
-}
-
 /// Resolves on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -140,8 +135,9 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
-/// How long the loops sleep when there is nothing to do.
-pub(super) const IDLE: StdDuration = StdDuration::from_millis(500);
+/// How often the timer loop looks for due timers: the worst-case delay of a
+/// timer on the system clock.
+pub(super) const TIMER_POLL: StdDuration = StdDuration::from_millis(250);
 
 /// Parses `1MiB`, `512KiB`, `2MB`, `65536` into bytes.
 pub fn parse_size(text: &str) -> Result<usize, String> {

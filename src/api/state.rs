@@ -15,7 +15,7 @@ use super::problem::Problem;
 use super::wire::{IncidentView, InstancePage, InstanceView, StuckView};
 use crate::engine::{Instance, Millis};
 use crate::model::Catalog;
-use crate::runtime::{ManualClock, Runtime, Target};
+use crate::runtime::{Runtime, StuckReason, Target};
 use crate::store::{Cursor, InstanceFilter, Store};
 
 /// Cheap to clone: one `Arc`.
@@ -24,7 +24,7 @@ pub struct AppState(Arc<Shared>);
 
 struct Shared {
     runtime: Arc<Runtime>,
-    manual_clock: Option<Arc<ManualClock>>,
+    manual_clock: bool,
     workflows: PathBuf,
     metrics: PrometheusHandle,
     openapi: OnceLock<String>,
@@ -34,8 +34,10 @@ struct Shared {
 }
 
 impl AppState {
-    /// `manual_clock` must be the clock the runtime runs on, when manual.
-    pub fn new(runtime: Arc<Runtime>, manual_clock: Option<Arc<ManualClock>>, workflows: PathBuf) -> Self {
+    /// `manual_clock` says whether the runtime runs on a `ManualClock`
+    /// (which enables `POST /v1/admin/clock`); `workflows` is the folder
+    /// `POST /v1/admin/reload` re-reads.
+    pub fn new(runtime: Arc<Runtime>, manual_clock: bool, workflows: PathBuf) -> Self {
         Self(Arc::new(Shared {
             runtime,
             manual_clock,
@@ -58,8 +60,8 @@ impl AppState {
         self.0.runtime.now()
     }
 
-    pub fn manual_clock(&self) -> Option<&Arc<ManualClock>> {
-        self.0.manual_clock.as_ref()
+    pub fn manual_clock(&self) -> bool {
+        self.0.manual_clock
     }
 
     pub(super) fn metrics(&self) -> &PrometheusHandle {
@@ -96,11 +98,7 @@ impl AppState {
     /// The wire view of `instance`, with the events its own version accepts
     /// and its oldest open incident.
     pub(super) async fn view(&self, instance: &Instance) -> Result<InstanceView, Problem> {
-        let definition = self
-            .runtime()
-            .definition(&instance.definition_hash)
-            .await
-            .map_err(Problem::from)?;
+        let definition = self.runtime().definition_of(instance).await.map_err(Problem::from)?;
         let incident = self
             .store()
             .incidents(Some(instance.id), true)
@@ -114,32 +112,43 @@ impl AppState {
                 message: incident.message,
                 created_at: super::wire::timestamp(incident.created_at),
             });
-        Ok(InstanceView::new(instance, definition.as_deref(), incident))
+        Ok(InstanceView::new(instance, Some(&definition), incident))
     }
 
     /// Every stuck instance with its reasons.
     pub(super) async fn stuck(&self) -> Result<Vec<StuckView>, Problem> {
-        let stuck = self.runtime().stuck().await.map_err(Problem::from)?;
-        let mut views = Vec::with_capacity(stuck.len());
-        for entry in &stuck {
+        let mut views = Vec::new();
+        for (instance, reasons) in self.stuck_instances().await? {
             views.push(StuckView {
-                instance: self.view(&entry.instance).await?,
-                reasons: entry.reasons.clone(),
+                instance: self.view(&instance).await?,
+                reasons,
             });
         }
         Ok(views)
+    }
+
+    /// The stuck instances, loaded, with their reasons in words. An
+    /// instance that ended between the check and the load is left out.
+    async fn stuck_instances(&self) -> Result<Vec<(Instance, Vec<String>)>, Problem> {
+        let stuck = self.runtime().stuck().await.map_err(Problem::from)?;
+        let mut loaded = Vec::with_capacity(stuck.len());
+        for entry in stuck {
+            if let Some(instance) = self.store().get_instance(entry.id).await.map_err(Problem::from)? {
+                let reasons = entry.reasons.iter().map(|reason| describe(reason, &entry.state)).collect();
+                loaded.push((instance, reasons));
+            }
+        }
+        Ok(loaded)
     }
 
     /// `GET /v1/instances?stuck=true`: the stuck list, filtered and paged
     /// like any listing (newest first, cursor = last id shown).
     pub(super) async fn stuck_page(&self, filter: &InstanceFilter) -> Result<InstancePage, Problem> {
         let mut stuck: Vec<Instance> = self
-            .runtime()
-            .stuck()
-            .await
-            .map_err(Problem::from)?
+            .stuck_instances()
+            .await?
             .into_iter()
-            .map(|entry| entry.instance)
+            .map(|(instance, _)| instance)
             .filter(|instance| {
                 filter.workflow.as_ref().is_none_or(|workflow| &instance.workflow == workflow)
                     && filter.state.as_ref().is_none_or(|state| &instance.state == state)
@@ -192,9 +201,10 @@ impl AppState {
 
     /// Moves the manual clock to `target` and fires every timer due by then,
     /// in due order, so each timer sees the time it was due at.
-    pub(super) async fn advance_to(&self, clock: &ManualClock, target: Millis) -> Result<(), Problem> {
+    pub(super) async fn advance_to(&self, target: Millis) -> Result<(), Problem> {
         let _guard = self.0.admin.lock().await;
-        self.runtime().advance_to(clock, target).await.map_err(Problem::from)?;
+        let fired = self.runtime().advance_to(target).await.map_err(Problem::from)?;
+        metrics::counter!(names::TIMERS_FIRED).increment(fired as u64);
         Ok(())
     }
 
@@ -210,48 +220,25 @@ impl AppState {
         }
     }
 
-    /// Fires due timers until `stop` turns true. Under the manual clock
-    /// timers fire only when the clock is moved, so this loop does nothing.
+    /// Fires due timers until `stop` turns true, recording how late the
+    /// earliest due timer was picked up. Under the manual clock timers fire
+    /// only when the clock is moved, so this loop does nothing.
     pub(super) async fn run_timers(self, mut stop: watch::Receiver<bool>) {
-        if self.manual_clock().is_some() {
+        if self.manual_clock() {
             return;
         }
         loop {
-            let fired = match self.runtime().fire_due_timers().await {
-                Ok(fired) => fired,
-                Err(error) => {
-                    tracing::error!(%error, "timer loop");
-                    Vec::new()
-                }
-            };
             let now = self.now();
-            for due_at in &fired {
-                metrics::counter!(names::TIMERS_FIRED).increment(1);
-                metrics::histogram!(names::TIMER_LAG_SECONDS).record((now - due_at).max(0) as f64 / 1000.0);
+            if let Ok(Some(due_at)) = self.store().next_due_at(now).await
+                && due_at <= now
+            {
+                metrics::histogram!(names::TIMER_LAG_SECONDS).record((now - due_at) as f64 / 1000.0);
             }
-            if fired.is_empty() && sleep_or_stop(&mut stop, super::serve::IDLE).await {
-                return;
+            match self.runtime().fire_due_timers().await {
+                Ok(fired) => metrics::counter!(names::TIMERS_FIRED).increment(fired as u64),
+                Err(error) => tracing::error!(%error, "timer loop"),
             }
-            if *stop.borrow() {
-                return;
-            }
-        }
-    }
-
-    /// Delivers webhooks until `stop` turns true.
-    pub(super) async fn run_outbox(self, mut stop: watch::Receiver<bool>) {
-        loop {
-            let delivered = match self.runtime().deliver_outbox().await {
-                Ok(delivered) => delivered,
-                Err(error) => {
-                    tracing::error!(%error, "outbox loop");
-                    0
-                }
-            };
-            if delivered == 0 && sleep_or_stop(&mut stop, super::serve::IDLE).await {
-                return;
-            }
-            if *stop.borrow() {
+            if sleep_or_stop(&mut stop, super::serve::TIMER_POLL).await {
                 return;
             }
         }
@@ -275,5 +262,26 @@ async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, period: StdDuration) ->
     tokio::select! {
         () = tokio::time::sleep(period) => *stop.borrow(),
         changed = stop.changed() => changed.is_err() || *stop.borrow(),
+    }
+}
+
+/// A stuck reason in words, for people reading the admin page.
+fn describe(reason: &StuckReason, state: &str) -> String {
+    use super::wire::timestamp;
+    match reason {
+        StuckReason::OpenIncidents { count } => format!("{count} open incident(s)"),
+        StuckReason::TimerOverdue { due_at } => {
+            format!("a timer due at {} has not fired", timestamp(*due_at))
+        }
+        StuckReason::Idle { since, stuck_after } => format!(
+            "in `{state}` since {}, longer than its stuck_after of {}",
+            timestamp(*since),
+            crate::model::Duration::from_millis(*stuck_after)
+                .map_or_else(|| format!("{stuck_after}ms"), |duration| duration.to_string())
+        ),
+        StuckReason::SlaOverdue { sla, cycle, due_at } => {
+            format!("SLA `{sla}` (cycle {cycle}) was due at {}", timestamp(*due_at))
+        }
+        StuckReason::NoWayOut => format!("no event or transition can leave `{state}`"),
     }
 }

@@ -11,6 +11,7 @@ mod sql;
 mod sqlite;
 mod types;
 mod health;
+mod versions;
 pub mod tokens;
 
 use sqlx::{Postgres, Sqlite};
