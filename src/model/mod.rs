@@ -8,7 +8,10 @@ mod diagnostic;
 mod duration;
 mod expr;
 pub mod fields;
+mod links;
 pub mod raw;
+mod rules;
+mod shape;
 pub mod source;
 pub mod validate;
 
@@ -64,16 +67,23 @@ impl Catalog {
     /// Loads every file; reports the problems of all files at once.
     pub fn load(paths: &[PathBuf]) -> Result<Self, Diagnostics> {
         let mut diagnostics = Vec::new();
-        let mut workflows = BTreeMap::new();
+        let mut loaded = Vec::new();
         for file in workflow_files(paths)? {
             match load_file(&file) {
-                Ok(definition) => {
-                    workflows.insert(definition.id.clone(), Arc::new(definition));
-                }
+                Ok(definition) => loaded.push(links::Loaded { file, definition }),
                 Err(Diagnostics(found)) => diagnostics.extend(found),
             }
         }
+        // References are checked only when every file loaded: a file that
+        // failed would make its workflow look unknown to the others.
         if diagnostics.is_empty() {
+            diagnostics = links::check(&loaded);
+        }
+        if diagnostics.is_empty() {
+            let workflows = loaded
+                .into_iter()
+                .map(|loaded| (loaded.definition.id.clone(), Arc::new(loaded.definition)))
+                .collect();
             Ok(Self { workflows })
         } else {
             Err(Diagnostics(diagnostics).sorted())
