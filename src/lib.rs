@@ -1,5 +1,6 @@
 //! flowkeeper: a small, durable workflow engine whose processes are
 //! declared in TOML files. See `docs/architecture.md` for the map.
 
+pub mod cli;
 pub mod engine;
 pub mod model;

@@ -6,6 +6,7 @@ mod compile;
 pub mod definition;
 mod diagnostic;
 mod duration;
+pub mod export;
 mod expr;
 pub mod fields;
 mod links;
@@ -24,6 +25,16 @@ pub use definition::Definition;
 pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 pub use duration::{Duration, DurationError};
 pub use expr::{Expr, ExprError, References, Scope};
+
+/// The JSON Schema (draft-07) of a workflow file, derived from
+/// [`raw::WorkflowFile`], for editors (Taplo / Even Better TOML) and for
+/// anyone generating workflow files.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<raw::WorkflowFile>();
+    schema.to_value()
+}
 
 /// Loads and validates one workflow file.
 pub fn load_file(path: &Path) -> Result<Definition, Diagnostics> {
