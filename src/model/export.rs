@@ -121,7 +121,11 @@ pub fn dot(definition: &Definition) -> String {
     out.push_str("    node [shape=box, style=rounded];\n");
     out.push_str("    __start [shape=point, label=\"\"];\n");
     for state in definition.states.values() {
-        let border = if state.terminal { ", peripheries=2" } else { "" };
+        let border = if state.terminal {
+            ", peripheries=2"
+        } else {
+            ""
+        };
         writeln!(
             out,
             "    {} [label={}{border}];",

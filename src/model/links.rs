@@ -66,7 +66,11 @@ impl<'a> Checker<'a> {
             self.transitions(&path!["states", name, "always"], &state.always, false);
         }
         for (name, event) in &definition.events {
-            self.transitions(&path!["events", name, "transitions"], &event.transitions, false);
+            self.transitions(
+                &path!["events", name, "transitions"],
+                &event.transitions,
+                false,
+            );
         }
     }
 
@@ -115,7 +119,10 @@ impl<'a> Checker<'a> {
                         continue;
                     };
                     let handled = spec.global
-                        || target.states.values().any(|state| state.on.contains_key(event));
+                        || target
+                            .states
+                            .values()
+                            .any(|state| state.on.contains_key(event));
                     if !handled {
                         self.error(
                             &[at.clone(), path!["event"]].concat(),
@@ -180,11 +187,13 @@ impl<'a> Checker<'a> {
 
     fn error(&mut self, at: &[Seg], message: String, hint: Option<String>) {
         let span = self.map.span(at);
-        self.diagnostics.push(self.lines.diagnostic(span, message, hint));
+        self.diagnostics
+            .push(self.lines.diagnostic(span, message, hint));
     }
 
     fn key_error(&mut self, at: &Path, message: String, hint: Option<String>) {
         let span = self.map.key_span(at);
-        self.diagnostics.push(self.lines.diagnostic(span, message, hint));
+        self.diagnostics
+            .push(self.lines.diagnostic(span, message, hint));
     }
 }

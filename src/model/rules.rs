@@ -8,8 +8,8 @@
 use indexmap::IndexMap;
 
 use super::raw::{
-    EventSpec, FieldKind, FieldSpec, StateSpec, TransitionSpec, TransitionsSpec,
-    WithinSpec, WorkflowFile,
+    EventSpec, FieldKind, FieldSpec, StateSpec, TransitionSpec, TransitionsSpec, WithinSpec,
+    WorkflowFile,
 };
 use super::source::{Path, Seg};
 use crate::path;
@@ -103,7 +103,11 @@ fn is_identifier(name: &str) -> bool {
 }
 
 fn start_state(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
-    if raw.states.get(&raw.start).is_some_and(|state| state.terminal) {
+    if raw
+        .states
+        .get(&raw.start)
+        .is_some_and(|state| state.terminal)
+    {
         problems.push(Problem::at(
             path!["start"],
             format!(
@@ -264,7 +268,9 @@ fn sla_lists(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
         if sla.stop.is_empty() && sla.stop_events.is_empty() {
             problems.push(Problem::at_key(
                 path!["slas", name],
-                format!("SLA `{name}` has neither `stop` states nor `stop_events`, so it never stops"),
+                format!(
+                    "SLA `{name}` has neither `stop` states nor `stop_events`, so it never stops"
+                ),
                 Some("add stop = [\"<state>\"] or stop_events = [\"<event>\"]".into()),
             ));
         }
@@ -283,7 +289,11 @@ fn shadowed_transitions(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
         shadowed(&path!["states", name, "always"], &state.always, problems);
     }
     for (name, event) in &raw.events {
-        shadowed(&path!["events", name, "transitions"], &event.transitions, problems);
+        shadowed(
+            &path!["events", name, "transitions"],
+            &event.transitions,
+            problems,
+        );
     }
     for (name, sla) in &raw.slas {
         if let WithinSpec::Cases(cases) = &sla.within

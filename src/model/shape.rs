@@ -46,7 +46,10 @@ const SECTIONS: [&str; 5] = ["data", "states", "events", "timers", "slas"];
 pub(crate) fn read(text: &str) -> Result<WorkflowFile, Vec<ShapeError>> {
     let (root, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
-        return Err(syntax.iter().map(|error| syntax_error(text, error)).collect());
+        return Err(syntax
+            .iter()
+            .map(|error| syntax_error(text, error))
+            .collect());
     }
     let root_span = root.span();
     let mut errors = Vec::new();
@@ -70,10 +73,8 @@ pub(crate) fn read(text: &str) -> Result<WorkflowFile, Vec<ShapeError>> {
             header.insert(key, value);
         }
     }
-    let file: Option<WorkflowFile> = entry(
-        Spanned::new(root_span, DeValue::Table(header)),
-        &mut errors,
-    );
+    let file: Option<WorkflowFile> =
+        entry(Spanned::new(root_span, DeValue::Table(header)), &mut errors);
     let mut sections_read = Sections::default();
     for (name, value) in sections {
         sections_read.read(&name, value, &mut errors);
@@ -180,8 +181,21 @@ fn readable(message: &str) -> (String, Option<String>) {
             return (text.to_owned(), Some(hint.to_owned()));
         }
     }
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once('`')
+    {
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let hint = did_you_mean(field, known);
+        return (
+            format!("unknown key `{field}`"),
+            hint.or_else(|| Some(format!("expected{}", expected.trim_start_matches(',')))),
+        );
+    }
     if message.contains("unknown variant") && message.contains("`notify`") {
-        return (message, Some("an action is { notify = {…} }, { spawn = {…} } or { send = {…} }".into()));
+        return (
+            message,
+            Some("an action is { notify = {…} }, { spawn = {…} } or { send = {…} }".into()),
+        );
     }
     (message, None)
 }
