@@ -25,7 +25,10 @@ use crate::runtime::Target;
         (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
-pub async fn stuck(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<StuckView>>, Problem> {
+pub async fn stuck(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<StuckView>>, Problem> {
     caller.allow(Permission::Admin)?;
     Ok(Json(state.stuck().await?))
 }
@@ -48,7 +51,10 @@ pub async fn cancel(
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
-    let reply = state.runtime().cancel(&target, &request.reason, caller.name()).await?;
+    let reply = state
+        .runtime()
+        .cancel(&target, &request.reason, caller.name())
+        .await?;
     Ok(Json(state.view(&reply.instance).await?))
 }
 
@@ -79,9 +85,15 @@ pub async fn move_to(
             "Unknown target state",
             format!("`{}` has no state `{}`", instance.workflow, request.to),
         )
-        .with("allowed", definition.states.keys().cloned().collect::<Vec<_>>()));
+        .with(
+            "allowed",
+            definition.states.keys().cloned().collect::<Vec<_>>(),
+        ));
     }
-    let reply = state.runtime().move_to(&target, &request.to, &request.reason, caller.name()).await?;
+    let reply = state
+        .runtime()
+        .move_to(&target, &request.to, &request.reason, caller.name())
+        .await?;
     Ok(Json(state.view(&reply.instance).await?))
 }
 
@@ -100,7 +112,10 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
-    let instance = state.runtime().retry(instance_id(&id)?, caller.name()).await?;
+    let instance = state
+        .runtime()
+        .retry(instance_id(&id)?, caller.name())
+        .await?;
     Ok(Json(state.view(&instance).await?))
 }
 
@@ -111,10 +126,18 @@ pub async fn retry(
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A file is invalid; `errors` lists file:line:column messages", body = ProblemBody, content_type = "application/problem+json"),
     ))]
-pub async fn reload(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
+pub async fn reload(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
     caller.allow(Permission::Admin)?;
     let catalog = state.reload().await?;
-    Ok(Json(catalog.iter().map(|definition| WorkflowSummary::from(definition.as_ref())).collect()))
+    Ok(Json(
+        catalog
+            .iter()
+            .map(|definition| WorkflowSummary::from(definition.as_ref()))
+            .collect(),
+    ))
 }
 
 /// The runtime's clock.
@@ -123,7 +146,10 @@ pub async fn reload(State(state): State<AppState>, caller: Caller) -> Result<Jso
         (status = 200, description = "The time", body = ClockView),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
-pub async fn clock(State(state): State<AppState>, caller: Caller) -> Result<Json<ClockView>, Problem> {
+pub async fn clock(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ClockView>, Problem> {
     caller.allow(Permission::Admin)?;
     Ok(Json(ClockView {
         now: timestamp(state.now()),
@@ -157,7 +183,8 @@ pub async fn set_clock(
     let now = state.now();
     let target = match (&request.advance, &request.set) {
         (Some(advance), None) => {
-            let by = Duration::parse(advance).map_err(|error| Problem::bad_request(error.to_string()))?;
+            let by = Duration::parse(advance)
+                .map_err(|error| Problem::bad_request(error.to_string()))?;
             now.saturating_add(by.as_millis())
         }
         (None, Some(set)) => {
@@ -171,7 +198,11 @@ pub async fn set_clock(
             }
             at
         }
-        _ => return Err(Problem::bad_request("send exactly one of `advance` or `set`")),
+        _ => {
+            return Err(Problem::bad_request(
+                "send exactly one of `advance` or `set`",
+            ));
+        }
     };
     state.advance_to(target).await?;
     Ok(Json(ClockView {
@@ -186,7 +217,10 @@ pub async fn set_clock(
         (status = 200, description = "Tokens, newest first", body = Vec<TokenView>),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
-pub async fn tokens(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<TokenView>>, Problem> {
+pub async fn tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TokenView>>, Problem> {
     caller.allow(Permission::Admin)?;
     let rows = state.store().list_tokens().await.map_err(Problem::from)?;
     Ok(Json(rows.iter().map(TokenView::from).collect()))
@@ -214,12 +248,17 @@ pub async fn issue_token(
     let expires_at = match request.expires_in.as_deref() {
         None => None,
         Some(text) => {
-            let lifetime = Duration::parse(text).map_err(|error| Problem::bad_request(error.to_string()))?;
+            let lifetime =
+                Duration::parse(text).map_err(|error| Problem::bad_request(error.to_string()))?;
             Some(now.saturating_add(lifetime.as_millis()))
         }
     };
     let (secret, row) = auth::mint(name, request.role, now, expires_at, Some(caller.name()));
-    state.store().insert_token(&row).await.map_err(Problem::from)?;
+    state
+        .store()
+        .insert_token(&row)
+        .await
+        .map_err(Problem::from)?;
     Ok((
         StatusCode::CREATED,
         Json(IssuedToken {
@@ -245,7 +284,12 @@ pub async fn revoke_token(
     caller.allow(Permission::Admin)?;
     let not_found = || Problem::not_found(format!("no live token `{id}`"));
     let token_id = uuid::Uuid::try_parse(&id).map_err(|_| not_found())?;
-    if state.store().revoke_token(token_id, state.now()).await.map_err(Problem::from)? {
+    if state
+        .store()
+        .revoke_token(token_id, state.now())
+        .await
+        .map_err(Problem::from)?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found())

@@ -59,9 +59,15 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Role::Admin, Role::Operator, Role::Service, Role::Viewer, Role::Vendor]
-            .into_iter()
-            .find(|role| role.as_str() == text)
+        [
+            Role::Admin,
+            Role::Operator,
+            Role::Service,
+            Role::Viewer,
+            Role::Vendor,
+        ]
+        .into_iter()
+        .find(|role| role.as_str() == text)
     }
 
     /// The role matrix of docs/api.md, in one place.
@@ -216,10 +222,14 @@ fn bearer(parts: &Parts) -> Result<&str, Problem> {
         .to_str()
         .map_err(|_| Problem::unauthorized("the Authorization header is not text"))?;
     match text.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim())
         }
-        _ => Err(Problem::unauthorized("send `Authorization: Bearer <token>`")),
+        _ => Err(Problem::unauthorized(
+            "send `Authorization: Bearer <token>`",
+        )),
     }
 }
 
@@ -256,7 +266,13 @@ mod tests {
 
     #[test]
     fn roles_round_trip_through_text() {
-        for role in [Role::Admin, Role::Operator, Role::Service, Role::Viewer, Role::Vendor] {
+        for role in [
+            Role::Admin,
+            Role::Operator,
+            Role::Service,
+            Role::Viewer,
+            Role::Vendor,
+        ] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);

@@ -11,7 +11,9 @@ use super::auth::{Caller, Permission};
 use super::extract::{JsonBody, QueryParams};
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
-use super::wire::{CreateRequest, EventAnswer, EventRequest, HistoryView, InstancePage, InstanceView};
+use super::wire::{
+    CreateRequest, EventAnswer, EventRequest, HistoryView, InstancePage, InstanceView,
+};
 use crate::engine::Status;
 use crate::runtime::Target;
 use crate::store::{Cursor, InstanceFilter};
@@ -45,7 +47,13 @@ pub async fn create(
     let idempotency_key = header_text(&headers, IDEMPOTENCY_KEY)?;
     let instance = state
         .runtime()
-        .create(&request.workflow, &request.key, request.data, caller.name(), idempotency_key)
+        .create(
+            &request.workflow,
+            &request.key,
+            request.data,
+            caller.name(),
+            idempotency_key,
+        )
         .await?;
     tracing::Span::current().record("instance", instance.id.to_string());
     Ok((StatusCode::CREATED, Json(state.view(&instance).await?)))
@@ -122,7 +130,12 @@ pub async fn list(
     if query.stuck == Some(true) {
         return Ok(Json(state.stuck_page(&filter).await?));
     }
-    let page = state.runtime().store().list_instances(&filter).await.map_err(Problem::from)?;
+    let page = state
+        .runtime()
+        .store()
+        .list_instances(&filter)
+        .await
+        .map_err(Problem::from)?;
     let mut items = Vec::with_capacity(page.instances.len());
     for instance in &page.instances {
         items.push(state.view(instance).await?);
@@ -213,7 +226,14 @@ pub async fn post_event_by_key(
     JsonBody(request): JsonBody<EventRequest>,
 ) -> Result<Json<EventAnswer>, Problem> {
     caller.allow(Permission::PostEvent)?;
-    send(&state, &caller, &headers, Target::Key { workflow, key }, request).await
+    send(
+        &state,
+        &caller,
+        &headers,
+        Target::Key { workflow, key },
+        request,
+    )
+    .await
 }
 
 async fn send(
@@ -230,15 +250,26 @@ async fn send(
     let event = request.event;
     let result = state
         .runtime()
-        .post_event(&target, &event, request.data, caller.name(), event_id.as_deref())
+        .post_event(
+            &target,
+            &event,
+            request.data,
+            caller.name(),
+            event_id.as_deref(),
+        )
         .await;
     let workflow = match (&result, &target) {
         (Ok(posted), _) => posted.instance.workflow.clone(),
         (Err(_), Target::Key { workflow, .. }) => workflow.clone(),
         (Err(_), Target::Id(_)) => String::new(),
     };
-    let outcome = if result.is_ok() { "applied" } else { "rejected" };
-    metrics::counter!(super::metrics::EVENTS, "workflow" => workflow, "outcome" => outcome).increment(1);
+    let outcome = if result.is_ok() {
+        "applied"
+    } else {
+        "rejected"
+    };
+    metrics::counter!(super::metrics::EVENTS, "workflow" => workflow, "outcome" => outcome)
+        .increment(1);
     let posted = result?;
     tracing::Span::current().record("instance", posted.instance.id.to_string());
     Ok(Json(EventAnswer {
@@ -262,7 +293,12 @@ pub async fn history(
 ) -> Result<Json<Vec<HistoryView>>, Problem> {
     caller.allow(Permission::Read)?;
     let instance = state.instance(&Target::Id(instance_id(&id)?)).await?;
-    let records = state.runtime().store().history(instance.id).await.map_err(Problem::from)?;
+    let records = state
+        .runtime()
+        .store()
+        .history(instance.id)
+        .await
+        .map_err(Problem::from)?;
     Ok(Json(records.iter().map(HistoryView::from).collect()))
 }
 
@@ -279,7 +315,9 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>
                 .to_str()
                 .map_err(|_| Problem::bad_request(format!("the {name} header is not text")))?;
             if text.is_empty() || text.len() > 255 {
-                return Err(Problem::bad_request(format!("the {name} header must be 1 to 255 characters")));
+                return Err(Problem::bad_request(format!(
+                    "the {name} header must be 1 to 255 characters"
+                )));
             }
             Ok(Some(text))
         }

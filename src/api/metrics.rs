@@ -99,9 +99,16 @@ mod tests {
     #[test]
     fn finds_the_instance_id_in_the_path() {
         assert_eq!(
-            path_parameter("/v1/instances/{id}/events", "/v1/instances/abc/events", "{id}"),
+            path_parameter(
+                "/v1/instances/{id}/events",
+                "/v1/instances/abc/events",
+                "{id}"
+            ),
             Some("abc".to_owned())
         );
-        assert_eq!(path_parameter("/v1/workflows", "/v1/workflows", "{id}"), None);
+        assert_eq!(
+            path_parameter("/v1/workflows", "/v1/workflows", "{id}"),
+            None
+        );
     }
 }

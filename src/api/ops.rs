@@ -70,7 +70,10 @@ pub async fn openapi(State(state): State<AppState>, caller: Caller) -> Result<Re
     let document = state.openapi_json();
     Ok((
         StatusCode::OK,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         document,
     )
         .into_response())

@@ -46,7 +46,12 @@ pub struct ProblemBody {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Self(Box::new(Details {
             status,
             slug,
@@ -67,7 +72,12 @@ impl Problem {
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad request",
+            detail,
+        )
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -75,7 +85,12 @@ impl Problem {
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -86,17 +101,31 @@ impl Problem {
         Self::new(StatusCode::CONFLICT, slug, title, detail)
     }
 
-    pub fn unprocessable(slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unprocessable(
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, slug, title, detail)
     }
 
     /// The database (or another dependency) cannot answer now; the client may retry.
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        )
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", detail)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            detail,
+        )
     }
 
     fn body(&self) -> Json_ {
@@ -133,12 +162,16 @@ impl From<JsonRejection> for Problem {
                 "Unsupported media type",
                 "send the body as application/json",
             ),
-            JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "Payload too large",
-                error.body_text(),
-            ),
+            JsonRejection::BytesRejection(error)
+                if error.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Self::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "Payload too large",
+                    error.body_text(),
+                )
+            }
             other => Self::bad_request(other.body_text()),
         }
     }
@@ -157,10 +190,15 @@ impl From<Rejection> for Problem {
         let detail = rejection.to_string();
         match rejection {
             Rejection::EventNotAllowed { allowed, .. } => {
-                Self::conflict("event-not-allowed", "Event not allowed", detail).with("allowed", allowed)
+                Self::conflict("event-not-allowed", "Event not allowed", detail)
+                    .with("allowed", allowed)
             }
-            Rejection::InstanceEnded { .. } => Self::conflict("instance-ended", "Instance already ended", detail),
-            Rejection::NoSuchTimer { .. } => Self::conflict("no-such-timer", "No such timer", detail),
+            Rejection::InstanceEnded { .. } => {
+                Self::conflict("instance-ended", "Instance already ended", detail)
+            }
+            Rejection::NoSuchTimer { .. } => {
+                Self::conflict("no-such-timer", "No such timer", detail)
+            }
             Rejection::DataInvalid { errors } => {
                 let errors: Vec<Json_> = errors
                     .iter()
@@ -168,13 +206,19 @@ impl From<Rejection> for Problem {
                     .collect();
                 Self::unprocessable("invalid-data", "Invalid data", detail).with("errors", errors)
             }
-            Rejection::NoGuardHolds { .. } => Self::unprocessable("no-guard-holds", "No guard holds", detail),
-            Rejection::Expression(_) => {
-                Self::unprocessable("expression-failed", "An expression of the workflow failed", detail)
+            Rejection::NoGuardHolds { .. } => {
+                Self::unprocessable("no-guard-holds", "No guard holds", detail)
             }
-            Rejection::EventlessLoop { .. } => {
-                Self::unprocessable("eventless-loop", "Eventless transitions did not settle", detail)
-            }
+            Rejection::Expression(_) => Self::unprocessable(
+                "expression-failed",
+                "An expression of the workflow failed",
+                detail,
+            ),
+            Rejection::EventlessLoop { .. } => Self::unprocessable(
+                "eventless-loop",
+                "Eventless transitions did not settle",
+                detail,
+            ),
         }
     }
 }
@@ -185,13 +229,15 @@ impl From<StoreError> for Problem {
     fn from(error: StoreError) -> Self {
         let detail = error.to_string();
         match error {
-            StoreError::RevisionConflict { .. } | StoreError::Duplicate => {
-                Self::conflict("conflict", "Concurrent change", format!("{detail}; retry the request"))
-            }
+            StoreError::RevisionConflict { .. } | StoreError::Duplicate => Self::conflict(
+                "conflict",
+                "Concurrent change",
+                format!("{detail}; retry the request"),
+            ),
             StoreError::Database(_) | StoreError::Migrate(_) => Self::unavailable(detail),
-            StoreError::Corrupt(_) | StoreError::UnsupportedUrl(_) | StoreError::InvalidSchema(_) => {
-                Self::internal(detail)
-            }
+            StoreError::Corrupt(_)
+            | StoreError::UnsupportedUrl(_)
+            | StoreError::InvalidSchema(_) => Self::internal(detail),
         }
     }
 }
@@ -202,13 +248,17 @@ impl From<RuntimeError> for Problem {
         match error {
             RuntimeError::NotFound(_) => Self::not_found(detail),
             RuntimeError::Rejected(rejection) => rejection.into(),
-            RuntimeError::KeyInUse { .. } => Self::conflict("key-in-use", "Business key in use", detail),
+            RuntimeError::KeyInUse { .. } => {
+                Self::conflict("key-in-use", "Business key in use", detail)
+            }
             RuntimeError::IdempotencyMismatch(_) => {
                 Self::conflict("idempotency-mismatch", "Idempotency key reused", detail)
             }
             RuntimeError::Conflict => Self::conflict("conflict", "Concurrent change", detail),
             // The API only moves the clock after checking it is manual.
-            RuntimeError::NotManualClock => Self::conflict("clock-not-manual", "The clock is not manual", detail),
+            RuntimeError::NotManualClock => {
+                Self::conflict("clock-not-manual", "The clock is not manual", detail)
+            }
             // A stored version that no longer compiles is the server's fault, not the client's.
             RuntimeError::Definition { .. } => Self::internal(detail),
             RuntimeError::Store(error) => error.into(),

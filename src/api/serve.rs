@@ -27,7 +27,11 @@ pub struct ServeOptions {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// `sqlite://PATH` (created if missing) or `postgres://…`.
-    #[arg(long, env = "FLOWKEEPER_DATABASE_URL", default_value = "sqlite://flowkeeper.db")]
+    #[arg(
+        long,
+        env = "FLOWKEEPER_DATABASE_URL",
+        default_value = "sqlite://flowkeeper.db"
+    )]
     pub database: String,
     /// The folder of workflow files.
     #[arg(long, env = "FLOWKEEPER_WORKFLOWS", default_value = "./workflows")]
@@ -56,7 +60,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let runtime = Runtime::new(store.clone(), catalog, clock)
         .await
         .context("while saving the loaded workflow versions")?;
-    let state = AppState::new(Arc::new(runtime), options.manual_clock, options.workflows.clone());
+    let state = AppState::new(
+        Arc::new(runtime),
+        options.manual_clock,
+        options.workflows.clone(),
+    );
     bootstrap_admin(&state).await?;
 
     let (stop, stopped) = watch::channel(false);
@@ -105,7 +113,10 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
             .insert_token(&row_for(&secret, "admin", Role::Admin, now, None, None))
             .await
             .context("while creating the bootstrap admin token")?;
-        println!("admin token (shown once, keep it safe): {}", secret.expose());
+        println!(
+            "admin token (shown once, keep it safe): {}",
+            secret.expose()
+        );
     }
     Ok(())
 }
@@ -142,7 +153,9 @@ pub(super) const TIMER_POLL: StdDuration = StdDuration::from_millis(250);
 /// Parses `1MiB`, `512KiB`, `2MB`, `65536` into bytes.
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     let number: usize = digits
         .parse()
@@ -155,7 +168,11 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         "kb" => 1_000,
         "mb" => 1_000_000,
         "gb" => 1_000_000_000,
-        _ => return Err(format!("`{text}` has an unknown unit; use B, KiB, MiB, GiB, kB, MB or GB")),
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit; use B, KiB, MiB, GiB, kB, MB or GB"
+            ));
+        }
     };
     number
         .checked_mul(factor)

@@ -98,7 +98,11 @@ impl AppState {
     /// The wire view of `instance`, with the events its own version accepts
     /// and its oldest open incident.
     pub(super) async fn view(&self, instance: &Instance) -> Result<InstanceView, Problem> {
-        let definition = self.runtime().definition_of(instance).await.map_err(Problem::from)?;
+        let definition = self
+            .runtime()
+            .definition_of(instance)
+            .await
+            .map_err(Problem::from)?;
         let incident = self
             .store()
             .incidents(Some(instance.id), true)
@@ -133,8 +137,17 @@ impl AppState {
         let stuck = self.runtime().stuck().await.map_err(Problem::from)?;
         let mut loaded = Vec::with_capacity(stuck.len());
         for entry in stuck {
-            if let Some(instance) = self.store().get_instance(entry.id).await.map_err(Problem::from)? {
-                let reasons = entry.reasons.iter().map(|reason| describe(reason, &entry.state)).collect();
+            if let Some(instance) = self
+                .store()
+                .get_instance(entry.id)
+                .await
+                .map_err(Problem::from)?
+            {
+                let reasons = entry
+                    .reasons
+                    .iter()
+                    .map(|reason| describe(reason, &entry.state))
+                    .collect();
                 loaded.push((instance, reasons));
             }
         }
@@ -143,15 +156,24 @@ impl AppState {
 
     /// `GET /v1/instances?stuck=true`: the stuck list, filtered and paged
     /// like any listing (newest first, cursor = last id shown).
-    pub(super) async fn stuck_page(&self, filter: &InstanceFilter) -> Result<InstancePage, Problem> {
+    pub(super) async fn stuck_page(
+        &self,
+        filter: &InstanceFilter,
+    ) -> Result<InstancePage, Problem> {
         let mut stuck: Vec<Instance> = self
             .stuck_instances()
             .await?
             .into_iter()
             .map(|(instance, _)| instance)
             .filter(|instance| {
-                filter.workflow.as_ref().is_none_or(|workflow| &instance.workflow == workflow)
-                    && filter.state.as_ref().is_none_or(|state| &instance.state == state)
+                filter
+                    .workflow
+                    .as_ref()
+                    .is_none_or(|workflow| &instance.workflow == workflow)
+                    && filter
+                        .state
+                        .as_ref()
+                        .is_none_or(|state| &instance.state == state)
                     && filter.key.as_ref().is_none_or(|key| &instance.key == key)
                     && filter.status.is_none_or(|status| instance.status == status)
             })
@@ -195,7 +217,10 @@ impl AppState {
             )
             .with("errors", errors)
         })?;
-        self.runtime().reload(catalog).await.map_err(Problem::from)?;
+        self.runtime()
+            .reload(catalog)
+            .await
+            .map_err(Problem::from)?;
         Ok(self.runtime().catalog())
     }
 
@@ -203,7 +228,11 @@ impl AppState {
     /// in due order, so each timer sees the time it was due at.
     pub(super) async fn advance_to(&self, target: Millis) -> Result<(), Problem> {
         let _guard = self.0.admin.lock().await;
-        let fired = self.runtime().advance_to(target).await.map_err(Problem::from)?;
+        let fired = self
+            .runtime()
+            .advance_to(target)
+            .await
+            .map_err(Problem::from)?;
         metrics::counter!(names::TIMERS_FIRED).increment(fired as u64);
         Ok(())
     }
@@ -232,7 +261,8 @@ impl AppState {
             if let Ok(Some(due_at)) = self.store().next_due_at(now).await
                 && due_at <= now
             {
-                metrics::histogram!(names::TIMER_LAG_SECONDS).record((now - due_at) as f64 / 1000.0);
+                metrics::histogram!(names::TIMER_LAG_SECONDS)
+                    .record((now - due_at) as f64 / 1000.0);
             }
             match self.runtime().fire_due_timers().await {
                 Ok(fired) => metrics::counter!(names::TIMERS_FIRED).increment(fired as u64),
@@ -276,11 +306,16 @@ fn describe(reason: &StuckReason, state: &str) -> String {
         StuckReason::Idle { since, stuck_after } => format!(
             "in `{state}` since {}, longer than its stuck_after of {}",
             timestamp(*since),
-            crate::model::Duration::from_millis(*stuck_after)
-                .map_or_else(|| format!("{stuck_after}ms"), |duration| duration.to_string())
+            crate::model::Duration::from_millis(*stuck_after).map_or_else(
+                || format!("{stuck_after}ms"),
+                |duration| duration.to_string()
+            )
         ),
         StuckReason::SlaOverdue { sla, cycle, due_at } => {
-            format!("SLA `{sla}` (cycle {cycle}) was due at {}", timestamp(*due_at))
+            format!(
+                "SLA `{sla}` (cycle {cycle}) was due at {}",
+                timestamp(*due_at)
+            )
         }
         StuckReason::NoWayOut => format!("no event or transition can leave `{state}`"),
     }

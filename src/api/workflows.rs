@@ -23,10 +23,18 @@ use crate::model::{Definition, export, raw::WorkflowFile};
         (status = 200, description = "The loaded workflows", body = Vec<WorkflowSummary>),
         (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
     ))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
     caller.allow(Permission::Read)?;
     let catalog = state.runtime().catalog();
-    Ok(Json(catalog.iter().map(|definition| WorkflowSummary::from(definition.as_ref())).collect()))
+    Ok(Json(
+        catalog
+            .iter()
+            .map(|definition| WorkflowSummary::from(definition.as_ref()))
+            .collect(),
+    ))
 }
 
 /// `?version=N` of `GET /v1/workflows/{id}`.
@@ -53,8 +61,9 @@ pub async fn get(
 ) -> Result<Json<Value>, Problem> {
     caller.allow(Permission::Read)?;
     let definition = find(&state, &id, query.version).await?;
-    let file: WorkflowFile = toml::from_str(&definition.source.text)
-        .map_err(|error| Problem::internal(format!("the stored source no longer parses: {error}")))?;
+    let file: WorkflowFile = toml::from_str(&definition.source.text).map_err(|error| {
+        Problem::internal(format!("the stored source no longer parses: {error}"))
+    })?;
     let json = serde_json::to_value(&file).map_err(|error| Problem::internal(error.to_string()))?;
     Ok(Json(json))
 }
@@ -96,7 +105,10 @@ pub async fn graph(
     caller.allow(Permission::Read)?;
     let definition = find(&state, &id, query.version).await?;
     let (text, content_type) = match query.format.unwrap_or_default() {
-        GraphFormat::Mermaid => (export::mermaid(&definition), "text/vnd.mermaid; charset=utf-8"),
+        GraphFormat::Mermaid => (
+            export::mermaid(&definition),
+            "text/vnd.mermaid; charset=utf-8",
+        ),
         GraphFormat::Dot => (export::dot(&definition), "text/vnd.graphviz; charset=utf-8"),
         GraphFormat::Svg => {
             return Err(Problem::bad_request(
@@ -104,11 +116,19 @@ pub async fn graph(
             ));
         }
     };
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], text).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        text,
+    )
+        .into_response())
 }
 
 /// The loaded definition, or an older version kept in the store.
-async fn find(state: &AppState, id: &str, version: Option<u32>) -> Result<Arc<Definition>, Problem> {
+async fn find(
+    state: &AppState,
+    id: &str,
+    version: Option<u32>,
+) -> Result<Arc<Definition>, Problem> {
     let current = state
         .runtime()
         .catalog()

@@ -63,7 +63,8 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut clients = Vec::new();
     for _ in 0..options.clients {
-        let (client, options, next, run) = (client.clone(), options.clone(), next.clone(), run.clone());
+        let (client, options, next, run) =
+            (client.clone(), options.clone(), next.clone(), run.clone());
         clients.push(tokio::spawn(async move {
             let mut samples = Vec::new();
             let mut errors = Vec::new();
@@ -83,7 +84,8 @@ async fn main() -> anyhow::Result<()> {
     let mut samples = Vec::new();
     let mut errors = Vec::new();
     for handle in clients {
-        let (mut client_samples, mut client_errors) = handle.await.context("a client task panicked")?;
+        let (mut client_samples, mut client_errors) =
+            handle.await.context("a client task panicked")?;
         samples.append(&mut client_samples);
         errors.append(&mut client_errors);
     }
@@ -103,8 +105,18 @@ async fn one_ticket(
 ) -> anyhow::Result<()> {
     let body = json!({"workflow": options.workflow, "key": key,
                       "data": {"level": 3, "summary": "load test ticket"}});
-    let created = timed(samples, client.post(format!("{}/v1/instances", options.url)), options, &body, 201).await?;
-    let id = created["id"].as_str().context("the create answer has no id")?.to_owned();
+    let created = timed(
+        samples,
+        client.post(format!("{}/v1/instances", options.url)),
+        options,
+        &body,
+        201,
+    )
+    .await?;
+    let id = created["id"]
+        .as_str()
+        .context("the create answer has no id")?
+        .to_owned();
     for (event, data) in lifecycle() {
         let body = json!({"event": event, "data": data});
         let url = format!("{}/v1/instances/{id}/events", options.url);
@@ -121,7 +133,11 @@ async fn timed(
     expected: u16,
 ) -> anyhow::Result<Value> {
     let started = Instant::now();
-    let response = request.bearer_auth(&options.token).json(body).send().await?;
+    let response = request
+        .bearer_auth(&options.token)
+        .json(body)
+        .send()
+        .await?;
     let status = response.status().as_u16();
     let answer: Value = response.json().await.unwrap_or(Value::Null);
     samples.push(started.elapsed());
@@ -148,7 +164,10 @@ fn report(options: &Options, samples: &[Duration], errors: &[String], elapsed: D
         samples.len(),
         elapsed.as_secs_f64()
     );
-    println!("throughput: {:.0} requests/s", samples.len() as f64 / elapsed.as_secs_f64());
+    println!(
+        "throughput: {:.0} requests/s",
+        samples.len() as f64 / elapsed.as_secs_f64()
+    );
     println!(
         "latency ms: p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
         percentile(50.0),

@@ -21,7 +21,11 @@ impl Runtime {
         let incidents = self.store.incidents(Some(id), true).await?;
         let mut resolved = Vec::new();
         for incident in &incidents {
-            if self.store.resolve_incident(incident.id, self.clock.now()).await? {
+            if self
+                .store
+                .resolve_incident(incident.id, self.clock.now())
+                .await?
+            {
                 resolved.push(incident.id.to_string());
             }
         }
@@ -33,7 +37,12 @@ impl Runtime {
             .ok_or_else(|| RuntimeError::NotFound(format!("instance {id}")))
     }
 
-    async fn audit_retry(&self, id: Uuid, actor: &str, resolved: &[String]) -> Result<(), RuntimeError> {
+    async fn audit_retry(
+        &self,
+        id: Uuid,
+        actor: &str,
+        resolved: &[String],
+    ) -> Result<(), RuntimeError> {
         for _ in 0..MAX_ATTEMPTS {
             match self.try_audit_retry(id, actor, resolved).await {
                 Err(RuntimeError::Store(error)) if error.is_retryable() => continue,
@@ -43,7 +52,12 @@ impl Runtime {
         Err(RuntimeError::Conflict)
     }
 
-    async fn try_audit_retry(&self, id: Uuid, actor: &str, resolved: &[String]) -> Result<(), RuntimeError> {
+    async fn try_audit_retry(
+        &self,
+        id: Uuid,
+        actor: &str,
+        resolved: &[String],
+    ) -> Result<(), RuntimeError> {
         let mut tx = self.store.begin().await?;
         let instance = tx
             .load_instance(id)
@@ -81,10 +95,15 @@ impl Runtime {
         workflow: &str,
         version: u32,
     ) -> Result<Option<Arc<Definition>>, RuntimeError> {
-        if let Some(current) = self.catalog().get(workflow).filter(|current| current.version == version) {
+        if let Some(current) = self
+            .catalog()
+            .get(workflow)
+            .filter(|current| current.version == version)
+        {
             return Ok(Some(Arc::clone(current)));
         }
-        let Some((hash, source)) = self.store.definition_by_version(workflow, version).await? else {
+        let Some((hash, source)) = self.store.definition_by_version(workflow, version).await?
+        else {
             return Ok(None);
         };
         if let Some(known) = self.definitions.by_hash(&hash) {

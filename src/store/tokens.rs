@@ -83,10 +83,8 @@ impl Store {
 
     /// Every token, newest first, for the admin listing.
     pub async fn list_tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
-        on_pool!(self, |pool| {
-            sqlx::query_as(LIST).fetch_all(pool).await
-        })
-        .map_err(StoreError::from)
+        on_pool!(self, |pool| { sqlx::query_as(LIST).fetch_all(pool).await })
+            .map_err(StoreError::from)
     }
 
     /// Whether a usable admin token exists, so `serve` only mints a bootstrap

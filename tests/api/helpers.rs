@@ -77,7 +77,8 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let folder = tempfile::tempdir().expect("a temp folder");
     let workflows = folder.path().join("workflows");
     std::fs::create_dir(&workflows).expect("the workflows folder");
-    std::fs::copy(fixture("ticket.toml"), workflows.join("ticket.toml")).expect("the test workflow");
+    std::fs::copy(fixture("ticket.toml"), workflows.join("ticket.toml"))
+        .expect("the test workflow");
     let store = Store::connect_with(&database(folder.path()))
         .await
         .expect("the test database");
@@ -87,7 +88,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
     } else {
         Arc::new(SystemClock)
     };
-    let runtime = Runtime::new(store.clone(), catalog, clock).await.expect("the runtime");
+    let runtime = Runtime::new(store.clone(), catalog, clock)
+        .await
+        .expect("the runtime");
     let state = AppState::new(Arc::new(runtime), options.manual_clock, workflows);
     let admin = Secret::given(ADMIN);
     store
@@ -102,7 +105,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
 }
 
 pub fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/api")
+        .join(name)
 }
 
 fn database(folder: &Path) -> StoreOptions {
@@ -119,7 +124,13 @@ fn database(folder: &Path) -> StoreOptions {
 
 impl TestApp {
     /// Sends a request; `body` is sent as JSON when given.
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -136,7 +147,12 @@ impl TestApp {
 
     /// Sends a request built by the test (odd headers, raw bodies).
     pub async fn raw(&self, request: Request<Body>) -> Answer {
-        let response = self.router.clone().oneshot(request).await.expect("the router answers");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -148,7 +164,11 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -162,7 +182,10 @@ impl TestApp {
     /// Creates a `ticket` instance with `key`; panics unless 201.
     pub async fn create(&self, key: &str) -> Value {
         let answer = self
-            .post("/v1/instances", json!({"workflow": "ticket", "key": key, "data": {"level": 2}}))
+            .post(
+                "/v1/instances",
+                json!({"workflow": "ticket", "key": key, "data": {"level": 2}}),
+            )
             .await;
         assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
         answer.body
@@ -170,8 +193,11 @@ impl TestApp {
 
     /// Posts `event` to instance `id`.
     pub async fn event(&self, id: &str, event: &str, data: Value) -> Answer {
-        self.post(&format!("/v1/instances/{id}/events"), json!({"event": event, "data": data}))
-            .await
+        self.post(
+            &format!("/v1/instances/{id}/events"),
+            json!({"event": event, "data": data}),
+        )
+        .await
     }
 
     /// Issues a token with `role` and returns its secret.

@@ -16,10 +16,24 @@ async fn create_answers_201_with_the_instance_shape_of_the_contract() {
     let app = spawn().await;
     let instance = app.create("T-1").await;
     for member in [
-        "id", "workflow", "version", "key", "state", "status", "data", "created_at", "updated_at",
-        "timers", "slas", "allowed_events", "incident",
+        "id",
+        "workflow",
+        "version",
+        "key",
+        "state",
+        "status",
+        "data",
+        "created_at",
+        "updated_at",
+        "timers",
+        "slas",
+        "allowed_events",
+        "incident",
     ] {
-        assert!(instance.get(member).is_some(), "missing {member}: {instance}");
+        assert!(
+            instance.get(member).is_some(),
+            "missing {member}: {instance}"
+        );
     }
     assert_eq!(instance["workflow"], "ticket");
     assert_eq!(instance["key"], "T-1");
@@ -33,7 +47,12 @@ async fn create_answers_201_with_the_instance_shape_of_the_contract() {
     assert_eq!(instance["slas"][0]["name"], "response");
     assert_eq!(instance["slas"][0]["due_at"], "2026-10-01T12:00:00.000Z");
     assert_eq!(instance["slas"][0]["paused"], false);
-    assert_eq!(uuid::Uuid::parse_str(instance["id"].as_str().unwrap()).unwrap().get_version_num(), 7);
+    assert_eq!(
+        uuid::Uuid::parse_str(instance["id"].as_str().unwrap())
+            .unwrap()
+            .get_version_num(),
+        7
+    );
 
     let id = instance["id"].as_str().unwrap();
     let read = app.get(&format!("/v1/instances/{id}")).await;
@@ -58,7 +77,10 @@ async fn events_move_the_instance_and_report_the_transition() {
     assert_eq!(timers[0]["due_at"], "2026-10-08T08:00:00.000Z");
 
     let by_key = app
-        .post("/v1/workflows/ticket/instances/T-1/events", json!({"event": "dispatch", "data": {"group": "net"}}))
+        .post(
+            "/v1/workflows/ticket/instances/T-1/events",
+            json!({"event": "dispatch", "data": {"group": "net"}}),
+        )
         .await;
     assert_eq!(by_key.status, StatusCode::OK, "{:?}", by_key.body);
     assert_eq!(by_key.body["instance"]["id"], id.as_str());
@@ -71,19 +93,38 @@ async fn events_move_the_instance_and_report_the_transition() {
 async fn a_business_key_finds_the_live_instance_else_the_newest() {
     let app = spawn().await;
     let first = app.create("T-1").await["id"].as_str().unwrap().to_owned();
-    let taken = app.post("/v1/instances", json!({"workflow": "ticket", "key": "T-1", "data": {"level": 1}})).await;
+    let taken = app
+        .post(
+            "/v1/instances",
+            json!({"workflow": "ticket", "key": "T-1", "data": {"level": 1}}),
+        )
+        .await;
     assert_eq!(taken.status, StatusCode::CONFLICT);
     assert_eq!(taken.problem(), "key-in-use");
 
-    let cancel = app.post(&format!("/v1/instances/{first}/cancel"), json!({"reason": "duplicate"})).await;
+    let cancel = app
+        .post(
+            &format!("/v1/instances/{first}/cancel"),
+            json!({"reason": "duplicate"}),
+        )
+        .await;
     assert_eq!(cancel.status, StatusCode::OK);
-    assert_eq!(app.get("/v1/workflows/ticket/instances/T-1").await.body["id"], first.as_str());
+    assert_eq!(
+        app.get("/v1/workflows/ticket/instances/T-1").await.body["id"],
+        first.as_str()
+    );
 
     let second = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     let found = app.get("/v1/workflows/ticket/instances/T-1").await;
     assert_eq!(found.body["id"], second.as_str());
-    assert_eq!(app.get("/v1/workflows/ticket/instances/T-404").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/v1/workflows/nope/instances/T-1").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/v1/workflows/ticket/instances/T-404").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/v1/workflows/nope/instances/T-1").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -91,10 +132,19 @@ async fn listing_filters_and_pages_with_a_cursor() {
     let app = spawn().await;
     let mut ids = Vec::new();
     for n in 0..5 {
-        ids.push(app.create(&format!("T-{n}")).await["id"].as_str().unwrap().to_owned());
+        ids.push(
+            app.create(&format!("T-{n}")).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     app.event(&ids[0], "receive", json!({})).await;
-    app.post(&format!("/v1/instances/{}/cancel", ids[1]), json!({"reason": "test"})).await;
+    app.post(
+        &format!("/v1/instances/{}/cancel", ids[1]),
+        json!({"reason": "test"}),
+    )
+    .await;
 
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -162,18 +212,33 @@ async fn a_repeated_event_id_returns_the_first_answer_and_applies_nothing() {
     let app = spawn().await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/instances/{id}/events");
-    let first = app.post(&path, json!({"event": "receive", "id": "evt-1"})).await;
+    let first = app
+        .post(&path, json!({"event": "receive", "id": "evt-1"}))
+        .await;
     assert_eq!(first.status, StatusCode::OK);
-    let again = app.post(&path, json!({"event": "receive", "id": "evt-1"})).await;
+    let again = app
+        .post(&path, json!({"event": "receive", "id": "evt-1"}))
+        .await;
     assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
     assert_eq!(again.body["transition"], first.body["transition"]);
     assert_eq!(again.body["instance"]["state"], "received");
-    let other = app.post(&path, json!({"event": "dispatch", "data": {"group": "x"}, "id": "evt-1"})).await;
+    let other = app
+        .post(
+            &path,
+            json!({"event": "dispatch", "data": {"group": "x"}, "id": "evt-1"}),
+        )
+        .await;
     assert_eq!(other.status, StatusCode::CONFLICT);
     assert_eq!(other.problem(), "idempotency-mismatch");
 
     let history = app.get(&format!("/v1/instances/{id}/history")).await;
-    let events = history.body.as_array().unwrap().iter().filter(|line| line["kind"] == "event").count();
+    let events = history
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|line| line["kind"] == "event")
+        .count();
     assert_eq!(events, 1, "{:?}", history.body);
 }
 
@@ -184,7 +249,10 @@ async fn the_manual_clock_fires_a_seven_day_timer_and_history_shows_everything()
     app.event(&id, "receive", json!({})).await;
     let early = app.advance("6d").await;
     assert_eq!(early.status, StatusCode::OK, "{:?}", early.body);
-    assert_eq!(app.get(&format!("/v1/instances/{id}")).await.body["state"], "received");
+    assert_eq!(
+        app.get(&format!("/v1/instances/{id}")).await.body["state"],
+        "received"
+    );
 
     let clock = app.advance("1d").await;
     assert_eq!(clock.body["now"], "2026-10-08T08:00:00.000Z");
@@ -196,15 +264,24 @@ async fn the_manual_clock_fires_a_seven_day_timer_and_history_shows_everything()
 
     let history = app.get(&format!("/v1/instances/{id}/history")).await.body;
     let lines = history.as_array().unwrap();
-    let seqs: Vec<i64> = lines.iter().map(|line| line["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = lines
+        .iter()
+        .map(|line| line["seq"].as_i64().unwrap())
+        .collect();
     assert!(seqs.windows(2).all(|pair| pair[0] < pair[1]), "{seqs:?}");
     assert_eq!(lines[0]["kind"], "created");
-    let timer = lines.iter().find(|line| line["kind"] == "timer").expect("a timer line");
+    let timer = lines
+        .iter()
+        .find(|line| line["kind"] == "timer")
+        .expect("a timer line");
     assert_eq!(timer["event"], "expire");
     assert_eq!(timer["from"], "received");
     assert_eq!(timer["to"], "expired");
     assert_eq!(timer["at"], "2026-10-08T08:00:00.000Z");
-    let sla = lines.iter().find(|line| line["kind"] == "sla").expect("an sla line");
+    let sla = lines
+        .iter()
+        .find(|line| line["kind"] == "sla")
+        .expect("an sla line");
     assert_eq!(sla["data"]["sla"], "response");
     assert_eq!(sla["data"]["outcome"], "missed");
     assert_eq!(sla["data"]["role"], "desk");
@@ -224,6 +301,12 @@ async fn an_sla_met_in_time_is_recorded_as_met() {
     let dispatched = app.event(&id, "dispatch", json!({"group": "net"})).await;
     assert_eq!(dispatched.body["instance"]["slas"], json!([]));
     let history = app.get(&format!("/v1/instances/{id}/history")).await.body;
-    let sla = history.as_array().unwrap().iter().find(|line| line["kind"] == "sla").expect("an sla line").clone();
+    let sla = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| line["kind"] == "sla")
+        .expect("an sla line")
+        .clone();
     assert_eq!(sla["data"]["outcome"], "met");
 }

@@ -41,24 +41,40 @@ async fn document() -> (crate::helpers::TestApp, Value) {
 #[tokio::test]
 async fn the_document_is_openapi_3_1_and_every_operation_has_responses() {
     let (_, document) = document().await;
-    assert!(document["openapi"].as_str().unwrap().starts_with("3.1."), "{}", document["openapi"]);
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3.1."),
+        "{}",
+        document["openapi"]
+    );
     assert!(document["info"]["title"].is_string());
     let paths = document["paths"].as_object().unwrap();
     for (path, item) in paths {
         for (method, operation) in item.as_object().unwrap() {
             let responses = operation["responses"].as_object();
-            assert!(responses.is_some_and(|responses| !responses.is_empty()), "{method} {path}");
+            assert!(
+                responses.is_some_and(|responses| !responses.is_empty()),
+                "{method} {path}"
+            );
         }
     }
-    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
-    assert!(document["components"]["schemas"]["InstanceView"]["properties"]["allowed_events"].is_object());
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(
+        document["components"]["schemas"]["InstanceView"]["properties"]["allowed_events"]
+            .is_object()
+    );
 }
 
 #[tokio::test]
 async fn every_contract_endpoint_is_documented() {
     let (_, document) = document().await;
     for (method, path) in CONTRACT {
-        assert!(document["paths"][path][method].is_object(), "{method} {path} is not documented");
+        assert!(
+            document["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
     }
 }
 
