@@ -6,4 +6,5 @@ pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod runtime;
+pub mod scenario;
 pub mod store;

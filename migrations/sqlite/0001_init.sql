@@ -12,8 +12,9 @@ CREATE TABLE definitions (
     loaded_at INTEGER NOT NULL
 );
 
--- One row per instance. `slas` and `timers` are JSON copies of the open SLA
--- cycles and pending timers so an instance loads in one query; the
+-- One row per instance. `slas`, `timers` and `sla_cycle_counts` are JSON
+-- copies of the open SLA cycles, pending timers and cycle numbers, so an
+-- instance loads in one query; the
 -- `sla_cycles` and `timers` tables are the queryable truth for reports and
 -- the timer claim.
 CREATE TABLE instances (
@@ -27,6 +28,8 @@ CREATE TABLE instances (
     data            TEXT NOT NULL,
     slas            TEXT NOT NULL,
     timers          TEXT NOT NULL,
+    -- Highest cycle number used per SLA clock: numbers the next cycle.
+    sla_cycle_counts TEXT NOT NULL,
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
     entered_at      INTEGER NOT NULL,

@@ -92,13 +92,12 @@ fn reasons(
         reasons.push(StuckReason::TimerOverdue { due_at });
     }
     let state = definition.state(&facts.state);
-    if let Some(stuck_after) = state.and_then(|state| state.stuck_after) {
-        if facts.entered_at + stuck_after.as_millis() < now {
-            reasons.push(StuckReason::Idle {
-                since: facts.entered_at,
-                stuck_after: stuck_after.as_millis(),
-            });
-        }
+    let stuck_after = state.and_then(|state| state.stuck_after);
+    if let Some(stuck_after) = stuck_after.map(|after| after.as_millis())
+        && facts.entered_at + stuck_after < now
+    {
+        let since = facts.entered_at;
+        reasons.push(StuckReason::Idle { since, stuck_after });
     }
     for cycle in &facts.slas {
         if cycle.stopped_at.is_none() && cycle.paused_at.is_none() && cycle.due_at < now {

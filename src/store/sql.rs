@@ -14,6 +14,8 @@
 ///   rows, so that several runners claim disjoint rows.
 macro_rules! queries {
     ($db:ty, $lock_row:literal, $skip_locked:literal) => {
+        use std::collections::BTreeMap;
+
         use serde_json::{Map, Value as Json};
         use sqlx::types::Json as SqlJson;
         use sqlx::{Pool, QueryBuilder, Row};
@@ -32,7 +34,7 @@ macro_rules! queries {
         type DbConnection = <$db as sqlx::Database>::Connection;
 
         const INSTANCE_COLUMNS: &str = "id, workflow, version, definition_hash, key, state, \
-            status, data, slas, timers, created_at, updated_at, entered_at, revision";
+            status, data, slas, timers, sla_cycle_counts, created_at, updated_at, entered_at, revision";
 
         /// An `instances` row as read; turned into an [`Instance`] by `into_instance`.
         #[derive(sqlx::FromRow)]
@@ -47,6 +49,7 @@ macro_rules! queries {
             data: SqlJson<Map<String, Json>>,
             slas: SqlJson<Vec<SlaCycle>>,
             timers: SqlJson<Vec<PendingTimer>>,
+            sla_cycle_counts: SqlJson<BTreeMap<String, u32>>,
             created_at: i64,
             updated_at: i64,
             entered_at: i64,
@@ -71,6 +74,7 @@ macro_rules! queries {
                     entered_at: self.entered_at,
                     slas: self.slas.0,
                     timers: self.timers.0,
+                    sla_cycle_counts: self.sla_cycle_counts.0,
                     revision: self.revision,
                 })
             }
@@ -394,8 +398,9 @@ macro_rules! queries {
             let Some(expected) = expected_revision else {
                 sqlx::query(
                     "INSERT INTO instances (id, workflow, version, definition_hash, key, state, \
-                     status, data, slas, timers, created_at, updated_at, entered_at, revision) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1)",
+                     status, data, slas, timers, sla_cycle_counts, created_at, updated_at, \
+                     entered_at, revision) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)",
                 )
                 .bind(instance.id.to_string())
                 .bind(&instance.workflow)
@@ -407,6 +412,7 @@ macro_rules! queries {
                 .bind(SqlJson(&instance.data))
                 .bind(SqlJson(&instance.slas))
                 .bind(SqlJson(&instance.timers))
+                .bind(SqlJson(&instance.sla_cycle_counts))
                 .bind(instance.created_at)
                 .bind(instance.updated_at)
                 .bind(instance.entered_at)
@@ -417,7 +423,8 @@ macro_rules! queries {
             let updated = sqlx::query(
                 "UPDATE instances SET version = $2, definition_hash = $3, state = $4, \
                  status = $5, data = $6, slas = $7, timers = $8, updated_at = $9, \
-                 entered_at = $10, revision = revision + 1 WHERE id = $1 AND revision = $11",
+                 entered_at = $10, sla_cycle_counts = $11, revision = revision + 1 \
+                 WHERE id = $1 AND revision = $12",
             )
             .bind(instance.id.to_string())
             .bind(i64::from(instance.version))
@@ -429,6 +436,7 @@ macro_rules! queries {
             .bind(SqlJson(&instance.timers))
             .bind(instance.updated_at)
             .bind(instance.entered_at)
+            .bind(SqlJson(&instance.sla_cycle_counts))
             .bind(expected)
             .execute(&mut *conn)
             .await?;
