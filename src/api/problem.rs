@@ -206,6 +206,9 @@ impl From<Rejection> for Problem {
                     .collect();
                 Self::unprocessable("invalid-data", "Invalid data", detail).with("errors", errors)
             }
+            Rejection::UnknownState { .. } => {
+                Self::unprocessable("invalid-target", "Unknown target state", detail)
+            }
             Rejection::NoGuardHolds { .. } => {
                 Self::unprocessable("no-guard-holds", "No guard holds", detail)
             }
