@@ -261,7 +261,8 @@ async fn send(
     let workflow = match (&result, &target) {
         (Ok(posted), _) => posted.instance.workflow.clone(),
         (Err(_), Target::Key { workflow, .. }) => workflow.clone(),
-        (Err(_), Target::Id(_)) => String::new(),
+        // A refused event by id: the workflow is not known without another read.
+        (Err(_), Target::Id(_)) => "unknown".to_owned(),
     };
     let outcome = if result.is_ok() {
         "applied"
