@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use serve::{ServeOptions, serve};
+pub use serve::{ServeOptions, serve, serve_with};
 pub use state::AppState;
 
 use problem::Problem;

@@ -42,10 +42,33 @@ pub struct ServeOptions {
     /// The largest request body accepted, e.g. `1MiB`, `512KiB`, `65536`.
     #[arg(long, default_value = "1MiB", value_parser = parse_size)]
     pub max_body: usize,
+    /// A bootstrap admin token (at least 16 characters). Meant to come from
+    /// the environment, so it is hidden from `--help` and never echoed.
+    #[arg(
+        long,
+        env = "FLOWKEEPER_ADMIN_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
 }
 
-/// Runs the server until a shutdown signal; errors say what could not start.
+/// Runs the server until SIGTERM or Ctrl-C; errors say what could not start.
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("while binding {}", options.listen))?;
+    serve_with(options, listener, shutdown_signal()).await
+}
+
+/// Runs the server on `listener` (its address wins over `options.listen`)
+/// until `shutdown` resolves: then in-flight requests finish, the loops
+/// stop, and this returns. Embedders and tests pick the port and the signal.
+pub async fn serve_with(
+    options: ServeOptions,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store = Store::connect(&options.database)
         .await
         .with_context(|| format!("while opening the database {}", options.database))?;
@@ -65,20 +88,20 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         options.manual_clock,
         options.workflows.clone(),
     );
-    bootstrap_admin(&state).await?;
+    bootstrap_admin(&state, options.admin_token.as_deref()).await?;
 
     let (stop, stopped) = watch::channel(false);
     let mut loops = JoinSet::new();
     loops.spawn(state.clone().run_timers(stopped.clone()));
     loops.spawn(state.clone().run_upkeep(stopped));
 
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("while binding {}", options.listen))?;
-    tracing::info!(listen = %options.listen, manual_clock = options.manual_clock, "serving");
+    let address = listener
+        .local_addr()
+        .context("while reading the bound address")?;
+    tracing::info!(listen = %address, manual_clock = options.manual_clock, "serving");
     let app = super::router(state, options.max_body);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .context("while serving HTTP")?;
     tracing::info!("requests drained; stopping background loops");
@@ -87,13 +110,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes sure an admin can log in: the token from `FLOWKEEPER_ADMIN_TOKEN`
+/// Makes sure an admin can log in: the given token (`FLOWKEEPER_ADMIN_TOKEN`)
 /// is registered (once), else a fresh database gets a generated admin
 /// token, printed once on stdout.
-async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
+async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Result<()> {
     let now = state.now();
     let store = state.store();
-    if let Ok(text) = std::env::var("FLOWKEEPER_ADMIN_TOKEN") {
+    if let Some(text) = given {
         let secret = Secret::given(text.trim());
         anyhow::ensure!(
             secret.expose().len() >= 16,

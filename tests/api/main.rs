@@ -9,4 +9,5 @@ mod helpers;
 mod instances;
 mod openapi;
 mod operations;
+mod server;
 mod workflows;
