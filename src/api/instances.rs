@@ -97,6 +97,7 @@ pub async fn get_by_key(
 
 /// Filters of `GET /v1/instances`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub workflow: Option<String>,

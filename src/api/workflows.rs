@@ -39,6 +39,7 @@ pub async fn list(
 
 /// `?version=N` of `GET /v1/workflows/{id}`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VersionQuery {
     /// An older version still kept for running instances.
@@ -80,6 +81,7 @@ pub enum GraphFormat {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GraphQuery {
     /// `mermaid` (default), `dot` or `svg`.
