@@ -3,11 +3,11 @@
 //! change is recorded in the instance's history with the token's name.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::auth::{self, Caller, Permission};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, PathParams};
 use super::instances::instance_id;
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
@@ -46,7 +46,7 @@ pub async fn stuck(
 pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(request): JsonBody<CancelRequest>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
@@ -72,7 +72,7 @@ pub async fn cancel(
 pub async fn move_to(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(request): JsonBody<MoveRequest>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
@@ -96,7 +96,7 @@ pub async fn move_to(
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
     let instance = state
@@ -266,7 +266,7 @@ pub async fn issue_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, Problem> {
     caller.allow(Permission::Admin)?;
     let not_found = || Problem::not_found(format!("no live token `{id}`"));

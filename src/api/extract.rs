@@ -16,3 +16,8 @@ pub struct JsonBody<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(Problem))]
 pub struct QueryParams<T>(pub T);
+
+/// Path parameters; a segment that does not decode (e.g. `%FF`) is 400.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(Problem))]
+pub struct PathParams<T>(pub T);

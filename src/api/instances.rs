@@ -1,14 +1,14 @@
 //! `/v1/instances`: create, read, list, post events, history.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::auth::{Caller, Permission};
-use super::extract::{JsonBody, QueryParams};
+use super::extract::{JsonBody, PathParams, QueryParams};
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
 use super::wire::{
@@ -70,7 +70,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Read)?;
     let instance = state.instance(&Target::Id(instance_id(&id)?)).await?;
@@ -88,7 +88,7 @@ pub async fn get(
 pub async fn get_by_key(
     State(state): State<AppState>,
     caller: Caller,
-    Path((workflow, key)): Path<(String, String)>,
+    PathParams((workflow, key)): PathParams<(String, String)>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Read)?;
     let instance = state.instance(&Target::Key { workflow, key }).await?;
@@ -197,7 +197,7 @@ pub async fn post_event(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     JsonBody(request): JsonBody<EventRequest>,
 ) -> Result<Json<EventAnswer>, Problem> {
     caller.allow(Permission::PostEvent)?;
@@ -223,7 +223,7 @@ pub async fn post_event_by_key(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path((workflow, key)): Path<(String, String)>,
+    PathParams((workflow, key)): PathParams<(String, String)>,
     JsonBody(request): JsonBody<EventRequest>,
 ) -> Result<Json<EventAnswer>, Problem> {
     caller.allow(Permission::PostEvent)?;
@@ -291,7 +291,7 @@ async fn send(
 pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Vec<HistoryView>>, Problem> {
     caller.allow(Permission::Read)?;
     let instance = state.instance(&Target::Id(instance_id(&id)?)).await?;

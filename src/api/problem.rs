@@ -4,7 +4,7 @@
 //! only ever return `Result<_, Problem>` and never pick a status by hand.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value as Json_};
@@ -174,6 +174,12 @@ impl From<JsonRejection> for Problem {
             }
             other => Self::bad_request(other.body_text()),
         }
+    }
+}
+
+impl From<PathRejection> for Problem {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request(rejection.body_text())
     }
 }
 

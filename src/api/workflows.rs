@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Caller, Permission};
-use super::extract::QueryParams;
+use super::extract::{PathParams, QueryParams};
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
 use super::wire::WorkflowSummary;
@@ -57,7 +57,7 @@ pub struct VersionQuery {
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     QueryParams(query): QueryParams<VersionQuery>,
 ) -> Result<Json<Value>, Problem> {
     caller.allow(Permission::Read)?;
@@ -101,7 +101,7 @@ pub struct GraphQuery {
 pub async fn graph(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     QueryParams(query): QueryParams<GraphQuery>,
 ) -> Result<Response, Problem> {
     caller.allow(Permission::Read)?;

@@ -106,11 +106,18 @@ async fn path_parameters_are_exactly_those_of_the_path_template() {
     let (_, document) = document().await;
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
-            let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             for parameter in parameters {
                 let name = parameter["name"].as_str().unwrap();
                 let in_template = path.contains(&format!("{{{name}}}"));
-                assert_eq!(parameter["in"] == "path", in_template, "{method} {path}: {parameter}");
+                assert_eq!(
+                    parameter["in"] == "path",
+                    in_template,
+                    "{method} {path}: {parameter}"
+                );
             }
         }
     }
