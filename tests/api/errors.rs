@@ -145,6 +145,9 @@ async fn unknown_things_are_404_and_wrong_methods_405() {
         )
         .await;
     assert_eq!(by_key.status, StatusCode::NOT_FOUND);
+    let undecodable = app.get("/v1/instances/%FF%FE").await;
+    assert_eq!(undecodable.status, StatusCode::BAD_REQUEST);
+    assert_eq!(undecodable.content_type(), "application/problem+json");
     let wrong = app
         .send(Method::DELETE, "/v1/workflows", Some(ADMIN), None)
         .await;
