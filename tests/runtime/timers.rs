@@ -13,6 +13,7 @@ on_both!(
     timers_fire_once_and_catch_up_after_downtime,
     replaced_timer_does_not_fire,
     advance_needs_no_timers,
+    timer_loop_fires_what_is_due,
 );
 
 async fn manual_clock_fires_a_seven_day_timer_and_what_it_causes(store: Store) {
@@ -148,4 +149,37 @@ async fn advance_needs_no_timers(store: Store) {
     let h = harness(store).await;
     assert_eq!(h.runtime.advance(DAY).await.unwrap(), 0);
     assert_eq!(h.clock_now(), START + DAY);
+}
+
+async fn timer_loop_fires_what_is_due(store: Store) {
+    let h = harness(store).await;
+    let created = h
+        .runtime
+        .create("ticket", "T-3", Map::new(), "svc", None)
+        .await
+        .unwrap();
+    h.runtime
+        .post_event(&Target::Id(created.id), "wait", Map::new(), "svc", None)
+        .await
+        .unwrap();
+    h.clock.set(START + 7 * DAY);
+    let timer_loop = h
+        .runtime
+        .spawn_timer_loop(std::time::Duration::from_millis(20));
+    let mut state = String::new();
+    for _ in 0..200 {
+        state = h
+            .store
+            .get_instance(created.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
+        if state == "reminded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    timer_loop.abort();
+    assert_eq!(state, "reminded");
 }
