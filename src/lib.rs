@@ -2,6 +2,7 @@
 //! declared in TOML files. See `docs/architecture.md` for the map.
 
 pub mod api;
+pub mod assess;
 pub mod cli;
 pub mod engine;
 pub mod model;
