@@ -310,3 +310,36 @@ async fn an_sla_met_in_time_is_recorded_as_met() {
         .clone();
     assert_eq!(sla["data"]["outcome"], "met");
 }
+
+#[tokio::test]
+async fn the_idempotency_key_header_stands_in_for_a_missing_event_id() {
+    let app = spawn().await;
+    app.create("T-1").await;
+    let post = || {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/v1/workflows/ticket/instances/T-1/events")
+            .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("Idempotency-Key", "receive-once")
+            .body(Body::from(json!({"event": "receive"}).to_string()))
+            .unwrap()
+    };
+    let first = app.raw(post()).await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    let again = app.raw(post()).await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    assert_eq!(again.body, first.body);
+    let history = app
+        .get(&format!(
+            "/v1/instances/{}/history",
+            first.body["instance"]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        history.body.as_array().unwrap().len(),
+        2,
+        "{:?}",
+        history.body
+    );
+}
