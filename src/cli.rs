@@ -33,6 +33,9 @@ pub enum Command {
     Schema,
     /// Run the REST API, the timer loop and the store (see docs/api.md).
     Serve(crate::api::ServeOptions),
+    /// Score each role's indicators (考覈) for a month, a year or dates
+    /// from the recorded history (see docs/assessment.md).
+    Assess(crate::assess::cli::AssessArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,7 +68,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph(args) => graph(&args),
         Command::Schema => schema(),
         Command::Serve(options) => serve(options),
+        Command::Assess(args) => assess(&args),
     }
+}
+
+/// Prints the assessment report to stdout.
+fn assess(args: &crate::assess::cli::AssessArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("while starting the async runtime")?;
+    let mut out = std::io::stdout().lock();
+    runtime.block_on(crate::assess::cli::execute(args, &mut out))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs the server on a multi-threaded tokio runtime until SIGTERM or Ctrl-C.

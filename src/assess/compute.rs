@@ -25,17 +25,18 @@ pub enum AssessCommandError {
     #[error("the workflows do not load:\n{0}")]
     Workflows(Diagnostics),
     #[error("cannot open the database: {0}")]
-    Connect(#[source] StoreError),
+    Connect(StoreError),
     /// No answer in time: a command should fail, not hang on a database
     /// that is down (the pool would keep retrying for 30 s).
     #[error("cannot open the database: no answer within {0} s")]
     ConnectTimeout(u64),
     #[error("cannot read the history: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error(transparent)]
     Assess(#[from] AssessError),
-    /// Printing the report failed (a closed pipe is one way).
-    #[error("cannot write the report: {0}")]
+    /// Printing the report failed. The cause is the error's source, so
+    /// that the binary can tell a closed pipe (`| head`) from a failure.
+    #[error("cannot write the report")]
     Output(#[from] std::io::Error),
 }
 
@@ -59,7 +60,7 @@ pub async fn compute(
     let workflows: Vec<String> = config.workflows().into_iter().map(str::to_owned).collect();
     let mut rows = store.assessment_rows(&workflows, period);
     let mut tallies = Tallies::new(config, period);
-    while let Some(row) = rows.try_next().await? {
+    while let Some(row) = rows.try_next().await.map_err(AssessCommandError::Store)? {
         tallies.push(row)?;
     }
     Ok(tallies.report(role))

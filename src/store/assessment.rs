@@ -33,8 +33,9 @@ macro_rules! queries {
             /// An instance without a row in the period cannot contribute: every
             /// count is anchored on a row in the period. Its earlier rows are
             /// still needed (who holds it, whether it was ever bounced); rows
-            /// after the period's end are not. The inner select walks the
-            /// `(workflow, at)` index; the outer one the primary key.
+            /// after the period's end are not. The inner select is an
+            /// index-only scan of `history_assessment` (migration 0003); the
+            /// outer one follows the primary key.
             pub(crate) fn rows<'p>(
                 pool: &'p Pool<$db>,
                 workflows: &[String],
@@ -48,7 +49,7 @@ macro_rules! queries {
                 let sql = format!(
                     "SELECT instance_id, seq, workflow, kind, at, event, from_state, to_state, \
                      actor, data FROM history WHERE at < $2 AND instance_id IN \
-                     (SELECT DISTINCT instance_id FROM history WHERE workflow IN ({}) \
+                     (SELECT instance_id FROM history WHERE workflow IN ({}) \
                      AND at >= $1 AND at < $2) \
                      ORDER BY instance_id{}, seq",
                     placeholders.join(", "),
