@@ -12,8 +12,8 @@ use flowkeeper::assess::{self, HistoryRow, PeriodSpec};
 use flowkeeper::engine::HistoryKind;
 use flowkeeper::model::Catalog;
 use flowkeeper::store::Store;
-use sqlx::QueryBuilder;
 use serde_json::{Value as Json, json};
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 const ROWS: usize = 1_000_000;

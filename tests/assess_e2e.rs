@@ -108,14 +108,10 @@ struct Desk {
 impl Desk {
     async fn open(store: Store) -> Self {
         let clock = ManualClock::new(at("2026-09-30T00:00:00Z"));
-        let runtime = Runtime::with_config(
-            store,
-            catalog(),
-            Arc::new(clock),
-            RuntimeConfig::default(),
-        )
-        .await
-        .expect("start the runtime");
+        let runtime =
+            Runtime::with_config(store, catalog(), Arc::new(clock), RuntimeConfig::default())
+                .await
+                .expect("start the runtime");
         Self { runtime }
     }
 
@@ -146,7 +142,7 @@ impl Desk {
     }
 
     /// Created now, received 2 s later (in time), dispatched and accepted.
-    async fn into_handling(&self, key: &str, level: i64, group: &str) -> Uuid {
+    async fn open_in_handling(&self, key: &str, level: i64, group: &str) -> Uuid {
         let ticket = self.create(key, level).await;
         self.wait(2 * SECOND).await;
         self.post(ticket, "receive", json!({})).await;
@@ -167,7 +163,8 @@ impl Desk {
         self.post(ticket, "resolve", json!({"solution": "fixed"}))
             .await;
         self.wait(2 * MINUTE).await;
-        self.post(ticket, "reply", json!({"message": "fixed"})).await;
+        self.post(ticket, "reply", json!({"message": "fixed"}))
+            .await;
     }
 
     async fn confirm(&self, ticket: Uuid, satisfied: bool) {
@@ -177,7 +174,7 @@ impl Desk {
     }
 
     async fn happy(&self, key: &str, group: &str, satisfied: bool) -> Uuid {
-        let ticket = self.into_handling(key, 3, group).await;
+        let ticket = self.open_in_handling(key, 3, group).await;
         self.resolve_and_reply(ticket, HOUR).await;
         self.confirm(ticket, satisfied).await;
         ticket
@@ -201,7 +198,8 @@ async fn drive_a_month(desk: &Desk) {
     desk.wait(MINUTE).await;
     desk.post(t11, "dispatch", json!({"group": "bss"})).await;
     desk.wait(MINUTE).await;
-    desk.post(t11, "bounce", json!({"reason": "not ours"})).await;
+    desk.post(t11, "bounce", json!({"reason": "not ours"}))
+        .await;
     desk.dispatch_and_accept(t11, "bss").await;
     desk.resolve_and_reply(t11, 20 * MINUTE).await;
     desk.at("2026-10-01T01:00:00Z").await;
@@ -222,7 +220,7 @@ async fn drive_a_month(desk: &Desk) {
     desk.confirm(t3, true).await;
 
     desk.at("2026-10-05T09:00:00Z").await;
-    let t4 = desk.into_handling("T4", 3, "net").await;
+    let t4 = desk.open_in_handling("T4", 3, "net").await;
     desk.hold(t4, 30 * MINUTE, HOUR).await;
     desk.resolve_and_reply(t4, HOUR).await;
     desk.confirm(t4, true).await;
@@ -240,7 +238,7 @@ async fn drive_a_month(desk: &Desk) {
     desk.confirm(t5, true).await;
 
     desk.at("2026-10-07T09:00:00Z").await;
-    let t6 = desk.into_handling("T6", 3, "bss").await;
+    let t6 = desk.open_in_handling("T6", 3, "bss").await;
     desk.hold(t6, 10 * MINUTE, 20 * MINUTE).await;
     desk.resolve_and_reply(t6, HOUR).await;
     desk.wait(HOUR).await;
@@ -250,7 +248,7 @@ async fn drive_a_month(desk: &Desk) {
     desk.confirm(t6, true).await;
 
     desk.at("2026-10-08T09:00:00Z").await;
-    let t7 = desk.into_handling("T7", 1, "net").await;
+    let t7 = desk.open_in_handling("T7", 1, "net").await;
     desk.wait(2 * HOUR).await; // level 1: 1 h
     desk.post(t7, "resolve", json!({})).await;
     desk.wait(15 * MINUTE).await; // the reply is due within 10 min
@@ -258,16 +256,20 @@ async fn drive_a_month(desk: &Desk) {
     desk.confirm(t7, true).await;
 
     desk.at("2026-10-09T09:00:00Z").await;
-    let t8 = desk.into_handling("T8", 1, "bss").await;
+    let t8 = desk.open_in_handling("T8", 1, "bss").await;
     desk.wait(10 * MINUTE).await;
     desk.post(t8, "complain", json!({"text": "slow"})).await;
-    desk.post(t8, "escalated_complaint", json!({"text": "to the director"}))
-        .await;
+    desk.post(
+        t8,
+        "escalated_complaint",
+        json!({"text": "to the director"}),
+    )
+    .await;
     desk.resolve_and_reply(t8, 2 * HOUR).await;
     desk.confirm(t8, true).await;
 
     desk.at("2026-10-10T09:00:00Z").await;
-    let t9 = desk.into_handling("T9", 3, "bss").await;
+    let t9 = desk.open_in_handling("T9", 3, "bss").await;
     desk.wait(20 * MINUTE).await;
     desk.post(t9, "transfer", json!({"group": "net"})).await;
     desk.wait(MINUTE).await;
@@ -281,14 +283,15 @@ async fn drive_a_month(desk: &Desk) {
     desk.wait(6 * SECOND).await;
     desk.post(t14, "receive", json!({})).await;
     desk.wait(MINUTE).await;
-    desk.post(t14, "cancel", json!({"reason": "duplicate"})).await;
+    desk.post(t14, "cancel", json!({"reason": "duplicate"}))
+        .await;
 
     desk.at("2026-10-12T09:00:00Z").await;
     desk.post(t3, "complain", json!({"text": "fixed too late"}))
         .await;
 
     desk.at("2026-10-31T20:00:00Z").await;
-    desk.into_handling("T10", 3, "net").await;
+    desk.open_in_handling("T10", 3, "net").await;
 
     desk.at("2026-11-02T09:00:00Z").await;
     desk.happy("T12", "bss", true).await;
@@ -401,9 +404,15 @@ async fn october_from_the_store(store: Store) {
 
     // September holds only T11's first hours: one response met.
     let september = PeriodSpec::parse(Some("2026-09"), None, None, None).unwrap();
-    let report = assess::compute(&store, &config(), &catalog(), september, Some("service_desk"))
-        .await
-        .unwrap();
+    let report = assess::compute(
+        &store,
+        &config(),
+        &catalog(),
+        september,
+        Some("service_desk"),
+    )
+    .await
+    .unwrap();
     let response = &report.roles[0].indicators[0];
     assert_eq!((response.numerator, response.denominator), (1, 1));
 }
@@ -442,15 +451,10 @@ async fn october_on_sqlite_and_the_command_in_three_formats() {
     store_is_closed(store).await;
 
     let expected = october_by_hand();
-    let json_out = cli(&database, &["--month", "2026-10", "--format", "json"])
-        .unwrap();
-    assert_eq!(
-        serde_json::from_str::<Json>(&json_out).unwrap(),
-        expected
-    );
+    let json_out = cli(&database, &["--month", "2026-10", "--format", "json"]).unwrap();
+    assert_eq!(serde_json::from_str::<Json>(&json_out).unwrap(), expected);
 
-    let csv = cli(&database, &["--month", "2026-10", "--format", "csv"])
-        .unwrap();
+    let csv = cli(&database, &["--month", "2026-10", "--format", "csv"]).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
@@ -489,11 +493,26 @@ async fn october_on_sqlite_and_the_command_in_three_formats() {
         assert!(table.contains(line), "no `{line}` in\n{table}");
     }
     for (title, cells) in [
-        ("及時響應率 Timely response rate", ["9", "11", "81.8 %", "[80 %, 90 %)", "4", "5"]),
-        ("及時回覆率 Timely reply rate", ["9", "10", "90.0 %", "[90 %, ∞)", "5", "5"]),
-        ("一次解決率 First-time resolution rate", ["6", "10", "60.0 %", "[60 %, 70 %)", "8", "10"]),
-        ("客戶投訴率 Customer complaint rate", ["2", "11", "18.1 %", "[10 %, ∞)", "-3", "-3"]),
-        ("越級投訴率 Escalated complaint rate", ["1", "10", "10.0 %", "[10 %, ∞)", "-5", "-5"]),
+        (
+            "及時響應率 Timely response rate",
+            ["9", "11", "81.8 %", "[80 %, 90 %)", "4", "5"],
+        ),
+        (
+            "及時回覆率 Timely reply rate",
+            ["9", "10", "90.0 %", "[90 %, ∞)", "5", "5"],
+        ),
+        (
+            "一次解決率 First-time resolution rate",
+            ["6", "10", "60.0 %", "[60 %, 70 %)", "8", "10"],
+        ),
+        (
+            "客戶投訴率 Customer complaint rate",
+            ["2", "11", "18.1 %", "[10 %, ∞)", "-3", "-3"],
+        ),
+        (
+            "越級投訴率 Escalated complaint rate",
+            ["1", "10", "10.0 %", "[10 %, ∞)", "-5", "-5"],
+        ),
     ] {
         let row = table_row(&table, title);
         assert_eq!(row, cells, "{title} in\n{table}");
@@ -595,9 +614,11 @@ fn command_errors_are_one_readable_line() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 
-    let missing = cli_with(&database, &dir.path().join("nowhere"), &["--year", "2026"]).unwrap_err();
+    let missing =
+        cli_with(&database, &dir.path().join("nowhere"), &["--year", "2026"]).unwrap_err();
     assert!(
-        missing.starts_with("error: ") && missing.contains("nowhere/assessment.toml:1:1: cannot read"),
+        missing.starts_with("error: ")
+            && missing.contains("nowhere/assessment.toml:1:1: cannot read"),
         "{missing}"
     );
     assert_eq!(missing.lines().count(), 1, "{missing}");
@@ -610,9 +631,16 @@ async fn a_typo_in_a_name_fails_at_its_line() {
     let shipped = std::fs::read_to_string(workflows_dir().join("assessment.toml")).unwrap();
     let typos = shipped
         .replace("satisfied = true", "satisfyed = true")
-        .replacen(r#"clock = "handling", outcome = "met""#, r#"clock = "handlin", outcome = "met""#, 1)
+        .replacen(
+            r#"clock = "handling", outcome = "met""#,
+            r#"clock = "handlin", outcome = "met""#,
+            1,
+        )
         .replace(r#"reached = "on_hold""#, r#"reached = "on_hodl""#)
-        .replace(r#"events = ["dispatch", "transfer"]"#, r#"events = ["dispatch", "transfr"]"#)
+        .replace(
+            r#"events = ["dispatch", "transfer"]"#,
+            r#"events = ["dispatch", "transfr"]"#,
+        )
         .replace(r#"events = "complain""#, r#"events = "complian""#);
     let config = assess::load_str(Path::new("assessment.toml"), &typos).expect("valid on its own");
     let problems = config.check_names(&catalog()).unwrap_err().to_string();
@@ -627,10 +655,17 @@ async fn a_typo_in_a_name_fails_at_its_line() {
         ]
     );
 
-    let other = shipped.replace(r#"workflow = "service_desk""#, r#"workflow = "servce_desk""#);
+    let other = shipped.replace(
+        r#"workflow = "service_desk""#,
+        r#"workflow = "servce_desk""#,
+    );
     let config = assess::load_str(Path::new("assessment.toml"), &other).unwrap();
     let problems = config.check_names(&catalog()).unwrap_err();
-    assert_eq!(problems.0.len(), 7, "one per indicator, not one per name: {problems}");
+    assert_eq!(
+        problems.0.len(),
+        7,
+        "one per indicator, not one per name: {problems}"
+    );
     assert_eq!(
         problems.0[0].to_string(),
         "assessment.toml:33:12: no workflow `servce_desk` is loaded (hint: did you mean `service_desk`?)"
@@ -643,5 +678,8 @@ async fn a_typo_in_a_name_fails_at_its_line() {
     let error = assess::compute(&store, &config, &catalog(), october(), None)
         .await
         .unwrap_err();
-    assert!(matches!(error, assess::AssessCommandError::Config(_)), "{error:?}");
+    assert!(
+        matches!(error, assess::AssessCommandError::Config(_)),
+        "{error:?}"
+    );
 }

@@ -26,8 +26,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn execute(args: &AssessArgs, out: &mut dyn Write) -> Result<(), AssessCommandError> {
     let spec = args.period()?;
     let config = load_file(&args.config_path()).map_err(AssessCommandError::Config)?;
-    let catalog =
-        Catalog::load(std::slice::from_ref(&args.workflows)).map_err(AssessCommandError::Workflows)?;
+    let catalog = Catalog::load(std::slice::from_ref(&args.workflows))
+        .map_err(AssessCommandError::Workflows)?;
     let store = tokio::time::timeout(CONNECT_TIMEOUT, Store::connect(&args.database))
         .await
         .map_err(|_| AssessCommandError::ConnectTimeout(CONNECT_TIMEOUT.as_secs()))?

@@ -337,7 +337,11 @@ impl Loader<'_> {
                 None,
             );
         }
-        self.name(&path!["indicators", id, "workflow"], &spec.workflow, Name::Workflow);
+        self.name(
+            &path!["indicators", id, "workflow"],
+            &spec.workflow,
+            Name::Workflow,
+        );
         let numerator = self.count(id, spec, "numerator", &spec.numerator);
         let denominator = self.count(id, spec, "denominator", &spec.denominator);
         self.attribution(id, spec);
@@ -411,7 +415,11 @@ impl Loader<'_> {
         let here = |tail: Vec<Seg>| [at, &tail].concat();
         match raw {
             RawCount::Sla(sla) => {
-                self.name(&here(path!["sla", "clock"]), workflow, Name::Clock(sla.clock.clone()));
+                self.name(
+                    &here(path!["sla", "clock"]),
+                    workflow,
+                    Name::Clock(sla.clock.clone()),
+                );
             }
             RawCount::Events(event) => {
                 self.name(&here(path!["events"]), workflow, Name::Event(event.clone()));

@@ -14,7 +14,10 @@ pub(super) enum Name {
     Event(String),
     State(String),
     /// A field the event carries (a `with_event` value, the holder field).
-    EventField { event: String, field: String },
+    EventField {
+        event: String,
+        field: String,
+    },
 }
 
 /// One use of a name, with where it is written.

@@ -44,8 +44,9 @@ macro_rules! queries {
                 if workflows.is_empty() {
                     return futures_util::stream::empty().boxed();
                 }
-                let placeholders: Vec<String> =
-                    (0..workflows.len()).map(|index| format!("${}", index + 3)).collect();
+                let placeholders: Vec<String> = (0..workflows.len())
+                    .map(|index| format!("${}", index + 3))
+                    .collect();
                 let sql = format!(
                     "SELECT instance_id, seq, workflow, kind, at, event, from_state, to_state, \
                      actor, data FROM history WHERE at < $2 AND instance_id IN \
@@ -61,10 +62,7 @@ macro_rules! queries {
                 for workflow in workflows {
                     query = query.bind(workflow.clone());
                 }
-                query
-                    .fetch(pool)
-                    .map(|row| decode(&row?))
-                    .boxed()
+                query.fetch(pool).map(|row| decode(&row?)).boxed()
             }
 
             fn decode(row: &<$db as sqlx::Database>::Row) -> Result<HistoryRow, StoreError> {

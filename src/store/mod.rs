@@ -7,13 +7,13 @@
 //! engine and commits the outcome in that one transaction.
 
 mod assessment;
+mod health;
 mod postgres;
 mod sql;
 mod sqlite;
-mod types;
-mod health;
-mod versions;
 pub mod tokens;
+mod types;
+mod versions;
 
 use sqlx::{Postgres, Sqlite};
 use uuid::Uuid;
