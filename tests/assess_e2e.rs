@@ -58,14 +58,16 @@
 //!   entered on_hold: T4, T9 = 2: 2/6 = 33.3 % → [10 %, ∞) → −3.
 //! - total 2.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use flowkeeper::assess::{self, AssessmentConfig, PeriodSpec, Report};
+use flowkeeper::assess::{self, AssessmentConfig, HistoryRow, PeriodSpec, Report};
 use flowkeeper::engine::Millis;
 use flowkeeper::model::Catalog;
 use flowkeeper::runtime::{ManualClock, Runtime, RuntimeConfig, Target};
 use flowkeeper::store::{Store, StoreOptions};
+use futures_util::TryStreamExt as _;
 use serde_json::{Map, Value as Json, json};
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -401,6 +403,42 @@ async fn october_from_the_store(store: Store) {
             .iter()
             .all(|indicator| indicator.denominator == 0 && indicator.points.is_none())
     );
+
+    // What the store hands over: the instances with a row in October
+    // (T1–T11, T14, not T12), all their rows before November (T11's
+    // September ones too, T1's November complaint not), in order.
+    let period = october().resolve(config().time_zone()).unwrap();
+    let rows: Vec<HistoryRow> = store
+        .assessment_rows(&["service_desk".to_owned()], period)
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: BTreeSet<Uuid> = rows.iter().map(|row| row.instance_id).collect();
+    assert_eq!(ids.len(), 12);
+    let id_of = |key: &'static str| {
+        let store = store.clone();
+        async move {
+            let instance = store.find_by_key("service_desk", key).await.unwrap();
+            instance.expect("the ticket exists").id
+        }
+    };
+    assert!(!ids.contains(&id_of("T12").await));
+    let t11 = id_of("T11").await;
+    assert!(
+        rows.iter()
+            .any(|row| row.instance_id == t11 && row.seq == 1)
+    );
+    assert!(rows.iter().all(|row| row.at < period.to()));
+    assert!(
+        rows.windows(2)
+            .all(|pair| (pair[0].instance_id, pair[0].seq) < (pair[1].instance_id, pair[1].seq))
+    );
+    let none: Vec<HistoryRow> = store
+        .assessment_rows(&["presale".to_owned()], period)
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 
     // September holds only T11's first hours: one response met.
     let september = PeriodSpec::parse(Some("2026-09"), None, None, None).unwrap();
