@@ -17,16 +17,217 @@ async fn every_shipped_scenario_passes_and_covers_every_transition() {
     let report = String::from_utf8(report).unwrap();
     assert_eq!(summary.failed, 0, "{report}");
     assert!(summary.passed >= 33, "{report}");
-    assert!(report.contains(&format!("{} passed, 0 failed", summary.passed)), "{report}");
-    let ids: Vec<&str> = summary.coverage.iter().map(|w| w.workflow.as_str()).collect();
+    assert!(
+        report.contains(&format!("{} passed, 0 failed", summary.passed)),
+        "{report}"
+    );
+    let ids: Vec<&str> = summary
+        .coverage
+        .iter()
+        .map(|w| w.workflow.as_str())
+        .collect();
     assert_eq!(
         ids,
-        ["callback", "complaint", "customer_tier", "presale", "service_desk", "unpaid_order"],
+        [
+            "callback",
+            "complaint",
+            "customer_tier",
+            "presale",
+            "service_desk",
+            "unpaid_order"
+        ],
         "{report}"
     );
     for workflow in &summary.coverage {
         assert_eq!(workflow.transitions.percent(), 100, "{report}");
         assert_eq!(workflow.states.percent(), 100, "{report}");
+        assert_eq!(workflow.guard_branches.percent(), 100, "{report}");
+        assert!(workflow.untested.is_empty(), "{report}");
     }
     println!("{report}");
+}
+
+/// The boundaries `spec/processes.md` calls out each have a shipped
+/// scenario; removing one must fail here, not go unnoticed.
+#[test]
+fn the_boundary_scenarios_are_shipped() {
+    let required = [
+        "unpaid_order/exactly_100_gets_a_message",
+        "unpaid_order/expires_after_72_hours",
+        "customer_tier/exactly_two_purchases_and_500_yuan",
+        "customer_tier/exactly_500_in_one_purchase",
+        "customer_tier/weekly_sms",
+        "callback/three_unanswered_calls",
+        "callback/issue_opens_a_complaint",
+        "service_desk/hold_pauses_handling",
+        "service_desk/reopen_starts_a_new_cycle",
+        "presale/answer_then_order",
+    ];
+    for name in required {
+        let file = workflows().join("tests").join(format!("{name}.toml"));
+        assert!(file.is_file(), "missing scenario {}", file.display());
+    }
+}
+
+/// A folder with the shipped workflows and one scenario file, `text`.
+fn folder_with_scenario(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(workflows()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            std::fs::copy(&path, root.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let folder = root.path().join("tests/unpaid_order");
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("broken.toml");
+    std::fs::write(&file, text).unwrap();
+    (root, file)
+}
+
+const BROKEN: &str = r#"workflow = "unpaid_order"
+title = "exactly 100 yuan, wrongly expected to get a call"
+
+[start]
+key = "O-9"
+data = { amount = 100.0, customer = "c-9" }
+
+[[steps]]
+advance = "29m"
+
+[[steps]]
+advance = "1m"
+[steps.expect]
+state = "phone_reminder"
+timers = ["expire"]
+"#;
+
+#[tokio::test]
+async fn a_broken_scenario_names_its_file_step_field_and_both_values() {
+    let (root, file) = folder_with_scenario(BROKEN);
+    let mut report = Vec::new();
+    let summary = run_tests(&[root.path().to_path_buf()], &mut report)
+        .await
+        .unwrap();
+    let report = String::from_utf8(report).unwrap();
+    assert!(!summary.success(), "{report}");
+    assert_eq!((summary.passed, summary.failed), (0, 1), "{report}");
+    let expected = format!(
+        "FAIL unpaid_order/broken: exactly 100 yuan, wrongly expected to get a call\n    \
+         {}:11:1: step 2 (advance 1m)\n      \
+         state\n        \
+         expected: phone_reminder\n        \
+         actual:   message_reminder\n",
+        file.display()
+    );
+    assert!(report.contains(&expected), "{report}");
+    // The timers did hold: only what differs is reported.
+    assert!(!report.contains("timers"), "{report}");
+    assert!(report.contains("0 passed, 1 failed"), "{report}");
+
+    // The same failure, as a value.
+    let catalog = flowkeeper::model::Catalog::load(&[root.path().to_path_buf()]).unwrap();
+    let scenario = flowkeeper::scenario::load_file(&file).unwrap();
+    let failure = run(&catalog, &scenario).await.unwrap().failure.unwrap();
+    assert_eq!(failure.stage, Stage::Step(2));
+    assert_eq!((failure.place.line, failure.place.column), (11, 1));
+    assert_eq!(failure.mismatches.len(), 1);
+    assert_eq!(failure.mismatches[0].field, "state");
+}
+
+#[tokio::test]
+async fn an_unexpected_refusal_and_a_missing_instance_are_failures_too() {
+    let text = r#"workflow = "unpaid_order"
+title = "paying twice"
+
+[start]
+key = "O-10"
+data = { amount = 10.0, customer = "c-10" }
+
+[[steps]]
+event = "pay"
+
+[[steps]]
+event = "pay"
+"#;
+    let (root, _file) = folder_with_scenario(text);
+    let mut report = Vec::new();
+    run_tests(&[root.path().to_path_buf()], &mut report)
+        .await
+        .unwrap();
+    let report = String::from_utf8(report).unwrap();
+    assert!(report.contains("step 2 (event `pay`)"), "{report}");
+    assert!(
+        report.contains("outcome\n        expected: accepted\n        actual:   instance_ended"),
+        "{report}"
+    );
+
+    let text = r#"workflow = "unpaid_order"
+title = "a callback that does not exist yet"
+
+[start]
+key = "O-11"
+data = { amount = 10.0, customer = "c-11" }
+
+[[steps]]
+event = "call"
+workflow = "callback"
+data = { result = "satisfied" }
+[steps.expect]
+state = "done"
+"#;
+    let (root, _file) = folder_with_scenario(text);
+    let mut report = Vec::new();
+    run_tests(&[root.path().to_path_buf()], &mut report)
+        .await
+        .unwrap();
+    let report = String::from_utf8(report).unwrap();
+    assert!(
+        report.contains("step 1 (event `call` to `callback` `O-11`)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("actual:   no `callback` instance has key `O-11`"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn coverage_lists_what_one_scenario_leaves_untested() {
+    let file = workflows().join("tests/unpaid_order/exactly_100_gets_a_message.toml");
+    let mut report = Vec::new();
+    let summary = run_tests(&[file], &mut report).await.unwrap();
+    let report = String::from_utf8(report).unwrap();
+    assert_eq!(summary.passed, 1, "{report}");
+    let [unpaid] = &summary.coverage[..] else {
+        panic!("only the scenario's workflow is reported: {report}");
+    };
+    assert_eq!(unpaid.workflow, "unpaid_order");
+    // unpaid, message_reminder, paid of 6.
+    assert_eq!(
+        (unpaid.states.covered, unpaid.states.total),
+        (3, 6),
+        "{report}"
+    );
+    assert!(unpaid.transitions.percent() < 100, "{report}");
+    for gap in [
+        "state `phone_reminder` never entered",
+        "transition `unpaid` --remind_due #1--> `phone_reminder` never taken",
+        "guard `data.amount > 100.0` of `unpaid` --remind_due #1--> `phone_reminder` never true",
+        "transition (any state) --expire #1--> `closed_unpaid` never taken",
+    ] {
+        assert!(
+            unpaid.untested.iter().any(|line| line == gap),
+            "{gap}: {report}"
+        );
+        assert!(report.contains(&format!("untested: {gap}")), "{report}");
+    }
+    assert!(
+        !unpaid
+            .untested
+            .iter()
+            .any(|line| line.contains("guard `data.amount > 100.0`")
+                && line.ends_with("never false")),
+        "the 100 yuan order showed the guard false: {report}"
+    );
 }

@@ -108,7 +108,14 @@ impl Runtime {
                 let target = match tx.load_live(workflow, key).await? {
                     Some(target) => target,
                     None if *start => match self
-                        .start(tx, workflow, key, self.creation_data(workflow, data), &actor, now)
+                        .start(
+                            tx,
+                            workflow,
+                            key,
+                            self.creation_data(workflow, data),
+                            &actor,
+                            now,
+                        )
                         .await?
                     {
                         Ok((created, outcome)) => {

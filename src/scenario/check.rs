@@ -69,7 +69,11 @@ pub fn is_subset(expected: &Map<String, Json>, actual: &Map<String, Json>) -> bo
 
 /// One mismatch per expected data field that differs; `prefix` names the
 /// instance (`data` or `spawned callback/O-1: data`).
-pub fn data(prefix: &str, expected: &Map<String, Json>, actual: &Map<String, Json>) -> Vec<Mismatch> {
+pub fn data(
+    prefix: &str,
+    expected: &Map<String, Json>,
+    actual: &Map<String, Json>,
+) -> Vec<Mismatch> {
     expected
         .iter()
         .filter_map(|(field, value)| {
@@ -78,7 +82,11 @@ pub fn data(prefix: &str, expected: &Map<String, Json>, actual: &Map<String, Jso
                 return None;
             }
             let actual = found.map_or_else(|| "(not set)".to_owned(), Json::to_string);
-            Some(Mismatch::new(format!("{prefix}.{field}"), value.to_string(), actual))
+            Some(Mismatch::new(
+                format!("{prefix}.{field}"),
+                value.to_string(),
+                actual,
+            ))
         })
         .collect()
 }
@@ -102,7 +110,10 @@ fn list<T: fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
 /// open cycle, `closed` for one that ended with the instance, undecided.
 pub fn sla_cycles(instance: &Instance, history: &[HistoryEntry]) -> BTreeMap<String, Vec<String>> {
     let mut decided: BTreeMap<(String, u64), String> = BTreeMap::new();
-    for entry in history.iter().filter(|entry| entry.kind == HistoryKind::Sla) {
+    for entry in history
+        .iter()
+        .filter(|entry| entry.kind == HistoryKind::Sla)
+    {
         let clock = entry.data.get("sla").and_then(Json::as_str);
         let cycle = entry.data.get("cycle").and_then(Json::as_u64);
         let outcome = entry.data.get("outcome").and_then(Json::as_str);
@@ -200,7 +211,8 @@ fn augment(
 }
 
 fn action_fits(expected: &ExpectedAction, actual: &Effect) -> bool {
-    let key_fits = |wanted: &Option<String>, found: &str| wanted.as_deref().is_none_or(|k| k == found);
+    let key_fits =
+        |wanted: &Option<String>, found: &str| wanted.as_deref().is_none_or(|k| k == found);
     match (expected, actual) {
         (
             ExpectedAction::Notify { webhook, payload },
@@ -208,7 +220,12 @@ fn action_fits(expected: &ExpectedAction, actual: &Effect) -> bool {
                 webhook: found,
                 payload: sent,
             },
-        ) => webhook == found && sent.as_object().is_some_and(|sent| is_subset(payload, sent)),
+        ) => {
+            webhook == found
+                && sent
+                    .as_object()
+                    .is_some_and(|sent| is_subset(payload, sent))
+        }
         (
             ExpectedAction::Spawn {
                 workflow,
@@ -334,10 +351,25 @@ mod tests {
 
     #[test]
     fn names_compare_as_sets_and_say_what_differs() {
-        let names_of = |items: &[&str]| items.iter().map(|item| item.to_string()).collect::<Vec<_>>();
-        assert_eq!(names("timers", &names_of(&["b", "a"]), &names_of(&["a", "b"])), None);
-        let found = names("timers", &names_of(&["expire"]), &names_of(&["remind", "expire"]));
-        assert_eq!(found, Some(Mismatch::new("timers", "[expire]", "[expire, remind]")));
+        let names_of = |items: &[&str]| {
+            items
+                .iter()
+                .map(|item| item.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("timers", &names_of(&["b", "a"]), &names_of(&["a", "b"])),
+            None
+        );
+        let found = names(
+            "timers",
+            &names_of(&["expire"]),
+            &names_of(&["remind", "expire"]),
+        );
+        assert_eq!(
+            found,
+            Some(Mismatch::new("timers", "[expire]", "[expire, remind]"))
+        );
     }
 
     #[test]
@@ -353,7 +385,10 @@ mod tests {
         let actual = [notify("sms", "care"), notify("sms", "promotion")];
         // The first expectation fits both; a greedy pass would take the
         // first and leave the second without a partner.
-        let expected = [expect("sms", json!({})), expect("sms", json!({"kind": "care"}))];
+        let expected = [
+            expect("sms", json!({})),
+            expect("sms", json!({"kind": "care"})),
+        ];
         assert_eq!(actions(&expected, &actual), None);
         let twice_care = [
             expect("sms", json!({"kind": "care"})),
@@ -367,13 +402,29 @@ mod tests {
     #[test]
     fn sla_expectations_read_the_latest_cycle_or_all_of_them() {
         let cycles = ["met".to_owned(), "running".to_owned()];
-        assert_eq!(sla("handling", &SlaExpect::Latest(SlaStatus::Running), &cycles), None);
+        assert_eq!(
+            sla("handling", &SlaExpect::Latest(SlaStatus::Running), &cycles),
+            None
+        );
         let latest = sla("handling", &SlaExpect::Latest(SlaStatus::Met), &cycles);
-        assert_eq!(latest, Some(Mismatch::new("slas.handling", "met", "running")));
-        let all = sla("handling", &SlaExpect::Cycles(vec![SlaStatus::Met]), &cycles);
-        assert_eq!(all, Some(Mismatch::new("slas.handling", "[met]", "[met, running]")));
+        assert_eq!(
+            latest,
+            Some(Mismatch::new("slas.handling", "met", "running"))
+        );
+        let all = sla(
+            "handling",
+            &SlaExpect::Cycles(vec![SlaStatus::Met]),
+            &cycles,
+        );
+        assert_eq!(
+            all,
+            Some(Mismatch::new("slas.handling", "[met]", "[met, running]"))
+        );
         let never = sla("reply", &SlaExpect::Latest(SlaStatus::Met), &[]);
-        assert_eq!(never, Some(Mismatch::new("slas.reply", "met", "(never started)")));
+        assert_eq!(
+            never,
+            Some(Mismatch::new("slas.reply", "met", "(never started)"))
+        );
         assert_eq!(sla("reply", &SlaExpect::Cycles(Vec::new()), &[]), None);
     }
 }

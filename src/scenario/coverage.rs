@@ -154,7 +154,14 @@ impl Observed {
                 && let Some(state) = definition.state(from)
             {
                 let origin = Origin::State(from.clone());
-                self.taken(origin, Trigger::Eventless, &state.always, from, to, following);
+                self.taken(
+                    origin,
+                    Trigger::Eventless,
+                    &state.always,
+                    from,
+                    to,
+                    following,
+                );
             }
             let cancelled = entry.kind == HistoryKind::Admin
                 && entry.data.get("action").and_then(Json::as_str) == Some("cancel");
@@ -449,5 +456,142 @@ impl fmt::Display for WorkflowCoverage {
             writeln!(f, "    untested: {gap}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::{Map, json};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::engine::{self, CreateInput, EventInput, Instance, Outcome};
+    use crate::model::load_str;
+
+    const WORKFLOW: &str = r#"
+id = "t"
+version = 1
+title = "t"
+start = "a"
+
+[data.n]
+type = "integer"
+default = 0
+
+[states.a]
+on.go = [{ when = "event.x", to = "b" }, { to = "b" }]
+on.bump = { set = { n = "data.n + 1" } }
+always = [{ when = "data.n > 1", to = "c" }]
+
+[states.b]
+terminal = true
+
+[states.c]
+terminal = true
+
+[events.go]
+fields.x = { type = "boolean" }
+
+[events.bump]
+"#;
+
+    /// Drives the pure engine and numbers its history as the store would.
+    struct Driven {
+        instance: Instance,
+        history: Vec<HistoryRecord>,
+    }
+
+    impl Driven {
+        fn new(definition: &Definition) -> Self {
+            let input = CreateInput {
+                id: Uuid::nil(),
+                key: "k".into(),
+                data: Map::new(),
+                actor: "test".into(),
+            };
+            let outcome = engine::create(definition, input, 0).unwrap();
+            let mut driven = Self {
+                instance: outcome.instance.clone(),
+                history: Vec::new(),
+            };
+            driven.keep(outcome);
+            driven
+        }
+
+        fn post(&mut self, definition: &Definition, event: &str, data: Json) {
+            let input = EventInput {
+                name: event.into(),
+                data: data.as_object().cloned().unwrap_or_default(),
+                actor: "test".into(),
+            };
+            let outcome = engine::apply(definition, &self.instance, &input, 1).unwrap();
+            self.instance = outcome.instance.clone();
+            self.keep(outcome);
+        }
+
+        fn keep(&mut self, outcome: Outcome) {
+            for entry in outcome.history {
+                let seq = self.history.len() as i64 + 1;
+                self.history.push(HistoryRecord { seq, entry });
+            }
+        }
+    }
+
+    #[test]
+    fn reads_transitions_and_guards_from_history() {
+        let definition = load_str(Path::new("t.toml"), WORKFLOW).unwrap();
+        let catalog = Catalog::from_definitions([definition.clone()]);
+        let mut coverage = Coverage::new(&catalog);
+
+        let mut counting = Driven::new(&definition);
+        counting.post(&definition, "bump", json!({}));
+        counting.post(&definition, "bump", json!({}));
+        assert_eq!(counting.instance.state, "c");
+        coverage.record_history("t", &counting.history);
+
+        // Both `go` transitions lead to `b` with no actions: the history
+        // cannot tell which one was taken, so neither counts.
+        let mut going = Driven::new(&definition);
+        going.post(&definition, "go", json!({ "x": true }));
+        coverage.record_history("t", &going.history);
+        coverage.record_no_guard_held("t", "a", "go");
+
+        let [report] = &coverage.report()[..] else {
+            panic!("one workflow");
+        };
+        assert_eq!(
+            report.states,
+            Ratio {
+                covered: 3,
+                total: 3
+            }
+        );
+        assert_eq!(
+            report.transitions,
+            Ratio {
+                covered: 2,
+                total: 4
+            }
+        );
+        // `data.n > 1` false (settled in `a` twice) and true; `event.x` false.
+        assert_eq!(
+            report.guard_branches,
+            Ratio {
+                covered: 3,
+                total: 4
+            }
+        );
+        assert_eq!(
+            report.untested,
+            [
+                "transition `a` --go #1--> `b` never taken",
+                "transition `a` --go #2--> `b` never taken",
+                "guard `event.x` of `a` --go #1--> `b` never true",
+            ]
+        );
+        assert_eq!(report.transitions.percent(), 50);
+        assert!(report.to_string().contains("transitions 2/4 (50%)"));
     }
 }

@@ -151,7 +151,13 @@ impl Run {
         let before = self.before(&target).await?;
         let created = self
             .runtime
-            .create(&target.workflow, &target.key, start.data.clone(), ACTOR, None)
+            .create(
+                &target.workflow,
+                &target.key,
+                start.data.clone(),
+                ACTOR,
+                None,
+            )
             .await;
         let done = classify(created)?;
         let mismatches = self.check(&target, &start.expect, &done, &before).await?;
@@ -174,7 +180,9 @@ impl Run {
                     event: event.clone(),
                 });
             }
-            let mismatches = self.check(&step.target, &step.expect, &done, &before).await?;
+            let mismatches = self
+                .check(&step.target, &step.expect, &done, &before)
+                .await?;
             if !mismatches.is_empty() {
                 return Ok(Some(Failure {
                     file: scenario.file.clone(),
@@ -194,14 +202,20 @@ impl Run {
                 // By id, not by key: the key only finds live instances, and
                 // a scenario may post to one that ended to see it refused.
                 let store = self.runtime.store();
-                let Some(instance) = store.find_by_key(&target.workflow, &target.key).await?
-                else {
-                    let missing = format!("no `{}` instance has key `{}`", target.workflow, target.key);
+                let Some(instance) = store.find_by_key(&target.workflow, &target.key).await? else {
+                    let missing =
+                        format!("no `{}` instance has key `{}`", target.workflow, target.key);
                     return Ok(Done::Failed(missing));
                 };
                 let posted = self
                     .runtime
-                    .post_event(&runtime::Target::Id(instance.id), name, data.clone(), ACTOR, None)
+                    .post_event(
+                        &runtime::Target::Id(instance.id),
+                        name,
+                        data.clone(),
+                        ACTOR,
+                        None,
+                    )
                     .await;
                 classify(posted)
             }
@@ -268,13 +282,21 @@ impl Run {
             if let Some(state) = &other.state
                 && *state != instance.state
             {
-                found.push(Mismatch::new(format!("{label}: state"), state, &instance.state));
+                found.push(Mismatch::new(
+                    format!("{label}: state"),
+                    state,
+                    &instance.state,
+                ));
             }
             if let Some(status) = other.status
                 && status != instance.status
             {
                 let actual = instance.status.as_str();
-                found.push(Mismatch::new(format!("{label}: status"), status.as_str(), actual));
+                found.push(Mismatch::new(
+                    format!("{label}: status"),
+                    status.as_str(),
+                    actual,
+                ));
             }
             let prefix = format!("{label}: data");
             found.extend(check::data(&prefix, &other.data, &instance.data));
@@ -299,7 +321,11 @@ impl Run {
         if let Some(status) = expect.status
             && status != instance.status
         {
-            found.push(Mismatch::new("status", status.as_str(), instance.status.as_str()));
+            found.push(Mismatch::new(
+                "status",
+                status.as_str(),
+                instance.status.as_str(),
+            ));
         }
         found.extend(check::data("data", &expect.data, &instance.data));
         if let Some(allowed) = &expect.allowed {
@@ -382,7 +408,12 @@ fn classify<T>(result: Result<T, RuntimeError>) -> Result<Done, RunError> {
 
 /// Compares how the step ended with `rejected`.
 fn rejection(expected: Option<RejectionKind>, done: &Done) -> Option<Mismatch> {
-    let field = "rejected";
+    // Named after the key to fix when the file expected a refusal.
+    let field = if expected.is_some() {
+        "rejected"
+    } else {
+        "outcome"
+    };
     let wanted = expected.map_or_else(|| "accepted".to_owned(), kind_name);
     match (expected, done) {
         (None, Done::Accepted) => None,

@@ -61,11 +61,12 @@ pub async fn run_tests(paths: &[PathBuf], out: &mut impl Write) -> Result<Summar
         paths.to_vec()
     };
     let folder = workflows_folder(&paths);
-    let catalog =
-        Catalog::load(std::slice::from_ref(&folder)).map_err(|diagnostics| TestError::Workflows {
+    let catalog = Catalog::load(std::slice::from_ref(&folder)).map_err(|diagnostics| {
+        TestError::Workflows {
             folder: folder.clone(),
             diagnostics,
-        })?;
+        }
+    })?;
     let files = scenario_files(&paths).map_err(TestError::Scenarios)?;
     if files.is_empty() {
         let searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -170,17 +171,29 @@ mod tests {
         let workflows = root.path().join("flows");
         let tests = workflows.join("tests/complaint");
         std::fs::create_dir_all(&tests).unwrap();
-        assert_eq!(workflows_folder(std::slice::from_ref(&workflows)), workflows);
-        assert_eq!(workflows_folder(&[tests.clone()]), workflows);
+        assert_eq!(
+            workflows_folder(std::slice::from_ref(&workflows)),
+            workflows
+        );
+        assert_eq!(workflows_folder(std::slice::from_ref(&tests)), workflows);
         assert_eq!(workflows_folder(&[tests.join("a.toml")]), workflows);
-        assert_eq!(workflows_folder(&[PathBuf::from("tests/a.toml")]), PathBuf::from("."));
-        assert_eq!(workflows_folder(&[root.path().to_path_buf()]), PathBuf::from("workflows"));
+        assert_eq!(
+            workflows_folder(&[PathBuf::from("tests/a.toml")]),
+            PathBuf::from(".")
+        );
+        assert_eq!(
+            workflows_folder(&[root.path().to_path_buf()]),
+            PathBuf::from("workflows")
+        );
     }
 
     #[test]
     fn names_a_scenario_by_its_folder_and_file() {
         let file = Path::new("workflows/tests/service_desk/reopen.toml");
         assert_eq!(scenario_name(file), "service_desk/reopen");
-        assert_eq!(scenario_name(Path::new("workflows/tests/loose.toml")), "loose");
+        assert_eq!(
+            scenario_name(Path::new("workflows/tests/loose.toml")),
+            "loose"
+        );
     }
 }
