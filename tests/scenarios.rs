@@ -231,3 +231,47 @@ async fn coverage_lists_what_one_scenario_leaves_untested() {
         "the 100 yuan order showed the guard false: {report}"
     );
 }
+
+#[tokio::test]
+async fn an_incident_opened_by_a_step_fails_it() {
+    // A workflow whose spawn the callback workflow must refuse: no customer.
+    let spawner = r#"id = "spawner"
+version = 1
+title = "spawns a callback without its customer"
+start = "a"
+
+[states.a]
+on.go = { to = "b", actions = [{ spawn = { workflow = "callback", key = "key" } }] }
+
+[states.b]
+terminal = true
+
+[events.go]
+"#;
+    let text = r#"workflow = "spawner"
+title = "the spawn is refused"
+
+[start]
+key = "S-1"
+
+[[steps]]
+event = "go"
+[steps.expect]
+state = "b"
+"#;
+    let (root, file) = folder_with_scenario(text);
+    std::fs::write(root.path().join("spawner.toml"), spawner).unwrap();
+    let catalog = flowkeeper::model::Catalog::load(&[root.path().to_path_buf()]).unwrap();
+    let scenario = flowkeeper::scenario::load_file(&file).unwrap();
+    let failure = run(&catalog, &scenario).await.unwrap().failure.unwrap();
+    assert_eq!(failure.stage, Stage::Step(1));
+    let [incident] = &failure.mismatches[..] else {
+        panic!("only the incident differs: {failure}");
+    };
+    assert_eq!(incident.field, "incidents");
+    assert!(
+        incident.actual.starts_with("spawn: spawn `callback` `S-1`"),
+        "{failure}"
+    );
+    assert!(incident.actual.contains("data is invalid"), "{failure}");
+}

@@ -7,6 +7,7 @@
 //! holds; the first step whose expectations fail ends the run (the later
 //! ones would only report the same cause again).
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -139,6 +140,9 @@ enum Done {
 struct Before {
     instance: Option<Instance>,
     last_seq: i64,
+    /// Incidents in the whole store: a step that opens one has gone wrong
+    /// in a way no expectation can ask for (a spawn or send refused).
+    incidents: BTreeSet<Uuid>,
 }
 
 impl Run {
@@ -237,7 +241,17 @@ impl Run {
                 .map_or(0, |record| record.seq),
             None => 0,
         };
-        Ok(Before { instance, last_seq })
+        let incidents = store
+            .incidents(None, false)
+            .await?
+            .into_iter()
+            .map(|incident| incident.id)
+            .collect();
+        Ok(Before {
+            instance,
+            last_seq,
+            incidents,
+        })
     }
 
     async fn check(
@@ -272,6 +286,16 @@ impl Run {
                 "no such instance",
             )),
             None => {}
+        }
+        let opened: Vec<String> = store
+            .incidents(None, false)
+            .await?
+            .into_iter()
+            .filter(|incident| !before.incidents.contains(&incident.id))
+            .map(|incident| format!("{}: {}", incident.kind, incident.message))
+            .collect();
+        if !opened.is_empty() {
+            found.push(Mismatch::new("incidents", "none", opened.join("; ")));
         }
         for (index, other) in expect.spawned.iter().enumerate() {
             let label = format!("spawned[{}] {}/{}", index + 1, other.workflow, other.key);
