@@ -297,6 +297,14 @@ impl Run {
         if !opened.is_empty() {
             found.push(Mismatch::new("incidents", "none", opened.join("; ")));
         }
+        found.extend(self.check_spawned(expect).await?);
+        Ok(found)
+    }
+
+    /// Checks the other instances the step expects to exist.
+    async fn check_spawned(&self, expect: &Expect) -> Result<Vec<Mismatch>, RunError> {
+        let store = self.runtime.store();
+        let mut found = Vec::new();
         for (index, other) in expect.spawned.iter().enumerate() {
             let label = format!("spawned[{}] {}/{}", index + 1, other.workflow, other.key);
             let Some(instance) = store.find_by_key(&other.workflow, &other.key).await? else {
