@@ -254,6 +254,8 @@ impl Run {
         })
     }
 
+    /// Everything `expect` asks of the step, and what always holds: a
+    /// refused step changes nothing, and no step opens an incident.
     async fn check(
         &self,
         target: &Target,
