@@ -275,3 +275,53 @@ state = "b"
     );
     assert!(incident.actual.contains("data is invalid"), "{failure}");
 }
+
+#[tokio::test]
+async fn a_name_the_workflows_lack_fails_before_the_run_with_a_hint() {
+    let text = r#"workflow = "unpaid_order"
+title = "a typo"
+
+[start]
+key = "O-13"
+data = { amount = 10.0, customer = "c-13" }
+
+[[steps]]
+advance = "30m"
+[steps.expect]
+state = "mesage_reminder"
+slas = { reply = "met" }
+spawned = [{ workflow = "calback", key = "O-13" }]
+"#;
+    let (root, file) = folder_with_scenario(text);
+    let catalog = flowkeeper::model::Catalog::load(&[root.path().to_path_buf()]).unwrap();
+    let scenario = flowkeeper::scenario::load_file(&file).unwrap();
+    let run = run(&catalog, &scenario).await.unwrap();
+    assert!(run.histories.is_empty(), "nothing ran");
+    let failure = run.failure.unwrap();
+    assert_eq!(failure.stage, Stage::Step(1));
+    let found: Vec<(&str, &str, &str)> = failure
+        .mismatches
+        .iter()
+        .map(|m| (m.field.as_str(), m.expected.as_str(), m.actual.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "unknown state",
+                "a state of `unpaid_order`",
+                "`mesage_reminder` (did you mean `message_reminder`?)"
+            ),
+            (
+                "unknown SLA clock",
+                "an SLA clock of `unpaid_order`",
+                "`reply`"
+            ),
+            (
+                "unknown workflow",
+                "a workflow of the folder",
+                "`calback` (did you mean `callback`?)"
+            ),
+        ]
+    );
+}

@@ -2,14 +2,15 @@
 //! with what they expect after each step, run in virtual time by
 //! `flowkeeper test`.
 //!
-//! `format` parses the files; `runner` runs one scenario through the
-//! runtime on an in-memory store; `check` compares expectations with what
+//! `format` parses the files; `names` finds names the workflows lack;
+//! `runner` runs one scenario through the runtime on an in-memory store; `check` compares expectations with what
 //! the store shows; `coverage` reads the histories for what was exercised;
 //! `suite` is the command: find, run, report.
 
 mod check;
 pub mod coverage;
 pub mod format;
+mod names;
 pub mod runner;
 mod suite;
 

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::check::{self, Mismatch};
 use super::format::{Expect, Place, RejectionKind, Scenario, StepAction, Target};
+use super::names;
 use crate::engine::{Effect, Fires, HistoryKind, Instance, Rejection};
 use crate::model::Catalog;
 use crate::runtime::{self, ManualClock, Runtime, RuntimeError};
@@ -102,8 +103,16 @@ impl fmt::Display for Failure {
 }
 
 /// Runs `scenario` against the workflows of `catalog` (all of them, so that
-/// spawns and sends to other workflows work).
+/// spawns and sends to other workflows work). A scenario naming a state,
+/// event, clock, timer or workflow they lack fails before it runs.
 pub async fn run(catalog: &Catalog, scenario: &Scenario) -> Result<ScenarioRun, RunError> {
+    if let Some(failure) = names::first_unknown(catalog, scenario) {
+        return Ok(ScenarioRun {
+            failure: Some(failure),
+            histories: Vec::new(),
+            no_guard_held: Vec::new(),
+        });
+    }
     let store = Store::connect(STORE_URL).await?;
     let clock = Arc::new(ManualClock::new(scenario.start.at));
     let runtime = Runtime::new(store, catalog.clone(), clock).await?;
