@@ -1,7 +1,9 @@
 //! flowkeeper: a small, durable workflow engine whose processes are
 //! declared in TOML files. See `docs/architecture.md` for the map.
 
+pub mod api;
 pub mod assess;
+pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod runtime;

@@ -18,16 +18,18 @@ use super::raw::{
     WorkflowFile,
 };
 use super::source::{Seg, SourceMap};
-use super::{Duration, validate};
+use super::{Duration, rules, shape, validate};
 use crate::path;
 
 /// Loads one workflow from its text; `file` is only used in messages.
 pub fn load_str(file: &FsPath, text: &str) -> Result<Definition, Diagnostics> {
     let lines = LineIndex::new(file, text);
-    let raw: WorkflowFile = toml::from_str(text).map_err(|error| {
-        let span = error.span().unwrap_or(0..0);
-        let message = error.message().trim().replace('\n', " ");
-        Diagnostics(vec![lines.diagnostic(span, message, None)])
+    let raw: WorkflowFile = shape::read(text).map_err(|errors| {
+        let found = errors
+            .into_iter()
+            .map(|error| lines.diagnostic(error.span, error.message, error.hint))
+            .collect();
+        Diagnostics(found).sorted()
     })?;
     let mut compiler = Compiler {
         raw: &raw,
@@ -37,6 +39,17 @@ pub fn load_str(file: &FsPath, text: &str) -> Result<Definition, Diagnostics> {
         data_fields: BTreeSet::new(),
     };
     let definition = compiler.compile(text);
+    for problem in rules::check(&raw) {
+        let span = if problem.at_key {
+            compiler.map.key_span(&problem.path)
+        } else {
+            compiler.map.span(&problem.path)
+        };
+        let diagnostic = compiler
+            .lines
+            .diagnostic(span, problem.message, problem.hint);
+        compiler.diagnostics.push(diagnostic);
+    }
     if compiler.diagnostics.is_empty() {
         compiler.diagnostics = validate::check(&definition, &compiler.map, &compiler.lines);
     }
@@ -564,7 +577,13 @@ impl<'a> Compiler<'a> {
             EventScope::Fields(fields) => fields.keys().map(String::as_str).collect(),
         };
         for field in &references.event_fields {
-            if !event_fields.contains(&field.as_str()) {
+            if matches!(scope, EventScope::None) {
+                self.error(
+                    at,
+                    format!("expression `{source}` reads `event.{field}`, but no event is at hand here"),
+                    Some("eventless transitions, entry actions and SLA durations see only data, key and state".into()),
+                );
+            } else if !event_fields.contains(&field.as_str()) {
                 let hint = did_you_mean(field, event_fields.iter().copied());
                 self.error(at, format!("expression `{source}` reads `event.{field}`, which this event does not carry"), hint);
             }

@@ -6,9 +6,13 @@ mod compile;
 pub mod definition;
 mod diagnostic;
 mod duration;
+pub mod export;
 mod expr;
 pub mod fields;
+mod links;
 pub mod raw;
+mod rules;
+mod shape;
 pub mod source;
 pub mod validate;
 
@@ -21,6 +25,16 @@ pub use definition::Definition;
 pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, did_you_mean};
 pub use duration::{Duration, DurationError};
 pub use expr::{Expr, ExprError, References, Scope};
+
+/// The JSON Schema (draft-07) of a workflow file, derived from
+/// [`raw::WorkflowFile`], for editors (Taplo / Even Better TOML) and for
+/// anyone generating workflow files.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<raw::WorkflowFile>();
+    schema.to_value()
+}
 
 /// Loads and validates one workflow file.
 pub fn load_file(path: &Path) -> Result<Definition, Diagnostics> {
@@ -64,16 +78,23 @@ impl Catalog {
     /// Loads every file; reports the problems of all files at once.
     pub fn load(paths: &[PathBuf]) -> Result<Self, Diagnostics> {
         let mut diagnostics = Vec::new();
-        let mut workflows = BTreeMap::new();
+        let mut loaded = Vec::new();
         for file in workflow_files(paths)? {
             match load_file(&file) {
-                Ok(definition) => {
-                    workflows.insert(definition.id.clone(), Arc::new(definition));
-                }
+                Ok(definition) => loaded.push(links::Loaded { file, definition }),
                 Err(Diagnostics(found)) => diagnostics.extend(found),
             }
         }
+        // References are checked only when every file loaded: a file that
+        // failed would make its workflow look unknown to the others.
         if diagnostics.is_empty() {
+            diagnostics = links::check(&loaded);
+        }
+        if diagnostics.is_empty() {
+            let workflows = loaded
+                .into_iter()
+                .map(|loaded| (loaded.definition.id.clone(), Arc::new(loaded.definition)))
+                .collect();
             Ok(Self { workflows })
         } else {
             Err(Diagnostics(diagnostics).sorted())

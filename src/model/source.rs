@@ -82,6 +82,11 @@ impl SourceMap {
         0..0
     }
 
+    /// Whether `path` itself was written in the file (not just an ancestor).
+    pub fn contains(&self, path: &[Seg]) -> bool {
+        self.places.contains_key(path)
+    }
+
     /// The span of the key itself (for messages about a name).
     pub fn key_span(&self, path: &[Seg]) -> Range<usize> {
         match self.places.get(path) {

@@ -1,0 +1,137 @@
+//! The command line: one argument struct and one function per subcommand.
+//!
+//! Adding a subcommand (serve, test, assess…) is a variant in [`Command`],
+//! its `…Args` struct, one arm in [`run`] and one function here; each
+//! function returns the exit code it wants, errors go up to `main`, which
+//! prints them once. [`run`] is synchronous: a subcommand that needs async
+//! builds its own tokio runtime.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::model::{self, Catalog, Diagnostics, export};
+
+/// flowkeeper: a workflow engine whose processes are declared in TOML files.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check workflow files; prints every problem as file:line:column.
+    Validate(ValidateArgs),
+    /// Draw a workflow's state graph as Mermaid or Graphviz DOT.
+    Graph(GraphArgs),
+    /// Print the JSON Schema (draft-07) of the workflow file format.
+    Schema,
+    /// Run the REST API, the timer loop and the store (see docs/api.md).
+    Serve(crate::api::ServeOptions),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Workflow files or folders of them (`*.toml`, `assessment.toml` skipped).
+    #[arg(default_value = "workflows")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// The workflow file to draw.
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+}
+
+/// The picture formats of `graph`. No SVG: rendering one needs a layout
+/// engine, which is left to Graphviz (`flowkeeper graph --format dot | dot -Tsvg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+/// Runs one subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate(args) => validate(&args),
+        Command::Graph(args) => graph(&args),
+        Command::Schema => schema(),
+        Command::Serve(options) => serve(options),
+    }
+}
+
+/// Runs the server on a multi-threaded tokio runtime until SIGTERM or Ctrl-C.
+fn serve(options: crate::api::ServeOptions) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("while starting the async runtime")?;
+    runtime.block_on(crate::api::serve(options))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit 0 when every file is valid, 1 when any problem was found; the
+/// problems go to stdout (they are the command's answer), then a summary.
+fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
+    let files = match model::workflow_files(&args.paths) {
+        Ok(files) => files,
+        Err(problems) => return report(&problems, 0),
+    };
+    if files.is_empty() {
+        let searched: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!("no workflow files (*.toml) in {}", searched.join(", "));
+    }
+    match Catalog::load(&files) {
+        Ok(catalog) => {
+            let mut out = std::io::stdout().lock();
+            let count = catalog.iter().count();
+            writeln!(out, "{count} workflow{} valid", plural(count))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => report(&problems, files.len()),
+    }
+}
+
+fn report(problems: &Diagnostics, files: usize) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    for problem in &problems.0 {
+        writeln!(out, "{problem}")?;
+    }
+    let mut bad: Vec<_> = problems.0.iter().map(|problem| &problem.file).collect();
+    bad.dedup();
+    let count = problems.0.len();
+    writeln!(
+        out,
+        "{count} problem{} in {} of {files} file{}",
+        plural(count),
+        bad.len(),
+        plural(files)
+    )?;
+    Ok(ExitCode::FAILURE)
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+fn graph(args: &GraphArgs) -> anyhow::Result<ExitCode> {
+    let definition = model::load_file(&args.file)
+        .with_context(|| format!("while loading {}", args.file.display()))?;
+    let text = match args.format {
+        GraphFormat::Mermaid => export::mermaid(&definition),
+        GraphFormat::Dot => export::dot(&definition),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn schema() -> anyhow::Result<ExitCode> {
+    let text = serde_json::to_string_pretty(&model::json_schema())?;
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,199 @@
+//! Checks between workflows: what `spawn` and `send` actions name must
+//! exist in the workflow they target. Run by [`super::Catalog::load`] once
+//! every file has loaded on its own.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::definition::{Action, Definition, Field, Transition};
+use super::diagnostic::{Diagnostic, LineIndex, did_you_mean};
+use super::source::{Path, Seg, SourceMap};
+use crate::path;
+
+/// A loaded workflow and the file it came from.
+pub(crate) struct Loaded {
+    pub file: PathBuf,
+    pub definition: Definition,
+}
+
+/// Every broken reference between `workflows`, and ids used twice.
+pub(crate) fn check(workflows: &[Loaded]) -> Vec<Diagnostic> {
+    let mut by_id: BTreeMap<&str, &Loaded> = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for loaded in workflows {
+        let id = loaded.definition.id.as_str();
+        if let Some(first) = by_id.insert(id, loaded) {
+            let text = &loaded.definition.source.text;
+            let map = SourceMap::new(text);
+            diagnostics.push(LineIndex::new(&loaded.file, text).diagnostic(
+                map.span(&path!["id"]),
+                format!(
+                    "workflow id `{id}` is also used by {}",
+                    first.file.display()
+                ),
+                None,
+            ));
+        }
+    }
+    for loaded in workflows {
+        let text = &loaded.definition.source.text;
+        let mut checker = Checker {
+            by_id: &by_id,
+            map: SourceMap::new(text),
+            lines: LineIndex::new(&loaded.file, text),
+            diagnostics: &mut diagnostics,
+        };
+        checker.definition(&loaded.definition);
+    }
+    diagnostics
+}
+
+struct Checker<'a> {
+    by_id: &'a BTreeMap<&'a str, &'a Loaded>,
+    map: SourceMap,
+    lines: LineIndex<'a>,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    /// Walks every place actions can be written, with their paths.
+    fn definition(&mut self, definition: &Definition) {
+        for (name, state) in &definition.states {
+            self.actions(&path!["states", name, "on_enter"], &state.on_enter);
+            for (event, transitions) in &state.on {
+                self.transitions(&path!["states", name, "on", event], transitions, true);
+            }
+            self.transitions(&path!["states", name, "always"], &state.always, false);
+        }
+        for (name, event) in &definition.events {
+            self.transitions(
+                &path!["events", name, "transitions"],
+                &event.transitions,
+                false,
+            );
+        }
+    }
+
+    /// `maybe_single`: an `on` entry may be one inline transition, written
+    /// without the list index the compiled form has.
+    fn transitions(&mut self, at: &[Seg], transitions: &[Transition], maybe_single: bool) {
+        for (index, transition) in transitions.iter().enumerate() {
+            let indexed = [at, &path![index]].concat();
+            let at = if maybe_single && index == 0 && !self.map.contains(&indexed) {
+                at.to_vec()
+            } else {
+                indexed
+            };
+            self.actions(&[at, path!["actions"]].concat(), &transition.actions);
+        }
+    }
+
+    fn actions(&mut self, at: &[Seg], actions: &[Action]) {
+        for (index, action) in actions.iter().enumerate() {
+            match action {
+                Action::Notify { .. } => {}
+                Action::Spawn { workflow, data, .. } => {
+                    let at = [at, &path![index, "spawn"]].concat();
+                    let Some(target) = self.workflow(&at, workflow) else {
+                        continue;
+                    };
+                    let what = format!("spawn of `{workflow}`");
+                    self.fields(&at, &what, data, &target.data, "data field");
+                }
+                Action::Send {
+                    workflow,
+                    event,
+                    data,
+                    ..
+                } => {
+                    let at = [at, &path![index, "send"]].concat();
+                    let Some(target) = self.workflow(&at, workflow) else {
+                        continue;
+                    };
+                    let Some(spec) = target.events.get(event) else {
+                        self.error(
+                            &[at, path!["event"]].concat(),
+                            format!("workflow `{workflow}` has no event `{event}`"),
+                            did_you_mean(event, target.events.keys().map(String::as_str)),
+                        );
+                        continue;
+                    };
+                    let handled = spec.global
+                        || target
+                            .states
+                            .values()
+                            .any(|state| state.on.contains_key(event));
+                    if !handled {
+                        self.error(
+                            &[at.clone(), path!["event"]].concat(),
+                            format!("workflow `{workflow}` accepts `{event}` in no state"),
+                            None,
+                        );
+                    }
+                    let what = format!("event `{event}` of `{workflow}`");
+                    self.fields(&at, &what, data, &spec.fields, "field");
+                }
+            }
+        }
+    }
+
+    fn workflow(&mut self, at: &[Seg], id: &str) -> Option<&'a Definition> {
+        match self.by_id.get(id) {
+            Some(loaded) => Some(&loaded.definition),
+            None => {
+                let hint = did_you_mean(id, self.by_id.keys().copied());
+                self.error(
+                    &[at, &path!["workflow"]].concat(),
+                    format!("unknown workflow `{id}`"),
+                    hint,
+                );
+                None
+            }
+        }
+    }
+
+    /// The given fields must be declared in the target, and its required
+    /// fields without a default must be given.
+    fn fields(
+        &mut self,
+        at: &[Seg],
+        what: &str,
+        given: &[(String, super::Expr)],
+        declared: &indexmap::IndexMap<String, Field>,
+        kind: &str,
+    ) {
+        for (name, _) in given {
+            if !declared.contains_key(name) {
+                self.key_error(
+                    &[at, &path!["data", name]].concat(),
+                    format!("{what} gives `{name}`, which is not a declared {kind} there"),
+                    did_you_mean(name, declared.keys().map(String::as_str)),
+                );
+            }
+        }
+        for (name, field) in declared {
+            let missing = field.required
+                && field.default.is_none()
+                && !given.iter().any(|(given, _)| given == name);
+            if missing {
+                self.error(
+                    at,
+                    format!("{what} does not give required {kind} `{name}`"),
+                    Some(format!("add {name} = \"<expression>\" to its `data`")),
+                );
+            }
+        }
+    }
+
+    fn error(&mut self, at: &[Seg], message: String, hint: Option<String>) {
+        let span = self.map.span(at);
+        self.diagnostics
+            .push(self.lines.diagnostic(span, message, hint));
+    }
+
+    fn key_error(&mut self, at: &Path, message: String, hint: Option<String>) {
+        let span = self.map.key_span(at);
+        self.diagnostics
+            .push(self.lines.diagnostic(span, message, hint));
+    }
+}
