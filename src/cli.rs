@@ -33,12 +33,24 @@ pub enum Command {
     Schema,
     /// Run the REST API, the timer loop and the store (see docs/api.md).
     Serve(crate::api::ServeOptions),
+    /// Run scenario tests in virtual time; prints one line per scenario,
+    /// what differed, and the coverage; exits 1 when any scenario fails.
+    Test(TestArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
     /// Workflow files or folders of them (`*.toml`, `assessment.toml` skipped).
     #[arg(default_value = "workflows")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Scenario files, folders of them, or a workflows folder (its `tests`
+    /// folder is searched). The workflows are loaded from the folder the
+    /// scenarios' `tests` folder is in.
+    #[arg(default_value = crate::scenario::DEFAULT_FOLDER)]
     pub paths: Vec<PathBuf>,
 }
 
@@ -65,7 +77,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph(args) => graph(&args),
         Command::Schema => schema(),
         Command::Serve(options) => serve(options),
+        Command::Test(args) => test(&args),
     }
+}
+
+/// Scenarios run one after the other on in-memory stores: one thread will do.
+fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("while starting the async runtime")?;
+    let mut out = std::io::stdout().lock();
+    let summary = runtime.block_on(crate::scenario::run_tests(&args.paths, &mut out))?;
+    Ok(if summary.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Runs the server on a multi-threaded tokio runtime until SIGTERM or Ctrl-C.

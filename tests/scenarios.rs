@@ -234,14 +234,18 @@ async fn coverage_lists_what_one_scenario_leaves_untested() {
 
 #[tokio::test]
 async fn an_incident_opened_by_a_step_fails_it() {
-    // A workflow whose spawn the callback workflow must refuse: no customer.
+    // A workflow that spawns the same callback twice: the second spawn
+    // finds the key taken and is refused.
     let spawner = r#"id = "spawner"
 version = 1
-title = "spawns a callback without its customer"
+title = "spawns one callback twice"
 start = "a"
 
 [states.a]
-on.go = { to = "b", actions = [{ spawn = { workflow = "callback", key = "key" } }] }
+on.go = { to = "b", actions = [
+    { spawn = { workflow = "callback", key = "key", data = { customer = "'c-1'" } } },
+    { spawn = { workflow = "callback", key = "key", data = { customer = "'c-1'" } } },
+] }
 
 [states.b]
 terminal = true
@@ -249,7 +253,7 @@ terminal = true
 [events.go]
 "#;
     let text = r#"workflow = "spawner"
-title = "the spawn is refused"
+title = "the second spawn is refused"
 
 [start]
 key = "S-1"
@@ -273,7 +277,7 @@ state = "b"
         incident.actual.starts_with("spawn: spawn `callback` `S-1`"),
         "{failure}"
     );
-    assert!(incident.actual.contains("data is invalid"), "{failure}");
+    assert!(incident.actual.contains("already has key"), "{failure}");
 }
 
 #[tokio::test]
@@ -324,4 +328,39 @@ spawned = [{ workflow = "calback", key = "O-13" }]
             ),
         ]
     );
+}
+
+fn flowkeeper_test(args: &[&Path]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+        .arg("test")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_test_command_exits_0_when_all_pass_and_1_when_one_fails() {
+    let folder = workflows().join("tests/complaint");
+    let output = flowkeeper_test(&[&folder]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("ok   complaint/"), "{stdout}");
+    assert!(stdout.contains("\n4 passed, 0 failed\n"), "{stdout}");
+    assert!(stdout.contains("\ncoverage:\n  complaint "), "{stdout}");
+
+    let (root, file) = folder_with_scenario(BROKEN);
+    let output = flowkeeper_test(&[root.path()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{}:11:1: step 2", file.display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+
+    let missing = root.path().join("nowhere");
+    let output = flowkeeper_test(&[&missing]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nowhere` does not exist"), "{stderr}");
 }

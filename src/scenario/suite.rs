@@ -44,6 +44,8 @@ pub enum TestError {
     Scenarios(Diagnostics),
     #[error("no scenario files found under {0}")]
     NoScenarios(String),
+    #[error("`{0}` does not exist")]
+    Missing(PathBuf),
     #[error("a scenario could not be run: {0}")]
     Run(#[from] RunError),
     #[error("cannot write the report: {0}")]
@@ -60,6 +62,9 @@ pub async fn run_tests(paths: &[PathBuf], out: &mut impl Write) -> Result<Summar
     } else {
         paths.to_vec()
     };
+    if let Some(missing) = paths.iter().find(|path| !path.exists()) {
+        return Err(TestError::Missing(missing.clone()));
+    }
     let folder = workflows_folder(&paths);
     let catalog = Catalog::load(std::slice::from_ref(&folder)).map_err(|diagnostics| {
         TestError::Workflows {
@@ -112,9 +117,11 @@ pub async fn run_tests(paths: &[PathBuf], out: &mut impl Write) -> Result<Summar
         .into_iter()
         .filter(|workflow| about.contains(&workflow.workflow))
         .collect();
-    writeln!(out, "\ncoverage:")?;
-    for workflow in &coverage {
-        write!(out, "{workflow}")?;
+    if !coverage.is_empty() {
+        writeln!(out, "\ncoverage:")?;
+        for workflow in &coverage {
+            write!(out, "{workflow}")?;
+        }
     }
     Ok(Summary {
         passed,

@@ -22,14 +22,21 @@ fn dot_of_the_fixture() {
 /// with `extra` self-loops that stay.
 fn chain(states: usize, title: &str, stays: usize) -> String {
     let title = toml::Value::String(title.to_owned()).to_string();
-    let mut text = format!("id = \"p\"\nversion = 1\ntitle = \"P\"\nstart = \"s0\"\n\n[events.next]\n[events.stay]\n");
+    let mut text = format!(
+        "id = \"p\"\nversion = 1\ntitle = \"P\"\nstart = \"s0\"\n\n[events.next]\n[events.stay]\n"
+    );
     for index in 0..states {
-        text.push_str(&format!("[states.s{index}]\ntitle = {title}\non.next = \"s{}\"\n", index + 1));
+        text.push_str(&format!(
+            "[states.s{index}]\ntitle = {title}\non.next = \"s{}\"\n",
+            index + 1
+        ));
         if index < stays {
             text.push_str("on.stay = {}\n");
         }
     }
-    text.push_str(&format!("[states.s{states}]\ntitle = {title}\nterminal = true\n"));
+    text.push_str(&format!(
+        "[states.s{states}]\ntitle = {title}\nterminal = true\n"
+    ));
     text
 }
 
