@@ -40,7 +40,10 @@ pub type Path = Vec<Seg>;
 /// Builds a path: `path!["states", name, "on", event, 0]`.
 #[macro_export]
 macro_rules! path {
-    ($($seg:expr),* $(,)?) => { vec![$($crate::model::source::Seg::from($seg)),*] };
+    ($($seg:expr),* $(,)?) => {{
+        let path: $crate::model::source::Path = vec![$($crate::model::source::Seg::from($seg)),*];
+        path
+    }};
 }
 
 #[derive(Debug, Clone)]

@@ -43,7 +43,10 @@ fn validate_defaults_to_the_workflows_folder_and_exits_0() {
 fn validate_prints_every_problem_with_its_position_and_exits_1() {
     let bad = "id = \"bad\"\nversion = 1\ntitle = \"B\"\nstart = \"a\"\n[states.a]\non.go = \"bb\"\ntitel = \"A\"\n[events.go]\n";
     let dir = project(&[("bad.toml", bad)]);
-    let output = flowkeeper(&["validate", "workflows/bad.toml", "workflows/ticket.toml"], dir.path());
+    let output = flowkeeper(
+        &["validate", "workflows/bad.toml", "workflows/ticket.toml"],
+        dir.path(),
+    );
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stdout(&output),
@@ -57,12 +60,17 @@ fn validate_reports_compile_problems_of_several_files() {
     let bad = std::fs::read_to_string(super::ticket_fixture())
         .unwrap()
         .replace("on.hold = \"waiting\"", "on.hold = \"wating\"");
-    let dir = project(&[("other.toml", &bad.replace("id = \"ticket\"", "id = \"other\""))]);
+    let dir = project(&[(
+        "other.toml",
+        &bad.replace("id = \"ticket\"", "id = \"other\""),
+    )]);
     let output = flowkeeper(&["validate", "workflows"], dir.path());
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(
-        text.starts_with("workflows/other.toml:39:11: unknown state `wating` (hint: did you mean `waiting`?)\n"),
+        text.starts_with(
+            "workflows/other.toml:39:11: unknown state `wating` (hint: did you mean `waiting`?)\n"
+        ),
         "{text}"
     );
     assert!(text.ends_with("1 problem in 1 of 2 files\n"), "{text}");
@@ -77,14 +85,23 @@ fn validate_of_a_folder_without_workflows_fails() {
 }
 
 #[test]
-fn graph_prints_mermaid_by_default_and_dot_on_request() {
+fn graph_prints_mermaid_by_default_and_dot_or_svg_on_request() {
     let dir = project(&[]);
     let mermaid = flowkeeper(&["graph", "workflows/ticket.toml"], dir.path());
     assert_eq!(mermaid.status.code(), Some(0));
     assert!(stdout(&mermaid).starts_with("stateDiagram-v2\n"));
-    let dot = flowkeeper(&["graph", "workflows/ticket.toml", "--format", "dot"], dir.path());
+    let dot = flowkeeper(
+        &["graph", "workflows/ticket.toml", "--format", "dot"],
+        dir.path(),
+    );
     assert_eq!(dot.status.code(), Some(0));
     assert!(stdout(&dot).starts_with("digraph \"ticket\" {\n"));
+    let svg = flowkeeper(
+        &["graph", "workflows/ticket.toml", "--format", "svg"],
+        dir.path(),
+    );
+    assert_eq!(svg.status.code(), Some(0));
+    assert!(stdout(&svg).contains("<svg"));
 }
 
 #[test]

@@ -15,7 +15,10 @@ fn workflow_files() -> Vec<PathBuf> {
             entries
                 .filter_map(|entry| Some(entry.ok()?.path()))
                 .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-                .filter(|path| path.file_name().is_some_and(|name| name != "assessment.toml")),
+                .filter(|path| {
+                    path.file_name()
+                        .is_some_and(|name| name != "assessment.toml")
+                }),
         );
     }
     files
@@ -31,7 +34,9 @@ fn the_schema_is_draft_07_and_names_every_section() {
     let schema = json_schema();
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     let properties = schema["properties"].as_object().unwrap();
-    for key in ["id", "version", "start", "data", "states", "events", "timers", "slas"] {
+    for key in [
+        "id", "version", "start", "data", "states", "events", "timers", "slas",
+    ] {
         assert!(properties.contains_key(key), "{key} missing");
     }
     assert_eq!(schema["additionalProperties"], false);
