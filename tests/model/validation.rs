@@ -523,3 +523,12 @@ fn catalog_workflow_id_used_twice() {
         &["copy.toml:1:6: workflow id `child` is also used by child.toml"],
     );
 }
+
+/// The example at the top of the format documentation must stay valid.
+#[test]
+fn the_documented_example_is_valid() {
+    let doc = include_str!("../../docs/workflow-format.md");
+    let start = doc.find("```toml\n").expect("an example") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("a closing fence");
+    check(&doc[start..end], &[]);
+}
