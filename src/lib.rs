@@ -1,6 +1,10 @@
 //! flowkeeper: a small, durable workflow engine whose processes are
 //! declared in TOML files. See `docs/architecture.md` for the map.
 
+pub mod assess;
 pub mod cli;
 pub mod engine;
 pub mod model;
+pub mod runtime;
+pub mod scenario;
+pub mod store;

@@ -1,7 +1,195 @@
 //! The pure core: applying an event to an instance is a function of
 //! (definition, instance, event, now) that returns an [`Outcome`] or a
 //! [`Rejection`]. No IO, no clock, no database, no async.
+//!
+//! Each function works on a copy of the instance and returns the whole
+//! result of the step: the new instance, its history lines, timer and SLA
+//! changes and the effects for the outbox. A rejection changes nothing.
+//! `revision` is left alone: the store bumps it when it commits.
 
+mod actions;
+mod data;
+mod event;
+mod moves;
+mod sla;
+mod step;
+mod timers;
 mod types;
 
+use serde_json::{Value as Json, json};
+
+use crate::model::Definition;
+pub use moves::EVENTLESS_BOUND;
+use step::{Line, Step};
 pub use types::*;
+
+/// Starts an instance: checks the data, records `created`, starts instance
+/// timers, enters the start state and takes any eventless transitions.
+pub fn create(
+    definition: &Definition,
+    input: CreateInput,
+    now: Millis,
+) -> Result<Outcome, Rejection> {
+    let data = data::check_create(definition, &input.data)?;
+    let instance = Instance {
+        id: input.id,
+        workflow: definition.id.clone(),
+        version: definition.version,
+        definition_hash: definition.source.hash.clone(),
+        key: input.key,
+        state: definition.start.clone(),
+        status: Status::Active,
+        data,
+        created_at: now,
+        updated_at: now,
+        entered_at: now,
+        slas: Vec::new(),
+        timers: Vec::new(),
+        revision: 0,
+        sla_cycle_counts: Default::default(),
+    };
+    let mut step = Step::new(definition, instance, now);
+    let line = Line {
+        kind: HistoryKind::Created,
+        event: None,
+        from: None,
+        to: Some(&definition.start),
+        actor: &input.actor,
+    };
+    step.record(line, Json::Object(step.instance.data.clone()));
+    timers::start_instance_timers(&mut step);
+    moves::enter(&mut step, &definition.start, &input.actor)?;
+    moves::settle(&mut step)?;
+    Ok(step.finish())
+}
+
+/// Applies an event posted by a service or a person.
+pub fn apply(
+    definition: &Definition,
+    instance: &Instance,
+    event: &EventInput,
+    now: Millis,
+) -> Result<Outcome, Rejection> {
+    let mut step = Step::new(definition, instance.clone(), now);
+    event::accept(&mut step, event, HistoryKind::Event)?;
+    Ok(step.finish())
+}
+
+/// Fires the pending timer `timer`. A timer fires once: when the event it
+/// posts is refused (not allowed here, no guard holds, the instance ended…)
+/// the timer is still consumed and a `timer` line says why it was ignored.
+pub fn fire_timer(
+    definition: &Definition,
+    instance: &Instance,
+    timer: &str,
+    now: Millis,
+) -> Result<Outcome, Rejection> {
+    let Some(fired) = instance.timers.iter().find(|t| t.name == timer).cloned() else {
+        return Err(Rejection::NoSuchTimer {
+            name: timer.to_owned(),
+        });
+    };
+    let mut step = Step::new(definition, instance.clone(), now);
+    timers::consume(&mut step, &fired);
+    match &fired.fires {
+        Fires::Event(event) => {
+            let input = event::internal(event, "timer");
+            accept_or_ignore(&mut step, &input, HistoryKind::Timer, None);
+        }
+        Fires::SlaDeadline(clock) => {
+            if let Some(breach) = sla::deadline(&mut step, clock, "timer")? {
+                let input = event::internal(&breach, "sla");
+                accept_or_ignore(&mut step, &input, HistoryKind::Event, Some(clock));
+            }
+        }
+    }
+    Ok(step.finish())
+}
+
+/// An administrator ends an active instance where it stands.
+pub fn cancel(
+    definition: &Definition,
+    instance: &Instance,
+    reason: &str,
+    actor: &str,
+    now: Millis,
+) -> Result<Outcome, Rejection> {
+    if instance.status != Status::Active {
+        return Err(Rejection::InstanceEnded {
+            status: instance.status,
+        });
+    }
+    let mut step = Step::new(definition, instance.clone(), now);
+    moves::end(&mut step, Status::Cancelled);
+    let state = instance.state.as_str();
+    let line = admin_line(state, state, actor);
+    step.record(line, json!({"action": "cancel", "reason": reason}));
+    Ok(step.finish())
+}
+
+/// An administrator moves an instance to any state, with the same exit and
+/// entry rules as a transition. Moving an ended instance to a non-terminal
+/// state brings it back to life (its instance timers start again).
+pub fn move_to(
+    definition: &Definition,
+    instance: &Instance,
+    state: &str,
+    reason: &str,
+    actor: &str,
+    now: Millis,
+) -> Result<Outcome, Rejection> {
+    let Some(target) = definition.state(state) else {
+        return Err(Rejection::UnknownState {
+            state: state.to_owned(),
+        });
+    };
+    let mut step = Step::new(definition, instance.clone(), now);
+    step.record(
+        admin_line(&instance.state, state, actor),
+        json!({"action": "move", "reason": reason}),
+    );
+    if !target.terminal && instance.status != Status::Active {
+        step.instance.status = Status::Active;
+        timers::start_instance_timers(&mut step);
+    }
+    moves::enter(&mut step, state, actor)?;
+    moves::settle(&mut step)?;
+    Ok(step.finish())
+}
+
+/// Applies an event the engine posts itself; a refusal is recorded as a
+/// `timer` line instead of failing the step, restoring the step as it was.
+fn accept_or_ignore(
+    step: &mut Step<'_>,
+    input: &EventInput,
+    kind: HistoryKind,
+    clock: Option<&str>,
+) {
+    let savepoint = step.clone();
+    if let Err(refusal) = event::accept(step, input, kind) {
+        *step = savepoint;
+        let state = step.instance.state.clone();
+        let line = Line {
+            kind: HistoryKind::Timer,
+            event: Some(&input.name),
+            from: Some(&state),
+            to: Some(&state),
+            actor: &input.actor,
+        };
+        let data = match clock {
+            Some(clock) => json!({"ignored": refusal.to_string(), "sla": clock}),
+            None => json!({"ignored": refusal.to_string()}),
+        };
+        step.record(line, data);
+    }
+}
+
+fn admin_line<'a>(from: &'a str, to: &'a str, actor: &'a str) -> Line<'a> {
+    Line {
+        kind: HistoryKind::Admin,
+        event: None,
+        from: Some(from),
+        to: Some(to),
+        actor,
+    }
+}

@@ -1,6 +1,8 @@
 //! The values the engine takes and returns. Plain data: the store persists
 //! them, the API serializes views of them, the engine computes them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
@@ -66,6 +68,12 @@ pub struct Instance {
     pub timers: Vec<PendingTimer>,
     /// Bumped by every committed change: optimistic concurrency in the store.
     pub revision: i64,
+    /// The highest cycle number each SLA clock has used on this instance, so
+    /// a new cycle gets the next number after its predecessors closed (and
+    /// left `slas`). A store that keeps cycles in their own table can rebuild
+    /// it as `MAX(cycle)` per clock.
+    #[serde(default)]
+    pub sla_cycle_counts: BTreeMap<String, u32>,
 }
 
 /// One cycle of an SLA clock.
@@ -252,4 +260,8 @@ pub enum Rejection {
     EventlessLoop { state: String, bound: usize },
     #[error("no pending timer `{name}`")]
     NoSuchTimer { name: String },
+    /// An administrator asked to move an instance to a state its definition
+    /// does not have.
+    #[error("the workflow has no state `{state}`")]
+    UnknownState { state: String },
 }

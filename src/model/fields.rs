@@ -93,7 +93,10 @@ pub fn check_object(
         match given.get(name) {
             Some(Json::Null) | None => {
                 if let Some(default) = &field.default {
-                    checked.insert(name.clone(), default.clone());
+                    // Stored like a given value: `default = 0` on a number
+                    // field becomes 0.0, so CEL arithmetic stays double.
+                    let stored = check_value(field, default).unwrap_or_else(|_| default.clone());
+                    checked.insert(name.clone(), stored);
                 } else if field.required {
                     errors.push(FieldError {
                         path: format!("{prefix}.{name}"),
@@ -201,5 +204,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(Json::Object(ok), json!({"level": 2, "source": "user"}));
+    }
+
+    #[test]
+    fn defaults_are_stored_like_given_values() {
+        let mut fields = IndexMap::new();
+        fields.insert(
+            "total".to_owned(),
+            Field {
+                default: Some(json!(0)),
+                ..field(FieldKind::Number)
+            },
+        );
+        let checked = check_object(&fields, &Map::new(), "data").unwrap();
+        assert_eq!(checked["total"], json!(0.0));
+        assert!(checked["total"].is_f64());
     }
 }

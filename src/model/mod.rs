@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 pub use compile::load_str;
 pub use definition::Definition;
-pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, did_you_mean};
 pub use duration::{Duration, DurationError};
 pub use expr::{Expr, ExprError, References, Scope};
 

@@ -119,13 +119,17 @@ fn timer_with_unknown_state_and_event() {
 }
 
 #[test]
-fn timer_event_not_handled_in_its_state() {
+fn timer_event_handled_in_none_of_its_states() {
+    // `t` spans `c`, which handles `tick`, and `a`, which does not: fine.
+    // `u` runs only in `a`: it could never do anything.
     let text = BASE.replace(r#"on.go = "b""#, "on.go = \"b\"\non.back = \"c\"")
-        + "\n[events.back]\n[events.tick]\n[states.c]\non.go = \"b\"\non.tick = {}\n[timers.t]\nafter = \"1h\"\nevent = \"tick\"\nstates = [\"c\", \"a\"]\n";
+        + "\n[events.back]\n[events.tick]\n[states.c]\non.go = \"b\"\non.tick = {}\n\
+           [timers.t]\nafter = \"1h\"\nevent = \"tick\"\nstates = [\"c\", \"a\"]\n\
+           [timers.u]\nafter = \"1h\"\nevent = \"tick\"\nstates = [\"a\"]\n";
     check(
         &text,
         &[
-            "26:16: timer `t` fires `tick` in state `a`, which does not handle it (hint: add on.tick to state `a`, or make the event global)",
+            "30:10: timer `u` fires `tick`, which none of its states (a) handles (hint: add on.tick to state `a`, or make the event global)",
         ],
     );
 }

@@ -1,0 +1,126 @@
+//! The pure assessment over one year of synthetic service_desk history,
+//! one million rows: the target for the whole `assess` command (SQLite read
+//! included) is under a second, so this part must be a small share of it.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use flowkeeper::assess::{self, HistoryRow, PeriodSpec};
+use flowkeeper::engine::HistoryKind;
+use serde_json::{Value as Json, json};
+use uuid::Uuid;
+
+const ROWS: usize = 1_000_000;
+const GROUPS: [&str; 5] = ["bss", "net", "db", "app", "vendor_a"];
+/// 2026-01-01T00:00:00Z.
+const YEAR_START: i64 = 1_767_225_600_000;
+const YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
+
+/// Appends rows of one ticket, varying its path by its number.
+struct Writer<'a> {
+    rows: &'a mut Vec<HistoryRow>,
+    id: Uuid,
+    seq: i64,
+    at: i64,
+    state: &'static str,
+}
+
+impl Writer<'_> {
+    fn push(&mut self, kind: HistoryKind, event: Option<&str>, to: &'static str, data: Json) {
+        self.seq += 1;
+        self.at += 90_000;
+        self.rows.push(HistoryRow {
+            instance_id: self.id,
+            seq: self.seq,
+            workflow: "service_desk".into(),
+            kind,
+            at: self.at,
+            event: event.map(str::to_owned),
+            from_state: (self.seq > 1).then(|| self.state.to_owned()),
+            to_state: Some(to.to_owned()),
+            actor: "bench".into(),
+            data,
+        });
+        self.state = to;
+    }
+
+    fn event(&mut self, event: &str, to: &'static str, data: Json) {
+        self.push(HistoryKind::Event, Some(event), to, data);
+    }
+
+    fn sla(&mut self, clock: &str, met: bool, role: &str) {
+        let outcome = if met { "met" } else { "missed" };
+        let data = json!({"sla": clock, "cycle": 1, "outcome": outcome, "role": role, "due_at": 0});
+        let state = self.state;
+        self.push(HistoryKind::Sla, None, state, data);
+    }
+}
+
+fn ticket(rows: &mut Vec<HistoryRow>, number: u64) {
+    let group = GROUPS[(number % 5) as usize];
+    let mut writer = Writer {
+        rows,
+        id: Uuid::from_u128(u128::from(number)),
+        seq: 0,
+        at: YEAR_START + (number as i64 * 7_919_000) % YEAR_MS,
+        state: "submitted",
+    };
+    writer.push(HistoryKind::Created, None, "submitted", json!({"level": 3}));
+    writer.event("receive", "received", json!({}));
+    writer.sla("response", !number.is_multiple_of(11), "service_desk");
+    writer.event("dispatch", "dispatched", json!({"group": group}));
+    if number.is_multiple_of(13) {
+        writer.event("bounce", "received", json!({"reason": "wrong group"}));
+        writer.event("dispatch", "dispatched", json!({"group": group}));
+    }
+    writer.event("accept", "handling", json!({}));
+    if number.is_multiple_of(9) {
+        writer.event("hold", "on_hold", json!({"reason": "parts"}));
+        writer.event("resume", "handling", json!({}));
+    }
+    if number.is_multiple_of(17) {
+        writer.event("complain", "handling", json!({"text": "slow"}));
+    }
+    writer.event(
+        "resolve",
+        "confirmation",
+        json!({"solution": "done", "needs_change": false}),
+    );
+    writer.sla("handling", !number.is_multiple_of(7), group);
+    writer.event("reply", "confirmation", json!({"message": "fixed"}));
+    writer.sla("reply", !number.is_multiple_of(6), "service_desk");
+    writer.event(
+        "confirm",
+        "closed",
+        json!({"satisfied": !number.is_multiple_of(4)}),
+    );
+}
+
+fn year_of_history() -> Vec<HistoryRow> {
+    let mut rows = Vec::with_capacity(ROWS + 20);
+    let mut number = 0;
+    while rows.len() < ROWS {
+        number += 1;
+        ticket(&mut rows, number);
+    }
+    rows.sort_by_key(|row| (row.instance_id, row.seq));
+    rows
+}
+
+fn bench(c: &mut Criterion) {
+    let config = assess::load_file(Path::new("workflows/assessment.toml")).expect("shipped config");
+    let period = PeriodSpec::parse(None, Some("2026"), None, None)
+        .and_then(|spec| spec.resolve(config.time_zone()))
+        .expect("2026");
+    let rows = year_of_history();
+    let mut group = c.benchmark_group("assess");
+    group.sample_size(10);
+    group.bench_function("one_year_1m_rows", |b| {
+        b.iter(|| assess::run(&config, black_box(&rows), period, None).expect("ordered rows"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

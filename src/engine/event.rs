@@ -1,0 +1,108 @@
+//! Accepting one event: is it allowed here, is its data valid, which
+//! transition applies, and what that transition does.
+
+use serde_json::{Map, Value as Json};
+
+use super::step::{Line, Step};
+use super::types::{EventInput, HistoryKind, Rejection, Status, TransitionRecord};
+use super::{actions, data, moves, sla};
+use crate::model::definition::Transition;
+
+/// Applies `event` to the step's instance, recording it as a `kind` line
+/// (`event`, or `timer` when a timer posted it).
+///
+/// An ended instance accepts only a global event whose transition keeps the
+/// state: it records history and data but moves nothing.
+pub(super) fn accept(
+    step: &mut Step<'_>,
+    event: &EventInput,
+    kind: HistoryKind,
+) -> Result<(), Rejection> {
+    let definition = step.definition;
+    let status = step.instance.status;
+    let active = status == Status::Active;
+    let declared = definition.events.get(&event.name);
+    let from = step.instance.state.clone();
+    let ended = Rejection::InstanceEnded { status };
+    if !active && !declared.is_some_and(|declared| declared.global) {
+        return Err(ended);
+    }
+    let Some(transitions) = definition.transitions(&from, &event.name) else {
+        return Err(if active {
+            Rejection::EventNotAllowed {
+                event: event.name.clone(),
+                state: from,
+                allowed: allowed(step),
+            }
+        } else {
+            ended
+        });
+    };
+    let event_data = data::check_event(declared.map(|declared| &declared.fields), &event.data)?;
+    if declared.is_some_and(|declared| declared.merge) {
+        let merged = event_data.iter().map(|(k, v)| (k.clone(), v.clone()));
+        data::assign(step, merged.collect())?;
+    }
+    let stay = Transition {
+        guard: None,
+        to: None,
+        set: Vec::new(),
+        actions: Vec::new(),
+    };
+    let chosen = if transitions.is_empty() {
+        // A global event without transitions only records.
+        &stay
+    } else {
+        moves::choose(transitions, &step.scope(&event_data))?.ok_or_else(|| {
+            Rejection::NoGuardHolds {
+                event: event.name.clone(),
+                state: from.clone(),
+            }
+        })?
+    };
+    if !active && chosen.to.is_some() {
+        return Err(ended);
+    }
+    data::apply_set(step, chosen, &event_data)?;
+    let to = chosen.to.clone().unwrap_or_else(|| from.clone());
+    let line = Line {
+        kind,
+        event: Some(&event.name),
+        from: Some(&from),
+        to: Some(&to),
+        actor: &event.actor,
+    };
+    step.record(line, Json::Object(event_data.clone()));
+    actions::run(step, &chosen.actions, &event_data, &event.actor)?;
+    if active {
+        sla::stop_on_event(step, &event.name, &event.actor);
+    }
+    if let Some(target) = &chosen.to {
+        moves::enter(step, target, &event.actor)?;
+    }
+    moves::settle(step)?;
+    step.transition = Some(TransitionRecord {
+        event: event.name.clone(),
+        from,
+        to: step.instance.state.clone(),
+        at: step.now,
+    });
+    Ok(())
+}
+
+fn allowed(step: &Step<'_>) -> Vec<String> {
+    step.definition
+        .allowed_events(&step.instance.state)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An empty event body, for events the engine posts itself.
+pub(super) fn internal(name: &str, actor: &str) -> EventInput {
+    EventInput {
+        name: name.to_owned(),
+        data: Map::new(),
+        actor: actor.to_owned(),
+    }
+}

@@ -1,0 +1,264 @@
+//! SLA clocks: every piece of deadline arithmetic lives here, so a business
+//! calendar (working hours, holidays) would change this module only.
+//!
+//! A cycle starts when the instance enters a start state and no cycle of the
+//! clock is open; its deadline is `started_at + within`, pushed later by the
+//! length of every pause once the pause ends. Its outcome is decided once:
+//! `met` when it stops at or before the deadline (a stop while paused counts
+//! time up to the pause), `missed` once the clock is *past* the deadline.
+//! The deadline timer `sla:<clock>` is therefore due one millisecond after
+//! `due_at`. A missed cycle stays open until it stops, then just closes.
+
+use serde_json::{Map, Value as Json, json};
+
+use super::step::{Line, Step};
+use super::types::{Fires, HistoryKind, Millis, PendingTimer, Rejection, SlaCycle, SlaOutcome};
+use crate::model::definition::{Role, Sla};
+
+/// The name of the deadline timer of `clock`.
+pub(super) fn deadline_timer(clock: &str) -> String {
+    format!("sla:{clock}")
+}
+
+/// Stops, pauses or resumes the open cycles as the instance leaves `from`
+/// for `target`. Outcomes are recorded for the role responsible in `from`:
+/// the state whose work the clock measured.
+pub(super) fn on_move(step: &mut Step<'_>, from: &str, target: &str, actor: &str) {
+    let definition = step.definition;
+    for sla in definition.slas.values() {
+        let Some(index) = open_cycle(step, &sla.name) else {
+            continue;
+        };
+        let paused = step.instance.slas[index].paused_at.is_some();
+        let into_pause = sla.pause.iter().any(|state| state == target);
+        if sla.stop.iter().any(|state| state == target) {
+            stop(step, sla, index, from, actor);
+        } else if paused && !into_pause {
+            resume(step, index);
+        } else if !paused && into_pause {
+            pause(step, index);
+        }
+    }
+}
+
+/// Starts a cycle of every clock that starts in `state` and has none open.
+/// The instance must already be in `state`: `within` cases read it.
+pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
+    let definition = step.definition;
+    for sla in definition.slas.values() {
+        if !sla.start.iter().any(|start| start == state) || open_cycle(step, &sla.name).is_some() {
+            continue;
+        }
+        let within = allowed_time(step, sla)?;
+        let count = step
+            .instance
+            .sla_cycle_counts
+            .entry(sla.name.clone())
+            .or_default();
+        *count += 1;
+        let cycle = SlaCycle {
+            sla: sla.name.clone(),
+            cycle: *count,
+            started_at: step.now,
+            due_at: step.now.saturating_add(within),
+            paused_at: None,
+            outcome: None,
+            role: None,
+            stopped_at: None,
+        };
+        step.instance.slas.push(cycle.clone());
+        step.sla_changed(cycle);
+        let index = step.instance.slas.len() - 1;
+        if sla.pause.iter().any(|pause| pause == state) {
+            pause(step, index);
+        } else {
+            schedule_deadline(step, index);
+        }
+    }
+    Ok(())
+}
+
+/// Stops the open cycles of every clock that `event` stops, for the role
+/// responsible in the state where the event was accepted.
+pub(super) fn stop_on_event(step: &mut Step<'_>, event: &str, actor: &str) {
+    let definition = step.definition;
+    let state = step.instance.state.clone();
+    for sla in definition.slas.values() {
+        if sla.stop_events.iter().any(|stop| stop == event)
+            && let Some(index) = open_cycle(step, &sla.name)
+        {
+            stop(step, sla, index, &state, actor);
+        }
+    }
+}
+
+/// Decides a fired deadline. Returns the clock's `on_breach` event when the
+/// cycle was missed just now. A deadline that is stale (the cycle stopped,
+/// is paused or was already decided) does nothing; one that fired early is
+/// put back.
+pub(super) fn deadline(
+    step: &mut Step<'_>,
+    clock: &str,
+    actor: &str,
+) -> Result<Option<String>, Rejection> {
+    let Some(sla) = step.definition.slas.get(clock) else {
+        return Ok(None);
+    };
+    let Some(index) = open_cycle(step, clock) else {
+        return Ok(None);
+    };
+    let cycle = &step.instance.slas[index];
+    if cycle.paused_at.is_some() || cycle.outcome.is_some() {
+        return Ok(None);
+    }
+    if step.now <= cycle.due_at {
+        schedule_deadline(step, index);
+        return Ok(None);
+    }
+    let state = step.instance.state.clone();
+    decide(step, sla, index, SlaOutcome::Missed, &state, actor);
+    Ok(sla.on_breach.clone())
+}
+
+/// Closes every open cycle without an outcome: the instance ended (a
+/// terminal state that is not a stop state, or an administrator's cancel),
+/// so nobody met or missed anything. The store keeps the closed cycles via
+/// `sla_changes`; no history line is written, as there is no outcome.
+pub(super) fn close_all(step: &mut Step<'_>) {
+    let open = std::mem::take(&mut step.instance.slas);
+    for mut cycle in open {
+        step.cancel_timer(&deadline_timer(&cycle.sla));
+        cycle.stopped_at = Some(step.now);
+        step.sla_changed(cycle);
+    }
+}
+
+fn open_cycle(step: &Step<'_>, clock: &str) -> Option<usize> {
+    step.instance
+        .slas
+        .iter()
+        .position(|cycle| cycle.sla == clock)
+}
+
+/// The `within` of the first case whose condition holds for the data now.
+fn allowed_time(step: &Step<'_>, sla: &Sla) -> Result<Millis, Rejection> {
+    let no_event = Map::new();
+    let scope = step.scope(&no_event);
+    for case in &sla.within {
+        let holds = match &case.when {
+            Some(condition) => condition.eval_bool(&scope)?,
+            None => true,
+        };
+        if holds {
+            return Ok(case.duration.as_millis());
+        }
+    }
+    // The loader guarantees a last case without `when`; an empty list would
+    // mean a clock that is due at once.
+    Ok(0)
+}
+
+/// Stops cycle `index`: decides it if still undecided, then closes it.
+fn stop(step: &mut Step<'_>, sla: &Sla, index: usize, role_state: &str, actor: &str) {
+    let cycle = &step.instance.slas[index];
+    if cycle.outcome.is_none() {
+        let counted_until = cycle.paused_at.unwrap_or(step.now);
+        let outcome = if counted_until <= cycle.due_at {
+            SlaOutcome::Met
+        } else {
+            SlaOutcome::Missed
+        };
+        decide(step, sla, index, outcome, role_state, actor);
+    }
+    let mut cycle = step.instance.slas.remove(index);
+    cycle.stopped_at = Some(step.now);
+    step.cancel_timer(&deadline_timer(&cycle.sla));
+    step.sla_changed(cycle);
+}
+
+/// Records `outcome` for cycle `index`, with the role responsible now.
+fn decide(
+    step: &mut Step<'_>,
+    sla: &Sla,
+    index: usize,
+    outcome: SlaOutcome,
+    role_state: &str,
+    actor: &str,
+) {
+    let role = responsible(step, sla, role_state);
+    let cycle = &mut step.instance.slas[index];
+    cycle.outcome = Some(outcome);
+    cycle.role = role.clone();
+    let cycle = cycle.clone();
+    let data = json!({
+        "sla": cycle.sla,
+        "cycle": cycle.cycle,
+        "outcome": outcome.as_str(),
+        "role": role,
+        "due_at": cycle.due_at,
+    });
+    let line = Line {
+        kind: HistoryKind::Sla,
+        event: None,
+        from: Some(role_state),
+        to: None,
+        actor,
+    };
+    step.record(line, data);
+    step.cancel_timer(&deadline_timer(&cycle.sla));
+    step.sla_changed(cycle);
+}
+
+fn pause(step: &mut Step<'_>, index: usize) {
+    let cycle = &mut step.instance.slas[index];
+    cycle.paused_at = Some(step.now);
+    let cycle = cycle.clone();
+    step.cancel_timer(&deadline_timer(&cycle.sla));
+    step.sla_changed(cycle);
+}
+
+/// Ends a pause: the deadline moves later by the time spent paused.
+fn resume(step: &mut Step<'_>, index: usize) {
+    let now = step.now;
+    let cycle = &mut step.instance.slas[index];
+    if let Some(paused_at) = cycle.paused_at.take() {
+        cycle.due_at = cycle
+            .due_at
+            .saturating_add(now.saturating_sub(paused_at).max(0));
+    }
+    let cycle = cycle.clone();
+    step.sla_changed(cycle);
+    schedule_deadline(step, index);
+}
+
+/// (Re)schedules the deadline timer of an undecided cycle.
+fn schedule_deadline(step: &mut Step<'_>, index: usize) {
+    let cycle = &step.instance.slas[index];
+    if cycle.outcome.is_some() {
+        return;
+    }
+    let timer = PendingTimer {
+        name: deadline_timer(&cycle.sla),
+        due_at: cycle.due_at.saturating_add(1),
+        fires: Fires::SlaDeadline(cycle.sla.clone()),
+    };
+    step.set_timer(timer);
+}
+
+/// Who an outcome counts for: the clock's role, else the role of
+/// `state`; a role read from a data field that is empty is no role.
+fn responsible(step: &Step<'_>, sla: &Sla, state: &str) -> Option<String> {
+    let role = sla.role.as_ref().or_else(|| {
+        step.definition
+            .state(state)
+            .and_then(|state| state.role.as_ref())
+    })?;
+    match role {
+        Role::Fixed(name) => Some(name.clone()),
+        Role::Field(field) => match step.instance.data.get(field)? {
+            Json::Null => None,
+            Json::String(text) => Some(text.clone()),
+            other => Some(other.to_string()),
+        },
+    }
+}

@@ -1,0 +1,77 @@
+//! Which definition an instance runs: new instances take the current
+//! catalog's version of their workflow; existing ones keep the version
+//! (content hash) they started with, loaded from the store when the catalog
+//! has moved on.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use crate::model::{Catalog, Definition, load_str};
+
+use super::RuntimeError;
+
+/// The current catalog plus every version seen, by hash.
+#[derive(Debug, Default)]
+pub(crate) struct Definitions {
+    catalog: RwLock<Arc<Catalog>>,
+    by_hash: Mutex<HashMap<String, Arc<Definition>>>,
+}
+
+impl Definitions {
+    pub(crate) fn new(catalog: Catalog) -> Self {
+        let definitions = Self::default();
+        definitions.replace(catalog);
+        definitions
+    }
+
+    /// Makes `catalog` current; versions already known stay available.
+    pub(crate) fn replace(&self, catalog: Catalog) {
+        let mut by_hash = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
+        for definition in catalog.iter() {
+            by_hash.insert(definition.source.hash.clone(), Arc::clone(definition));
+        }
+        *self.catalog.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(catalog);
+    }
+
+    pub(crate) fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.catalog.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The current version of `workflow`.
+    pub(crate) fn current(&self, workflow: &str) -> Result<Arc<Definition>, RuntimeError> {
+        self.catalog()
+            .get(workflow)
+            .cloned()
+            .ok_or_else(|| RuntimeError::NotFound(format!("workflow `{workflow}`")))
+    }
+
+    pub(crate) fn by_hash(&self, hash: &str) -> Option<Arc<Definition>> {
+        self.by_hash
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(hash)
+            .cloned()
+    }
+
+    /// Compiles a stored version and keeps it.
+    pub(crate) fn compile(
+        &self,
+        hash: &str,
+        workflow: &str,
+        source: &str,
+    ) -> Result<Arc<Definition>, RuntimeError> {
+        let name = PathBuf::from(format!("{workflow}@{hash}.toml"));
+        let definition =
+            load_str(&name, source).map_err(|diagnostics| RuntimeError::Definition {
+                hash: hash.to_owned(),
+                message: diagnostics.to_string(),
+            })?;
+        let definition = Arc::new(definition);
+        self.by_hash
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(hash.to_owned(), Arc::clone(&definition));
+        Ok(definition)
+    }
+}

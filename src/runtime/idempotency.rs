@@ -1,0 +1,124 @@
+//! Idempotent requests: the first answer to a key is stored in the same
+//! transaction as the change, so a retry gets that answer back and a
+//! different request under the same key is refused.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+use crate::engine::Millis;
+use crate::store::{IdempotencyRecord, StoreError, WriteTx};
+
+use super::RuntimeError;
+
+/// An idempotency key with the scope it is unique in and the request's hash.
+pub(crate) struct Idempotency {
+    scope: String,
+    key: String,
+    request_hash: String,
+}
+
+impl Idempotency {
+    pub(crate) fn new(scope: String, key: &str, request: &Json) -> Self {
+        let request_hash = hex(&Sha256::digest(canonical(request).as_bytes()));
+        Self {
+            scope,
+            key: key.to_owned(),
+            request_hash,
+        }
+    }
+}
+
+/// The stored answer for a repeated request; `None` for a new key.
+pub(crate) async fn replay<T: DeserializeOwned>(
+    tx: &mut WriteTx,
+    idempotency: Option<&Idempotency>,
+) -> Result<Option<T>, RuntimeError> {
+    let Some(idempotency) = idempotency else {
+        return Ok(None);
+    };
+    let Some(record) = tx.idempotency(&idempotency.scope, &idempotency.key).await? else {
+        return Ok(None);
+    };
+    if record.request_hash != idempotency.request_hash {
+        return Err(RuntimeError::IdempotencyMismatch(idempotency.key.clone()));
+    }
+    let answer = serde_json::from_value(record.response)
+        .map_err(|error| StoreError::Corrupt(format!("idempotent answer: {error}")))?;
+    Ok(Some(answer))
+}
+
+/// Stores `answer` under the key, in the transaction that produced it.
+pub(crate) async fn remember<T: Serialize>(
+    tx: &mut WriteTx,
+    idempotency: Option<&Idempotency>,
+    answer: &T,
+    now: Millis,
+) -> Result<(), RuntimeError> {
+    let Some(idempotency) = idempotency else {
+        return Ok(());
+    };
+    let response = serde_json::to_value(answer)
+        .map_err(|error| StoreError::Corrupt(format!("idempotent answer: {error}")))?;
+    let record = IdempotencyRecord {
+        request_hash: idempotency.request_hash.clone(),
+        response,
+    };
+    tx.remember(&idempotency.scope, &idempotency.key, &record, now)
+        .await?;
+    Ok(())
+}
+
+/// JSON text with object keys sorted, so that the same request written with
+/// its fields in another order hashes the same.
+fn canonical(value: &Json) -> String {
+    match value {
+        Json::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let fields: Vec<String> = entries
+                .into_iter()
+                .map(|(key, value)| format!("{}:{}", Json::from(key.as_str()), canonical(value)))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Json::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn field_order_does_not_change_the_request_hash() {
+        let a = Idempotency::new(
+            "s".into(),
+            "k",
+            &json!({ "a": 1, "b": { "x": [1, 2], "y": null } }),
+        );
+        let b = Idempotency::new(
+            "s".into(),
+            "k",
+            &json!({ "b": { "y": null, "x": [1, 2] }, "a": 1 }),
+        );
+        let c = Idempotency::new(
+            "s".into(),
+            "k",
+            &json!({ "a": 2, "b": { "x": [1, 2], "y": null } }),
+        );
+        assert_eq!(a.request_hash, b.request_hash);
+        assert_ne!(a.request_hash, c.request_hash);
+    }
+}

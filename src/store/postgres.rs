@@ -1,0 +1,61 @@
+//! The PostgreSQL backend: several engine processes share one database.
+//!
+//! An instance is loaded `FOR UPDATE`, so concurrent events on it queue on
+//! the row lock; timers and outbox rows are claimed with `FOR UPDATE SKIP
+//! LOCKED` and a lease, so runners split the work and one takes over the
+//! leases of a runner that died.
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Connects, optionally inside `schema` (created if missing; tests use one
+/// fresh schema each), and brings the schema up to date.
+pub(crate) async fn connect(
+    url: &str,
+    schema: Option<&str>,
+    max_connections: u32,
+) -> Result<PgPool, StoreError> {
+    let mut options = PgConnectOptions::from_str(url)?;
+    if let Some(schema) = schema {
+        if !is_plain_identifier(schema) {
+            return Err(StoreError::InvalidSchema(schema.to_owned()));
+        }
+        let mut connection = sqlx::PgConnection::connect_with(&options).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&mut connection)
+        .await?;
+        connection.close().await?;
+        options = options.options([("search_path", schema)]);
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+/// Lower-case letters, digits and `_`, not starting with a digit: safe to
+/// splice into `CREATE SCHEMA` without quoting.
+fn is_plain_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_lowercase() || first == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63
+}
+
+pub(crate) async fn begin(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
+    Ok(pool.begin().await?)
+}
+
+super::sql::queries!(Postgres, " FOR UPDATE", " FOR UPDATE SKIP LOCKED");

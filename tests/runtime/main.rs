@@ -1,0 +1,34 @@
+//! The store and runtime suite: every test runs against SQLite (a fresh
+//! temporary file) and, when `FLOWKEEPER_TEST_DATABASE_URL` is set,
+//! PostgreSQL (a fresh schema), so tests run in parallel.
+
+/// Declares each named `async fn(Store)` as two tests, `<name>::sqlite` and
+/// `<name>::postgres`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    let db = crate::support::sqlite().await;
+                    super::$name(db.store.clone()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    let Some(db) = crate::support::postgres().await else { return };
+                    super::$name(db.store.clone()).await;
+                    db.drop_schema().await;
+                }
+            }
+        )*
+    };
+}
+
+mod cascade;
+mod events;
+mod store;
+mod stuck;
+mod support;
+mod timers;
+mod versions;
