@@ -536,3 +536,45 @@ fn the_documented_example_is_valid() {
     let end = start + doc[start..].find("```").expect("a closing fence");
     check(&doc[start..end], &[]);
 }
+
+#[test]
+fn unknown_key_inside_a_transition() {
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        "on.go = { too = \"b\" }\non.back = [{ to = \"b\" }, { wen = \"true\", to = \"b\" }]",
+    );
+    check(
+        &text,
+        &[
+            "10:11: unknown key `too` (hint: did you mean `to`?)",
+            "11:28: unknown key `wen` (hint: did you mean `when`?)",
+        ],
+    );
+}
+
+#[test]
+fn role_and_within_of_the_wrong_shape() {
+    let text = BASE.replace(r#"on.go = "b""#, "on.go = \"b\"\nrole = 5")
+        + "\n[slas.s]\nstart = [\"a\"]\nstop = [\"b\"]\nwithin = 10\n";
+    check(
+        &text,
+        &[
+            "11:8: a role must be a role name or { field = \"<data field>\" } (hint: e.g. role = \"service_desk\" or role = { field = \"group\" })",
+            "21:10: `within` must be a duration or a list of { when, duration } cases (hint: e.g. within = \"4h\")",
+        ],
+    );
+}
+
+#[test]
+fn unknown_action() {
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        "on.go = { to = \"b\", actions = [{ email = { to = \"x\" } }] }",
+    );
+    check(
+        &text,
+        &[
+            "10:34: unknown action `email` (hint: an action is { notify = {…} }, { spawn = {…} } or { send = {…} })",
+        ],
+    );
+}
