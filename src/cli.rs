@@ -31,6 +31,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// Print the JSON Schema (draft-07) of the workflow file format.
     Schema,
+    /// Run the REST API, the timer loop and the store (see docs/api.md).
+    Serve(crate::api::ServeOptions),
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,7 +67,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate(&args),
         Command::Graph(args) => graph(&args),
         Command::Schema => schema(),
+        Command::Serve(options) => serve(options),
     }
+}
+
+/// Runs the server on a multi-threaded tokio runtime until SIGTERM or Ctrl-C.
+fn serve(options: crate::api::ServeOptions) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("while starting the async runtime")?;
+    runtime.block_on(crate::api::serve(options))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Exit 0 when every file is valid, 1 when any problem was found; the

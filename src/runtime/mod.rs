@@ -8,6 +8,7 @@
 //! it: the cause is a fact already decided, so the runtime commits it and
 //! opens an incident on the source instance for a person to look at.
 
+mod admin;
 mod cascade;
 mod clock;
 mod definitions;

@@ -10,6 +10,9 @@ mod postgres;
 mod sql;
 mod sqlite;
 mod types;
+mod health;
+mod versions;
+pub mod tokens;
 
 use sqlx::{Postgres, Sqlite};
 use uuid::Uuid;

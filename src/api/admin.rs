@@ -1,0 +1,284 @@
+//! Administration: stuck instances, cancel / move / retry, reloading the
+//! workflow files, the manual clock and API tokens. Admin role only; every
+//! change is recorded in the instance's history with the token's name.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::auth::{self, Caller, Permission};
+use super::extract::{JsonBody, PathParams};
+use super::instances::instance_id;
+use super::problem::{Problem, ProblemBody};
+use super::state::AppState;
+use super::wire::{
+    CancelRequest, ClockRequest, ClockView, InstanceView, IssuedToken, MoveRequest, StuckView,
+    TokenRequest, TokenView, WorkflowSummary, parse_timestamp, timestamp,
+};
+use crate::model::Duration;
+use crate::runtime::Target;
+
+/// Live instances that need attention, with the reasons.
+#[utoipa::path(get, path = "/v1/admin/stuck", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Stuck instances", body = Vec<StuckView>),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn stuck(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<StuckView>>, Problem> {
+    caller.allow(Permission::Admin)?;
+    Ok(Json(state.stuck().await?))
+}
+
+/// Cancels a live instance.
+#[utoipa::path(post, path = "/v1/instances/{id}/cancel", tag = "admin", security(("bearer" = [])),
+    request_body = CancelRequest,
+    params(("id" = String, Path, description = "Instance id")),
+    responses(
+        (status = 200, description = "Cancelled", body = InstanceView),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Already ended", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+    JsonBody(request): JsonBody<CancelRequest>,
+) -> Result<Json<InstanceView>, Problem> {
+    caller.allow(Permission::Admin)?;
+    let target = Target::Id(instance_id(&id)?);
+    let reply = state
+        .runtime()
+        .cancel(&target, &request.reason, caller.name())
+        .await?;
+    Ok(Json(state.view(&reply.instance).await?))
+}
+
+/// Moves a live instance to another state by hand.
+#[utoipa::path(post, path = "/v1/instances/{id}/move", tag = "admin", security(("bearer" = [])),
+    request_body = MoveRequest,
+    params(("id" = String, Path, description = "Instance id")),
+    responses(
+        (status = 200, description = "Moved", body = InstanceView),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Already ended", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown target state", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn move_to(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+    JsonBody(request): JsonBody<MoveRequest>,
+) -> Result<Json<InstanceView>, Problem> {
+    caller.allow(Permission::Admin)?;
+    let target = Target::Id(instance_id(&id)?);
+    let reply = state
+        .runtime()
+        .move_to(&target, &request.to, &request.reason, caller.name())
+        .await?;
+    Ok(Json(state.view(&reply.instance).await?))
+}
+
+/// Retries what failed on an instance: resolves its open incidents and fires
+/// its overdue timers now.
+#[utoipa::path(post, path = "/v1/instances/{id}/retry", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Instance id")),
+    responses(
+        (status = 200, description = "Retried", body = InstanceView),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<InstanceView>, Problem> {
+    caller.allow(Permission::Admin)?;
+    let instance = state
+        .runtime()
+        .retry(instance_id(&id)?, caller.name())
+        .await?;
+    Ok(Json(state.view(&instance).await?))
+}
+
+/// Re-reads the workflow folder. All files load, or nothing changes.
+#[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The workflows now loaded", body = Vec<WorkflowSummary>),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "A file is invalid; `errors` lists file:line:column messages", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn reload(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
+    caller.allow(Permission::Admin)?;
+    let catalog = state.reload().await?;
+    Ok(Json(
+        catalog
+            .iter()
+            .map(|definition| WorkflowSummary::from(definition.as_ref()))
+            .collect(),
+    ))
+}
+
+/// The runtime's clock.
+#[utoipa::path(get, path = "/v1/admin/clock", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The time", body = ClockView),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn clock(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ClockView>, Problem> {
+    caller.allow(Permission::Admin)?;
+    Ok(Json(ClockView {
+        now: timestamp(state.now()),
+        manual: state.manual_clock(),
+    }))
+}
+
+/// Moves the manual clock forward and answers once every timer due by the
+/// new time has fired, with everything those timers caused.
+#[utoipa::path(post, path = "/v1/admin/clock", tag = "admin", security(("bearer" = [])),
+    request_body = ClockRequest,
+    responses(
+        (status = 200, description = "The new time", body = ClockView),
+        (status = 400, description = "Neither or both of advance/set, bad duration or time, or a time in the past", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not running with --manual-clock", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn set_clock(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<ClockRequest>,
+) -> Result<Json<ClockView>, Problem> {
+    caller.allow(Permission::Admin)?;
+    if !state.manual_clock() {
+        return Err(Problem::conflict(
+            "clock-not-manual",
+            "The clock is not manual",
+            "the server runs on the system clock; start it with --manual-clock",
+        ));
+    }
+    let now = state.now();
+    let target = match (&request.advance, &request.set) {
+        (Some(advance), None) => {
+            let by = Duration::parse(advance)
+                .map_err(|error| Problem::bad_request(error.to_string()))?;
+            now.saturating_add(by.as_millis())
+        }
+        (None, Some(set)) => {
+            let at = parse_timestamp(set)
+                .ok_or_else(|| Problem::bad_request(format!("`{set}` is not an RFC 3339 time")))?;
+            if at < now {
+                return Err(Problem::bad_request(format!(
+                    "the clock only moves forward; it is {} now",
+                    timestamp(now)
+                )));
+            }
+            at
+        }
+        _ => {
+            return Err(Problem::bad_request(
+                "send exactly one of `advance` or `set`",
+            ));
+        }
+    };
+    state.advance_to(target).await?;
+    Ok(Json(ClockView {
+        now: timestamp(state.now()),
+        manual: true,
+    }))
+}
+
+/// Every token (without secrets).
+#[utoipa::path(get, path = "/v1/admin/tokens", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Tokens, newest first", body = Vec<TokenView>),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TokenView>>, Problem> {
+    caller.allow(Permission::Admin)?;
+    let rows = state.store().list_tokens().await.map_err(Problem::from)?;
+    Ok(Json(rows.iter().map(TokenView::from).collect()))
+}
+
+/// Issues a token; its secret is in this answer only.
+#[utoipa::path(post, path = "/v1/admin/tokens", tag = "admin", security(("bearer" = [])),
+    request_body = TokenRequest,
+    responses(
+        (status = 201, description = "Issued", body = IssuedToken),
+        (status = 400, description = "Bad duration or empty name", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn issue_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<TokenRequest>,
+) -> Result<(StatusCode, Json<IssuedToken>), Problem> {
+    caller.allow(Permission::Admin)?;
+    let name = request.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(Problem::bad_request("`name` must be 1 to 200 characters"));
+    }
+    let now = state.now();
+    let expires_at = match request.expires_in.as_deref() {
+        None => None,
+        Some(text) => {
+            let lifetime =
+                Duration::parse(text).map_err(|error| Problem::bad_request(error.to_string()))?;
+            Some(now.saturating_add(lifetime.as_millis()))
+        }
+    };
+    let (secret, row) = auth::mint(name, request.role, now, expires_at, Some(caller.name()));
+    state
+        .store()
+        .insert_token(&row)
+        .await
+        .map_err(Problem::from)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedToken {
+            token: secret.expose().to_owned(),
+            info: TokenView::from(&row),
+        }),
+    ))
+}
+
+/// Revokes a token at once.
+#[utoipa::path(delete, path = "/v1/admin/tokens/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Token id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No live token with this id", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+) -> Result<StatusCode, Problem> {
+    caller.allow(Permission::Admin)?;
+    let not_found = || Problem::not_found(format!("no live token `{id}`"));
+    let token_id = uuid::Uuid::try_parse(&id).map_err(|_| not_found())?;
+    if state
+        .store()
+        .revoke_token(token_id, state.now())
+        .await
+        .map_err(Problem::from)?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found())
+    }
+}

@@ -1,0 +1,327 @@
+//! `/v1/instances`: create, read, list, post events, history.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::auth::{Caller, Permission};
+use super::extract::{JsonBody, PathParams, QueryParams};
+use super::problem::{Problem, ProblemBody};
+use super::state::AppState;
+use super::wire::{
+    CreateRequest, EventAnswer, EventRequest, HistoryView, InstancePage, InstanceView,
+};
+use crate::engine::Status;
+use crate::runtime::Target;
+use crate::store::{Cursor, InstanceFilter};
+
+/// The header that makes a create or an event safe to retry.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// Starts an instance. With an `Idempotency-Key` header a retry returns the
+/// first answer and creates nothing.
+#[utoipa::path(post, path = "/v1/instances", tag = "instances", security(("bearer" = [])),
+    request_body = CreateRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+    responses(
+        (status = 201, description = "Created", body = InstanceView),
+        (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not create", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown workflow", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Key held by a live instance, or idempotency key reused with another body", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Data fails the declared fields", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<CreateRequest>,
+) -> Result<(StatusCode, Json<InstanceView>), Problem> {
+    caller.allow(Permission::Create)?;
+    let idempotency_key = header_text(&headers, IDEMPOTENCY_KEY)?;
+    let instance = state
+        .runtime()
+        .create(
+            &request.workflow,
+            &request.key,
+            request.data,
+            caller.name(),
+            idempotency_key,
+        )
+        .await?;
+    tracing::Span::current().record("instance", instance.id.to_string());
+    Ok((StatusCode::CREATED, Json(state.view(&instance).await?)))
+}
+
+/// One instance.
+#[utoipa::path(get, path = "/v1/instances/{id}", tag = "instances", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Instance id (UUID)")),
+    responses(
+        (status = 200, description = "The instance", body = InstanceView),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<InstanceView>, Problem> {
+    caller.allow(Permission::Read)?;
+    let instance = state.instance(&Target::Id(instance_id(&id)?)).await?;
+    Ok(Json(state.view(&instance).await?))
+}
+
+/// The live instance with this business key, else the newest one.
+#[utoipa::path(get, path = "/v1/workflows/{workflow}/instances/{key}", tag = "instances", security(("bearer" = [])),
+    params(("workflow" = String, Path), ("key" = String, Path, description = "Business key")),
+    responses(
+        (status = 200, description = "The instance", body = InstanceView),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown workflow or key", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn get_by_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams((workflow, key)): PathParams<(String, String)>,
+) -> Result<Json<InstanceView>, Problem> {
+    caller.allow(Permission::Read)?;
+    let instance = state.instance(&Target::Key { workflow, key }).await?;
+    Ok(Json(state.view(&instance).await?))
+}
+
+/// Filters of `GET /v1/instances`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub workflow: Option<String>,
+    pub state: Option<String>,
+    pub key: Option<String>,
+    /// `active`, `completed` or `cancelled`.
+    pub status: Option<String>,
+    /// `true`: only instances the stuck check reports.
+    pub stuck: Option<bool>,
+    /// 1 to 500, default 50.
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Instances, newest first, a page at a time.
+#[utoipa::path(get, path = "/v1/instances", tag = "instances", security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page", body = InstancePage),
+        (status = 400, description = "Unknown parameter or value", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<InstancePage>, Problem> {
+    caller.allow(Permission::Read)?;
+    let filter = filter(&query)?;
+    if query.stuck == Some(true) {
+        return Ok(Json(state.stuck_page(&filter).await?));
+    }
+    let page = state
+        .runtime()
+        .store()
+        .list_instances(&filter)
+        .await
+        .map_err(Problem::from)?;
+    let mut items = Vec::with_capacity(page.instances.len());
+    for instance in &page.instances {
+        items.push(state.view(instance).await?);
+    }
+    Ok(Json(InstancePage {
+        items,
+        next_cursor: page.next_cursor.map(|cursor| cursor.encode()),
+    }))
+}
+
+fn filter(query: &ListQuery) -> Result<InstanceFilter, Problem> {
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(text) => Some(Status::parse(text).ok_or_else(|| {
+            Problem::bad_request(format!(
+                "unknown status `{text}`: use active, completed or cancelled"
+            ))
+        })?),
+    };
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::bad_request("limit must be between 1 and 500"));
+    }
+    let cursor = match query.cursor.as_deref() {
+        None => None,
+        Some(text) => Some(
+            Cursor::decode(text)
+                .ok_or_else(|| Problem::bad_request("the cursor is not one this server issued"))?,
+        ),
+    };
+    Ok(InstanceFilter {
+        workflow: query.workflow.clone(),
+        state: query.state.clone(),
+        key: query.key.clone(),
+        status,
+        limit,
+        cursor,
+    })
+}
+
+/// Posts an event to an instance found by id.
+#[utoipa::path(post, path = "/v1/instances/{id}/events", tag = "instances", security(("bearer" = [])),
+    request_body = EventRequest,
+    params(("id" = String, Path, description = "Instance id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Used when the body has no `id`")),
+    responses(
+        (status = 200, description = "Applied (or the first answer to a repeated id)", body = EventAnswer),
+        (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not post events", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Event not allowed (`allowed` lists those that are), instance ended, or event id reused with another body", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Data invalid, or every guard false", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn post_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    PathParams(id): PathParams<String>,
+    JsonBody(request): JsonBody<EventRequest>,
+) -> Result<Json<EventAnswer>, Problem> {
+    caller.allow(Permission::PostEvent)?;
+    let target = Target::Id(instance_id(&id)?);
+    send(&state, &caller, &headers, target, request).await
+}
+
+/// Posts an event to the live instance with a business key.
+#[utoipa::path(post, path = "/v1/workflows/{workflow}/instances/{key}/events", tag = "instances", security(("bearer" = [])),
+    request_body = EventRequest,
+    params(("workflow" = String, Path), ("key" = String, Path, description = "Business key"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Used when the body has no `id`")),
+    responses(
+        (status = 200, description = "Applied (or the first answer to a repeated id)", body = EventAnswer),
+        (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not post events", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown workflow or key", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Event not allowed, instance ended, or event id reused", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Data invalid, or every guard false", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn post_event_by_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    PathParams((workflow, key)): PathParams<(String, String)>,
+    JsonBody(request): JsonBody<EventRequest>,
+) -> Result<Json<EventAnswer>, Problem> {
+    caller.allow(Permission::PostEvent)?;
+    send(
+        &state,
+        &caller,
+        &headers,
+        Target::Key { workflow, key },
+        request,
+    )
+    .await
+}
+
+async fn send(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    target: Target,
+    request: EventRequest,
+) -> Result<Json<EventAnswer>, Problem> {
+    let event_id = match request.id {
+        Some(id) => Some(id),
+        None => header_text(headers, IDEMPOTENCY_KEY)?.map(str::to_owned),
+    };
+    let event = request.event;
+    let result = state
+        .runtime()
+        .post_event(
+            &target,
+            &event,
+            request.data,
+            caller.name(),
+            event_id.as_deref(),
+        )
+        .await;
+    let workflow = match (&result, &target) {
+        (Ok(posted), _) => posted.instance.workflow.clone(),
+        (Err(_), Target::Key { workflow, .. }) => workflow.clone(),
+        // A refused event by id: the workflow is not known without another read.
+        (Err(_), Target::Id(_)) => "unknown".to_owned(),
+    };
+    let outcome = if result.is_ok() {
+        "applied"
+    } else {
+        "rejected"
+    };
+    metrics::counter!(super::metrics::EVENTS, "workflow" => workflow, "outcome" => outcome)
+        .increment(1);
+    let posted = result?;
+    tracing::Span::current().record("instance", posted.instance.id.to_string());
+    Ok(Json(EventAnswer {
+        instance: state.view(&posted.instance).await?,
+        transition: posted.transition.as_ref().map(Into::into),
+    }))
+}
+
+/// An instance's history, oldest first.
+#[utoipa::path(get, path = "/v1/instances/{id}/history", tag = "instances", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Instance id")),
+    responses(
+        (status = 200, description = "The history in order", body = Vec<HistoryView>),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<Vec<HistoryView>>, Problem> {
+    caller.allow(Permission::Read)?;
+    let instance = state.instance(&Target::Id(instance_id(&id)?)).await?;
+    let records = state
+        .runtime()
+        .store()
+        .history(instance.id)
+        .await
+        .map_err(Problem::from)?;
+    Ok(Json(records.iter().map(HistoryView::from).collect()))
+}
+
+/// A path segment that must be an instance id; anything else names no instance.
+pub fn instance_id(text: &str) -> Result<Uuid, Problem> {
+    Uuid::try_parse(text).map_err(|_| Problem::not_found(format!("no instance `{text}`")))
+}
+
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, Problem> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(value) => {
+            let text = value
+                .to_str()
+                .map_err(|_| Problem::bad_request(format!("the {name} header is not text")))?;
+            if text.is_empty() || text.len() > 255 {
+                return Err(Problem::bad_request(format!(
+                    "the {name} header must be 1 to 255 characters"
+                )));
+            }
+            Ok(Some(text))
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Operations endpoints: liveness, readiness, metrics and the OpenAPI
+//! document. `/healthz` and `/readyz` take no token so that load balancers
+//! and orchestrators can call them.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::auth::{Caller, Permission};
+use super::problem::{Problem, ProblemBody};
+use super::state::AppState;
+
+/// The answer of `/healthz` and `/readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// The process is up and serving requests.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn healthz() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok" })
+}
+
+/// The database answers: the process can do useful work.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "The database does not answer", body = ProblemBody,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>, Problem> {
+    state
+        .store()
+        .ping()
+        .await
+        .map_err(|error| Problem::unavailable(format!("the database does not answer: {error}")))?;
+    Ok(axum::Json(Health { status: "ok" }))
+}
+
+/// Prometheus text exposition of every metric.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, Problem> {
+    caller.allow(Permission::Read)?;
+    state.refresh_gauges().await;
+    let mut response = state.metrics().render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+/// This document: OpenAPI 3.1, generated from the handlers' types.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The OpenAPI document", content_type = "application/json"),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn openapi(State(state): State<AppState>, caller: Caller) -> Result<Response, Problem> {
+    caller.allow(Permission::Read)?;
+    let document = state.openapi_json();
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        document,
+    )
+        .into_response())
+}

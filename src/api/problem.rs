@@ -1,0 +1,276 @@
+//! RFC 9457 problem details: the one shape of every error the API returns.
+//!
+//! Every error kind maps to one problem type and status here, so handlers
+//! only ever return `Result<_, Problem>` and never pick a status by hand.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value as Json_};
+use utoipa::ToSchema;
+
+use crate::engine::Rejection;
+use crate::runtime::RuntimeError;
+use crate::store::StoreError;
+
+/// A problem+json body. Boxed so that `Result<_, Problem>` stays one
+/// pointer wide on the happy path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem(Box<Details>);
+
+#[derive(Debug, Clone, PartialEq)]
+struct Details {
+    status: StatusCode,
+    slug: &'static str,
+    title: &'static str,
+    detail: String,
+    extra: Map<String, Json_>,
+}
+
+/// The wire form of [`Problem`], for the OpenAPI document.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ProblemBody {
+    /// A URI reference naming the kind of problem, e.g. `/problems/event-not-allowed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// For `event-not-allowed`: the events that are allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+    /// For `invalid-data`: the fields that failed, with their paths.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<Json_>>,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self(Box::new(Details {
+            status,
+            slug,
+            title,
+            detail: detail.into(),
+            extra: Map::new(),
+        }))
+    }
+
+    /// Adds an extension member (`allowed`, `errors`, …).
+    pub fn with(mut self, name: &str, value: impl Into<Json_>) -> Self {
+        self.0.extra.insert(name.to_owned(), value.into());
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad request",
+            detail,
+        )
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+    }
+
+    pub fn conflict(slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, slug, title, detail)
+    }
+
+    pub fn unprocessable(
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, slug, title, detail)
+    }
+
+    /// The database (or another dependency) cannot answer now; the client may retry.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        )
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            detail,
+        )
+    }
+
+    fn body(&self) -> Json_ {
+        let mut body = Map::new();
+        let details = &self.0;
+        body.insert("type".into(), format!("/problems/{}", details.slug).into());
+        body.insert("title".into(), details.title.into());
+        body.insert("status".into(), details.status.as_u16().into());
+        body.insert("detail".into(), details.detail.clone().into());
+        body.extend(details.extra.clone());
+        Json_::Object(body)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = (self.0.status, Json(self.body())).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+impl From<JsonRejection> for Problem {
+    /// Malformed JSON and a body of the wrong shape are 400, a wrong content
+    /// type 415, an over-size body 413.
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as application/json",
+            ),
+            JsonRejection::BytesRejection(error)
+                if error.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Self::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "Payload too large",
+                    error.body_text(),
+                )
+            }
+            other => Self::bad_request(other.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for Problem {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for Problem {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request(rejection.body_text())
+    }
+}
+
+impl From<Rejection> for Problem {
+    /// The engine's refusals: the client asked for something the workflow
+    /// does not allow now (409) or sent data it does not accept (422).
+    fn from(rejection: Rejection) -> Self {
+        let detail = rejection.to_string();
+        match rejection {
+            Rejection::EventNotAllowed { allowed, .. } => {
+                Self::conflict("event-not-allowed", "Event not allowed", detail)
+                    .with("allowed", allowed)
+            }
+            Rejection::InstanceEnded { .. } => {
+                Self::conflict("instance-ended", "Instance already ended", detail)
+            }
+            Rejection::NoSuchTimer { .. } => {
+                Self::conflict("no-such-timer", "No such timer", detail)
+            }
+            Rejection::DataInvalid { errors } => {
+                let errors: Vec<Json_> = errors
+                    .iter()
+                    .map(|error| serde_json::json!({"path": error.path, "message": error.message}))
+                    .collect();
+                Self::unprocessable("invalid-data", "Invalid data", detail).with("errors", errors)
+            }
+            Rejection::UnknownState { .. } => {
+                Self::unprocessable("invalid-target", "Unknown target state", detail)
+            }
+            Rejection::NoGuardHolds { .. } => {
+                Self::unprocessable("no-guard-holds", "No guard holds", detail)
+            }
+            Rejection::Expression(_) => Self::unprocessable(
+                "expression-failed",
+                "An expression of the workflow failed",
+                detail,
+            ),
+            Rejection::EventlessLoop { .. } => Self::unprocessable(
+                "eventless-loop",
+                "Eventless transitions did not settle",
+                detail,
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for Problem {
+    /// Lost races are conflicts the client may retry; an unreachable
+    /// database is 503; only unreadable stored data is a server fault.
+    fn from(error: StoreError) -> Self {
+        let detail = error.to_string();
+        match error {
+            StoreError::RevisionConflict { .. } | StoreError::Duplicate => Self::conflict(
+                "conflict",
+                "Concurrent change",
+                format!("{detail}; retry the request"),
+            ),
+            StoreError::Database(_) | StoreError::Migrate(_) => Self::unavailable(detail),
+            StoreError::Corrupt(_)
+            | StoreError::UnsupportedUrl(_)
+            | StoreError::InvalidSchema(_) => Self::internal(detail),
+        }
+    }
+}
+
+impl From<RuntimeError> for Problem {
+    fn from(error: RuntimeError) -> Self {
+        let detail = error.to_string();
+        match error {
+            RuntimeError::NotFound(_) => Self::not_found(detail),
+            RuntimeError::Rejected(rejection) => rejection.into(),
+            RuntimeError::KeyInUse { .. } => {
+                Self::conflict("key-in-use", "Business key in use", detail)
+            }
+            RuntimeError::IdempotencyMismatch(_) => {
+                Self::conflict("idempotency-mismatch", "Idempotency key reused", detail)
+            }
+            RuntimeError::Conflict => Self::conflict("conflict", "Concurrent change", detail),
+            // The API only moves the clock after checking it is manual.
+            RuntimeError::NotManualClock => {
+                Self::conflict("clock-not-manual", "The clock is not manual", detail)
+            }
+            // A stored version that no longer compiles is the server's fault, not the client's.
+            RuntimeError::Definition { .. } => Self::internal(detail),
+            RuntimeError::Store(error) => error.into(),
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! `flowkeeper serve`: open the store, load the workflows, run the timer and
+//! outbox loops and answer HTTP until SIGTERM or Ctrl-C.
+//!
+//! Shutdown order matters: the listener stops accepting, in-flight requests
+//! finish, and only then are the background loops told to stop, so a request
+//! never finds the runtime half gone.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::auth::{Role, Secret, row_for};
+use super::state::AppState;
+use crate::model::Catalog;
+use crate::runtime::{Clock, ManualClock, Runtime, SystemClock};
+use crate::store::Store;
+
+/// The options of `flowkeeper serve` (also its clap arguments).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeOptions {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(
+        long,
+        env = "FLOWKEEPER_DATABASE_URL",
+        default_value = "sqlite://flowkeeper.db"
+    )]
+    pub database: String,
+    /// The folder of workflow files.
+    #[arg(long, env = "FLOWKEEPER_WORKFLOWS", default_value = "./workflows")]
+    pub workflows: PathBuf,
+    /// Run on a clock that only moves through `POST /v1/admin/clock`.
+    #[arg(long)]
+    pub manual_clock: bool,
+    /// The largest request body accepted, e.g. `1MiB`, `512KiB`, `65536`.
+    #[arg(long, default_value = "1MiB", value_parser = parse_size)]
+    pub max_body: usize,
+    /// A bootstrap admin token (at least 16 characters). Meant to come from
+    /// the environment, so it is hidden from `--help` and never echoed.
+    #[arg(
+        long,
+        env = "FLOWKEEPER_ADMIN_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+}
+
+/// Runs the server until SIGTERM or Ctrl-C; errors say what could not start.
+pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("while binding {}", options.listen))?;
+    serve_with(options, listener, shutdown_signal()).await
+}
+
+/// Runs the server on `listener` (its address wins over `options.listen`)
+/// until `shutdown` resolves: then in-flight requests finish, the loops
+/// stop, and this returns. Embedders and tests pick the port and the signal.
+pub async fn serve_with(
+    options: ServeOptions,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = Store::connect(&options.database)
+        .await
+        .with_context(|| format!("while opening the database {}", options.database))?;
+    let catalog = Catalog::load(std::slice::from_ref(&options.workflows))
+        .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))
+        .with_context(|| format!("while loading {}", options.workflows.display()))?;
+    let clock: Arc<dyn Clock> = if options.manual_clock {
+        Arc::new(ManualClock::new(SystemClock.now()))
+    } else {
+        Arc::new(SystemClock)
+    };
+    let runtime = Runtime::new(store.clone(), catalog, clock)
+        .await
+        .context("while saving the loaded workflow versions")?;
+    let state = AppState::new(
+        Arc::new(runtime),
+        options.manual_clock,
+        options.workflows.clone(),
+    );
+    bootstrap_admin(&state, options.admin_token.as_deref()).await?;
+
+    let (stop, stopped) = watch::channel(false);
+    let mut loops = JoinSet::new();
+    loops.spawn(state.clone().run_timers(stopped.clone()));
+    loops.spawn(state.clone().run_upkeep(stopped));
+
+    let address = listener
+        .local_addr()
+        .context("while reading the bound address")?;
+    tracing::info!(listen = %address, manual_clock = options.manual_clock, "serving");
+    let app = super::router(state, options.max_body);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("while serving HTTP")?;
+    tracing::info!("requests drained; stopping background loops");
+    let _ = stop.send(true);
+    while loops.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Makes sure an admin can log in: the given token (`FLOWKEEPER_ADMIN_TOKEN`)
+/// is registered (once), else a fresh database gets a generated admin
+/// token, printed once on stdout.
+async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Result<()> {
+    let now = state.now();
+    let store = state.store();
+    if let Some(text) = given {
+        let secret = Secret::given(text.trim());
+        anyhow::ensure!(
+            secret.expose().len() >= 16,
+            "FLOWKEEPER_ADMIN_TOKEN must be at least 16 characters"
+        );
+        if store.find_token(&secret.hash()).await?.is_none() {
+            store
+                .insert_token(&row_for(&secret, "admin", Role::Admin, now, None, None))
+                .await
+                .context("while registering FLOWKEEPER_ADMIN_TOKEN")?;
+        }
+        return Ok(());
+    }
+    if !store.has_live_admin(now).await? {
+        let secret = Secret::generate();
+        store
+            .insert_token(&row_for(&secret, "admin", Role::Admin, now, None, None))
+            .await
+            .context("while creating the bootstrap admin token")?;
+        println!(
+            "admin token (shown once, keep it safe): {}",
+            secret.expose()
+        );
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received");
+}
+
+/// How often the timer loop looks for due timers: the worst-case delay of a
+/// timer on the system clock.
+pub(super) const TIMER_POLL: StdDuration = StdDuration::from_millis(250);
+
+/// Parses `1MiB`, `512KiB`, `2MB`, `65536` into bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size; write e.g. 1MiB, 512KiB or 65536"))?;
+    let factor: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit; use B, KiB, MiB, GiB, kB, MB or GB"
+            ));
+        }
+    };
+    number
+        .checked_mul(factor)
+        .filter(|bytes| *bytes > 0)
+        .ok_or_else(|| format!("`{text}` must be between 1 byte and the address space"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_and_decimal_units() {
+        assert_eq!(parse_size("1MiB"), Ok(1_048_576));
+        assert_eq!(parse_size("512KiB"), Ok(524_288));
+        assert_eq!(parse_size("2MB"), Ok(2_000_000));
+        assert_eq!(parse_size("65536"), Ok(65_536));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+}

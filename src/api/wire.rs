@@ -1,0 +1,378 @@
+//! The JSON the API speaks: request bodies and the views of engine and store
+//! types. Only this module decides field names and time formats, so the
+//! contract of api.md lives in one place and the OpenAPI document is derived
+//! from the same types.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use utoipa::ToSchema;
+
+use crate::engine::{Fires, HistoryKind, Instance, Millis, TransitionRecord};
+use crate::model::Definition;
+use crate::store::HistoryRecord;
+
+/// RFC 3339 in UTC with milliseconds, e.g. `2026-10-01T08:00:00.000Z`.
+pub fn timestamp(millis: Millis) -> String {
+    match jiff::Timestamp::from_millisecond(millis) {
+        Ok(at) => at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        // Out of jiff's range (beyond year 9999): say so rather than lie.
+        Err(_) => format!("invalid-time:{millis}"),
+    }
+}
+
+/// Parses an RFC 3339 instant (any offset) into epoch milliseconds.
+pub fn parse_timestamp(text: &str) -> Option<Millis> {
+    text.parse::<jiff::Timestamp>()
+        .ok()
+        .map(|at| at.as_millisecond())
+}
+
+/// An instance as every endpoint returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct InstanceView {
+    /// UUID v7.
+    pub id: String,
+    pub workflow: String,
+    pub version: u32,
+    pub key: String,
+    pub state: String,
+    /// `active`, `completed` or `cancelled`.
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub data: Map<String, Json>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// When the current state was entered.
+    pub entered_at: String,
+    pub timers: Vec<TimerView>,
+    pub slas: Vec<SlaView>,
+    /// Events the current state accepts (empty once the instance ended).
+    pub allowed_events: Vec<String>,
+    /// The open incident that needs a person, if any.
+    pub incident: Option<IncidentView>,
+}
+
+/// A pending timer that will post an event. SLA deadlines are not listed
+/// here: they show as `due_at` of the SLA.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TimerView {
+    pub name: String,
+    pub due_at: String,
+    pub event: String,
+}
+
+/// A running SLA cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SlaView {
+    pub name: String,
+    pub cycle: u32,
+    pub started_at: String,
+    pub due_at: String,
+    pub paused: bool,
+    /// `missed` once the deadline passed (the cycle stays until it stops).
+    pub outcome: Option<String>,
+}
+
+/// An incident: something on the instance that needs a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentView {
+    pub id: String,
+    pub kind: String,
+    pub message: String,
+    pub created_at: String,
+}
+
+impl InstanceView {
+    /// The view of `instance`; `definition` is the version it runs (for the
+    /// allowed events), `incident` its open incident.
+    pub fn new(
+        instance: &Instance,
+        definition: Option<&Definition>,
+        incident: Option<IncidentView>,
+    ) -> Self {
+        let allowed_events = match (instance.status, definition) {
+            (crate::engine::Status::Active, Some(definition)) => definition
+                .allowed_events(&instance.state)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let timers = instance
+            .timers
+            .iter()
+            .filter_map(|timer| match &timer.fires {
+                Fires::Event(event) => Some(TimerView {
+                    name: timer.name.clone(),
+                    due_at: timestamp(timer.due_at),
+                    event: event.clone(),
+                }),
+                Fires::SlaDeadline(_) => None,
+            })
+            .collect();
+        let slas = instance
+            .slas
+            .iter()
+            .filter(|cycle| cycle.stopped_at.is_none())
+            .map(|cycle| SlaView {
+                name: cycle.sla.clone(),
+                cycle: cycle.cycle,
+                started_at: timestamp(cycle.started_at),
+                due_at: timestamp(cycle.due_at),
+                paused: cycle.paused_at.is_some(),
+                outcome: cycle.outcome.map(|outcome| outcome.as_str().to_owned()),
+            })
+            .collect();
+        Self {
+            id: instance.id.hyphenated().to_string(),
+            workflow: instance.workflow.clone(),
+            version: instance.version,
+            key: instance.key.clone(),
+            state: instance.state.clone(),
+            status: instance.status.as_str().to_owned(),
+            data: instance.data.clone(),
+            created_at: timestamp(instance.created_at),
+            updated_at: timestamp(instance.updated_at),
+            entered_at: timestamp(instance.entered_at),
+            timers,
+            slas,
+            allowed_events,
+            incident,
+        }
+    }
+}
+
+/// The state change an event caused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TransitionView {
+    pub event: String,
+    pub from: String,
+    pub to: String,
+    pub at: String,
+}
+
+impl From<&TransitionRecord> for TransitionView {
+    fn from(record: &TransitionRecord) -> Self {
+        Self {
+            event: record.event.clone(),
+            from: record.from.clone(),
+            to: record.to.clone(),
+            at: timestamp(record.at),
+        }
+    }
+}
+
+/// The answer to an event: the instance after it and what changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventAnswer {
+    pub instance: InstanceView,
+    pub transition: Option<TransitionView>,
+}
+
+/// One line of history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HistoryView {
+    pub seq: i64,
+    pub at: String,
+    /// `created`, `event`, `timer`, `sla`, `action` or `admin`.
+    pub kind: String,
+    pub event: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The token name, `timer`, or `workflow:<id>` for changes made by
+    /// another instance.
+    pub actor: String,
+    /// Event data; for `sla`: `{"sla", "outcome", "role", …}`.
+    #[schema(value_type = Object)]
+    pub data: Json,
+}
+
+impl From<&HistoryRecord> for HistoryView {
+    fn from(record: &HistoryRecord) -> Self {
+        let entry = &record.entry;
+        let data = match (entry.kind, &entry.data) {
+            // Times inside SLA outcomes are epoch ms in the store; clients get RFC 3339.
+            (HistoryKind::Sla, Json::Object(fields)) => Json::Object(
+                fields
+                    .iter()
+                    .map(|(name, value)| match (name.as_str(), value.as_i64()) {
+                        ("due_at" | "started_at" | "stopped_at", Some(millis)) => {
+                            (name.clone(), Json::String(timestamp(millis)))
+                        }
+                        _ => (name.clone(), value.clone()),
+                    })
+                    .collect(),
+            ),
+            (_, data) => data.clone(),
+        };
+        Self {
+            seq: record.seq,
+            at: timestamp(entry.at),
+            kind: entry.kind.as_str().to_owned(),
+            event: entry.event.clone(),
+            from: entry.from.clone(),
+            to: entry.to.clone(),
+            actor: entry.actor.clone(),
+            data,
+        }
+    }
+}
+
+/// `POST /v1/instances`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    pub workflow: String,
+    /// The business key; unique among live instances of the workflow.
+    pub key: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub data: Map<String, Json>,
+}
+
+/// `POST …/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventRequest {
+    pub event: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub data: Map<String, Json>,
+    /// A client event id: a repeated id returns the first answer and applies nothing.
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// `POST /v1/instances/{id}/cancel`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    pub reason: String,
+}
+
+/// `POST /v1/instances/{id}/move`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    pub to: String,
+    pub reason: String,
+}
+
+/// A page of instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct InstancePage {
+    pub items: Vec<InstanceView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A stuck instance and why it is considered stuck.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StuckView {
+    pub instance: InstanceView,
+    pub reasons: Vec<String>,
+}
+
+/// A loaded workflow, in the listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WorkflowSummary {
+    pub id: String,
+    pub version: u32,
+    pub title: String,
+    pub start: String,
+    pub states: Vec<String>,
+}
+
+impl From<&Definition> for WorkflowSummary {
+    fn from(definition: &Definition) -> Self {
+        Self {
+            id: definition.id.clone(),
+            version: definition.version,
+            title: definition.title.clone(),
+            start: definition.start.clone(),
+            states: definition.states.keys().cloned().collect(),
+        }
+    }
+}
+
+/// The clock the runtime runs on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ClockView {
+    pub now: String,
+    /// `true` under `serve --manual-clock`.
+    pub manual: bool,
+}
+
+/// `POST /v1/admin/clock`: exactly one of `advance` or `set`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRequest {
+    /// A duration such as `"7d"`.
+    #[serde(default)]
+    pub advance: Option<String>,
+    /// An RFC 3339 instant, not before the current time.
+    #[serde(default)]
+    pub set: Option<String>,
+}
+
+/// `POST /v1/admin/tokens`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// Who will hold the token; recorded as the actor of their changes.
+    pub name: String,
+    pub role: crate::api::auth::Role,
+    /// How long the token lives, e.g. `"30d"`; none for no expiry.
+    #[serde(default)]
+    pub expires_in: Option<String>,
+}
+
+/// An issued token, without its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub approved_by: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<&crate::store::tokens::TokenRow> for TokenView {
+    fn from(row: &crate::store::tokens::TokenRow) -> Self {
+        Self {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            role: row.role.clone(),
+            created_at: timestamp(row.created_at),
+            expires_at: row.expires_at.map(timestamp),
+            approved_by: row.approved_by.clone(),
+            revoked_at: row.revoked_at.map(timestamp),
+        }
+    }
+}
+
+/// A newly issued token: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IssuedToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub info: TokenView,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_with_milliseconds() {
+        assert_eq!(timestamp(1_790_841_600_000), "2026-10-01T08:00:00.000Z");
+        assert_eq!(timestamp(1_790_841_600_123), "2026-10-01T08:00:00.123Z");
+        assert_eq!(
+            parse_timestamp("2026-10-01T16:00:00+08:00"),
+            Some(1_790_841_600_000)
+        );
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+}

@@ -1,0 +1,150 @@
+//! `/v1/workflows`: what is loaded, each definition as JSON and its graph.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::{Caller, Permission};
+use super::extract::{PathParams, QueryParams};
+use super::problem::{Problem, ProblemBody};
+use super::state::AppState;
+use super::wire::WorkflowSummary;
+use crate::model::{Definition, export, raw::WorkflowFile};
+
+/// Every loaded workflow (the newest version of each).
+#[utoipa::path(get, path = "/v1/workflows", tag = "workflows", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The loaded workflows", body = Vec<WorkflowSummary>),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
+    caller.allow(Permission::Read)?;
+    let catalog = state.runtime().catalog();
+    Ok(Json(
+        catalog
+            .iter()
+            .map(|definition| WorkflowSummary::from(definition.as_ref()))
+            .collect(),
+    ))
+}
+
+/// `?version=N` of `GET /v1/workflows/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VersionQuery {
+    /// An older version still kept for running instances.
+    pub version: Option<u32>,
+}
+
+/// The workflow file as JSON: the same keys as the TOML.
+#[utoipa::path(get, path = "/v1/workflows/{id}", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Workflow id"), VersionQuery),
+    responses(
+        (status = 200, description = "The definition", body = Object),
+        (status = 400, description = "Bad query", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown workflow or version", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+    QueryParams(query): QueryParams<VersionQuery>,
+) -> Result<Json<Value>, Problem> {
+    caller.allow(Permission::Read)?;
+    let definition = find(&state, &id, query.version).await?;
+    let file: WorkflowFile = toml::from_str(&definition.source.text).map_err(|error| {
+        Problem::internal(format!("the stored source no longer parses: {error}"))
+    })?;
+    let json = serde_json::to_value(&file).map_err(|error| Problem::internal(error.to_string()))?;
+    Ok(Json(json))
+}
+
+/// The graph format of `GET /v1/workflows/{id}/graph`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphFormat {
+    #[default]
+    Mermaid,
+    Dot,
+    /// Not rendered by this server (no layout engine); answers 400.
+    Svg,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct GraphQuery {
+    /// `mermaid` (default), `dot` or `svg`.
+    #[param(inline)]
+    pub format: Option<GraphFormat>,
+    pub version: Option<u32>,
+}
+
+/// The state graph as Mermaid or Graphviz DOT text.
+#[utoipa::path(get, path = "/v1/workflows/{id}/graph", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Workflow id"), GraphQuery),
+    responses(
+        (status = 200, description = "The graph", body = String, content_type = "text/plain"),
+        (status = 400, description = "Unknown or unsupported format", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown workflow", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn graph(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+    QueryParams(query): QueryParams<GraphQuery>,
+) -> Result<Response, Problem> {
+    caller.allow(Permission::Read)?;
+    let definition = find(&state, &id, query.version).await?;
+    let (text, content_type) = match query.format.unwrap_or_default() {
+        GraphFormat::Mermaid => (
+            export::mermaid(&definition),
+            "text/vnd.mermaid; charset=utf-8",
+        ),
+        GraphFormat::Dot => (export::dot(&definition), "text/vnd.graphviz; charset=utf-8"),
+        GraphFormat::Svg => {
+            return Err(Problem::bad_request(
+                "svg is not rendered by the server; ask for format=dot and run `dot -Tsvg`",
+            ));
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        text,
+    )
+        .into_response())
+}
+
+/// The loaded definition, or an older version kept in the store.
+async fn find(
+    state: &AppState,
+    id: &str,
+    version: Option<u32>,
+) -> Result<Arc<Definition>, Problem> {
+    let current = state
+        .runtime()
+        .catalog()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| Problem::not_found(format!("no workflow `{id}`")))?;
+    match version {
+        None => Ok(current),
+        Some(version) if version == current.version => Ok(current),
+        Some(version) => state
+            .runtime()
+            .definition_version(id, version)
+            .await
+            .map_err(Problem::from)?
+            .ok_or_else(|| Problem::not_found(format!("no version {version} of workflow `{id}`"))),
+    }
+}

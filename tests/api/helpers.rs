@@ -1,0 +1,216 @@
+//! A fresh application per test: its own database (a SQLite file in a temp
+//! folder, or a fresh PostgreSQL schema when `FLOWKEEPER_TEST_DATABASE_URL`
+//! is set), the test workflow, a manual clock and an admin token. Requests
+//! go through the real router in-process with `tower::ServiceExt::oneshot`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use flowkeeper::api::auth::{Role, Secret, row_for};
+use flowkeeper::api::{AppState, DEFAULT_MAX_BODY, router};
+use flowkeeper::model::Catalog;
+use flowkeeper::runtime::{Clock, ManualClock, Runtime, SystemClock};
+use flowkeeper::store::{Store, StoreOptions};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+/// 2026-10-01T08:00:00Z, where every manual clock starts.
+pub const START: i64 = 1_790_841_600_000;
+
+pub const ADMIN: &str = "test-admin-token-0123456789abcdef";
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Store,
+    pub folder: TempDir,
+}
+
+/// An answer: status, headers and the body as JSON (`Value::String` for
+/// text bodies, `Null` for empty ones).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The problem `type` slug, e.g. `event-not-allowed`.
+    pub fn problem(&self) -> &str {
+        self.body["type"]
+            .as_str()
+            .and_then(|kind| kind.strip_prefix("/problems/"))
+            .unwrap_or("")
+    }
+}
+
+pub struct Options {
+    pub manual_clock: bool,
+    pub max_body: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            manual_clock: true,
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    let folder = tempfile::tempdir().expect("a temp folder");
+    let workflows = folder.path().join("workflows");
+    std::fs::create_dir(&workflows).expect("the workflows folder");
+    std::fs::copy(fixture("ticket.toml"), workflows.join("ticket.toml"))
+        .expect("the test workflow");
+    let store = Store::connect_with(&database(folder.path()))
+        .await
+        .expect("the test database");
+    let catalog = Catalog::load(std::slice::from_ref(&workflows)).expect("the test workflow loads");
+    let clock: Arc<dyn Clock> = if options.manual_clock {
+        Arc::new(ManualClock::new(START))
+    } else {
+        Arc::new(SystemClock)
+    };
+    let runtime = Runtime::new(store.clone(), catalog, clock)
+        .await
+        .expect("the runtime");
+    let state = AppState::new(Arc::new(runtime), options.manual_clock, workflows);
+    let admin = Secret::given(ADMIN);
+    store
+        .insert_token(&row_for(&admin, "root", Role::Admin, START, None, None))
+        .await
+        .expect("the admin token");
+    TestApp {
+        router: router(state, options.max_body),
+        store,
+        folder,
+    }
+}
+
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/api")
+        .join(name)
+}
+
+fn database(folder: &Path) -> StoreOptions {
+    match std::env::var("FLOWKEEPER_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let mut options = StoreOptions::new(url);
+            options.schema = Some(format!("api_{}", uuid::Uuid::now_v7().simple()));
+            options.max_connections = 4;
+            options
+        }
+        _ => StoreOptions::new(format!("sqlite://{}", folder.join("test.db").display())),
+    }
+}
+
+impl TestApp {
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("a valid request");
+        self.raw(request).await
+    }
+
+    /// Sends a request built by the test (odd headers, raw bodies).
+    pub async fn raw(&self, request: Request<Body>) -> Answer {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("a body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(Method::GET, path, Some(ADMIN), None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(ADMIN), Some(body)).await
+    }
+
+    /// Creates a `ticket` instance with `key`; panics unless 201.
+    pub async fn create(&self, key: &str) -> Value {
+        let answer = self
+            .post(
+                "/v1/instances",
+                json!({"workflow": "ticket", "key": key, "data": {"level": 2}}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+        answer.body
+    }
+
+    /// Posts `event` to instance `id`.
+    pub async fn event(&self, id: &str, event: &str, data: Value) -> Answer {
+        self.post(
+            &format!("/v1/instances/{id}/events"),
+            json!({"event": event, "data": data}),
+        )
+        .await
+    }
+
+    /// Issues a token with `role` and returns its secret.
+    pub async fn token(&self, name: &str, role: &str) -> String {
+        let answer = self
+            .post("/v1/admin/tokens", json!({"name": name, "role": role}))
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+        answer.body["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Moves the manual clock forward.
+    pub async fn advance(&self, by: &str) -> Answer {
+        self.post("/v1/admin/clock", json!({"advance": by})).await
+    }
+}
