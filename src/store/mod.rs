@@ -6,13 +6,13 @@
 //! Changes go through a [`WriteTx`]: the runtime loads an instance, runs the
 //! engine and commits the outcome in that one transaction.
 
+mod health;
 mod postgres;
 mod sql;
 mod sqlite;
-mod types;
-mod health;
-mod versions;
 pub mod tokens;
+mod types;
+mod versions;
 
 use sqlx::{Postgres, Sqlite};
 use uuid::Uuid;
