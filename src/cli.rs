@@ -27,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Check workflow files; prints every problem as file:line:column.
     Validate(ValidateArgs),
-    /// Draw a workflow's state graph as Mermaid or Graphviz DOT.
+    /// Draw a workflow's state graph as Mermaid, Graphviz DOT or SVG.
     Graph(GraphArgs),
     /// Print the JSON Schema (draft-07) of the workflow file format.
     Schema,
@@ -62,12 +62,15 @@ pub struct GraphArgs {
     pub format: GraphFormat,
 }
 
-/// The picture formats of `graph`. No SVG: rendering one needs a layout
-/// engine, which is left to Graphviz (`flowkeeper graph --format dot | dot -Tsvg`).
+/// The picture formats of `graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
+    /// A Mermaid state diagram (renders in GitHub, GitLab, many wikis).
     Mermaid,
+    /// Graphviz DOT, for `dot -Tpng` and friends.
     Dot,
+    /// A self-contained SVG picture, laid out without external programs.
+    Svg,
 }
 
 /// Runs one subcommand.
@@ -153,6 +156,7 @@ fn graph(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     let text = match args.format {
         GraphFormat::Mermaid => export::mermaid(&definition),
         GraphFormat::Dot => export::dot(&definition),
+        GraphFormat::Svg => export::svg(&definition)?,
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
