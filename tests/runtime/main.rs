@@ -32,3 +32,4 @@ mod stuck;
 mod support;
 mod timers;
 mod versions;
+mod webhooks;

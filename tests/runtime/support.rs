@@ -186,12 +186,21 @@ pub async fn harness(store: Store) -> Harness {
 }
 
 pub async fn harness_with(store: Store, texts: &[&str]) -> Harness {
-    let clock = ManualClock::new(START);
-    let config = RuntimeConfig {
+    harness_configured(store, texts, test_config()).await
+}
+
+/// The settings the suite runs with; tests change a field and pass the
+/// result to `harness_configured`.
+pub fn test_config() -> RuntimeConfig {
+    RuntimeConfig {
         timer_lease: 60_000,
         stuck_grace: 60_000,
         ..RuntimeConfig::default()
-    };
+    }
+}
+
+pub async fn harness_configured(store: Store, texts: &[&str], config: RuntimeConfig) -> Harness {
+    let clock = ManualClock::new(START);
     let runtime = Runtime::with_config(
         store.clone(),
         catalog(texts),
