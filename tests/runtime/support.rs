@@ -17,7 +17,9 @@ pub const DAY: Millis = 24 * HOUR;
 
 pub struct TestDb {
     pub store: Store,
-    schema: Option<String>,
+    /// What a separate process connects to (with `schema` on PostgreSQL).
+    pub url: String,
+    pub schema: Option<String>,
     _dir: Option<TempDir>,
 }
 
@@ -27,6 +29,7 @@ pub async fn sqlite() -> TestDb {
     let store = Store::connect(&url).await.expect("open SQLite");
     TestDb {
         store,
+        url,
         schema: None,
         _dir: Some(dir),
     }
@@ -42,13 +45,14 @@ pub async fn postgres() -> Option<TestDb> {
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let options = StoreOptions {
         schema: Some(schema.clone()),
-        ..StoreOptions::new(url)
+        ..StoreOptions::new(url.clone())
     };
     let store = Store::connect_with(&options)
         .await
         .expect("connect to FLOWKEEPER_TEST_DATABASE_URL");
     Some(TestDb {
         store,
+        url,
         schema: Some(schema),
         _dir: None,
     })
