@@ -39,7 +39,7 @@ struct Args {
     #[arg(long, default_value = "workflows")]
     workflows: Vec<PathBuf>,
     /// Names this process in timer leases.
-    #[arg(long)]
+    #[arg(long, global = true)]
     runner: Option<String>,
     #[command(subcommand)]
     command: Command,

@@ -52,6 +52,7 @@ mod cascade;
 mod crash;
 mod driver;
 mod events;
+mod runners;
 mod store;
 mod stuck;
 mod support;
