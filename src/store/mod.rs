@@ -11,7 +11,7 @@ mod sql;
 mod sqlite;
 mod types;
 
-use sqlx::{Postgres, Sqlite};
+use sqlx::Postgres;
 use uuid::Uuid;
 
 use crate::engine::{Instance, Millis, Outcome};
@@ -251,7 +251,7 @@ impl Store {
 /// A write transaction. Dropped without [`WriteTx::commit`], it rolls back.
 #[derive(Debug)]
 pub enum WriteTx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(sqlite::SqliteTransaction),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
