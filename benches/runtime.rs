@@ -88,12 +88,18 @@ async fn main() -> anyhow::Result<()> {
         timer_batch: 200,
         ..RuntimeConfig::default()
     };
-    let catalog = Catalog::from_definitions([load_str("bench.toml".as_ref(), WORKFLOW)
-        .map_err(|errors| anyhow::anyhow!("{errors}"))?]);
+    let catalog =
+        Catalog::from_definitions([load_str("bench.toml".as_ref(), WORKFLOW)
+            .map_err(|errors| anyhow::anyhow!("{errors}"))?]);
     let runtime = Arc::new(
         Runtime::with_config(store.clone(), catalog, Arc::new(clock.clone()), config).await?,
     );
     raw::prepare(&store).await?;
+    // Warm up: every pooled connection prepares its statements once, and the
+    // first measured run should not pay for that.
+    let warm_up = args.connections as usize;
+    engine_run(&runtime, usize::MAX, warm_up, 5).await?;
+    raw_run(&store, usize::MAX, warm_up, 5).await?;
 
     println!("database: {}", label(&args.database));
     println!(
@@ -146,7 +152,11 @@ impl Measured {
 }
 
 /// Runs `writers` tasks of `per_writer` operations each and gathers timings.
-async fn measure<F, Fut>(writers: usize, per_writer: usize, operation: F) -> anyhow::Result<Measured>
+async fn measure<F, Fut>(
+    writers: usize,
+    per_writer: usize,
+    operation: F,
+) -> anyhow::Result<Measured>
 where
     F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send,
@@ -189,7 +199,9 @@ async fn engine_run(
     let mut targets = Vec::with_capacity(writers);
     for writer in 0..writers {
         let key = format!("run{run}-w{writer}");
-        let instance = runtime.create("bench", &key, Map::new(), "bench", None).await?;
+        let instance = runtime
+            .create("bench", &key, Map::new(), "bench", None)
+            .await?;
         targets.push(Target::Id(instance.id));
     }
     let targets = Arc::new(targets);
@@ -246,7 +258,9 @@ async fn timer_run(
             tokio::spawn(async move {
                 for n in (creator..count).step_by(creators) {
                     let key = format!("timer-{n}");
-                    runtime.create("bench", &key, Map::new(), "bench", None).await?;
+                    runtime
+                        .create("bench", &key, Map::new(), "bench", None)
+                        .await?;
                 }
                 anyhow::Ok(())
             })

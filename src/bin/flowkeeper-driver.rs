@@ -157,7 +157,13 @@ async fn apply_line(runtime: &Runtime, line: &Line) -> Result<(), RuntimeError> 
     match &line.event {
         None => {
             runtime
-                .create(&line.workflow, &line.key, line.data.clone(), actor, Some(&line.id))
+                .create(
+                    &line.workflow,
+                    &line.key,
+                    line.data.clone(),
+                    actor,
+                    Some(&line.id),
+                )
                 .await?;
         }
         Some(event) => {
@@ -181,13 +187,16 @@ async fn fire_timers(
     if wait_for_go {
         println!("ready");
         let mut go = String::new();
-        BufReader::new(tokio::io::stdin()).read_line(&mut go).await?;
+        BufReader::new(tokio::io::stdin())
+            .read_line(&mut go)
+            .await?;
     }
     let fired = match run_for {
         None => runtime.fire_due_timers().await?,
         // The timer loop's rhythm, counted: poll until the time is up.
         Some(run_for) => {
-            let until = Instant::now() + StdDuration::from_millis(run_for.as_millis().unsigned_abs());
+            let until =
+                Instant::now() + StdDuration::from_millis(run_for.as_millis().unsigned_abs());
             let mut fired = 0;
             while Instant::now() < until {
                 fired += runtime.fire_due_timers().await?;

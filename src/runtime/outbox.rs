@@ -107,7 +107,9 @@ impl Runtime {
             for message in &claimed {
                 match self.send(message).await {
                     Ok(()) => {
-                        self.store.mark_delivered(message.id, self.clock.now()).await?;
+                        self.store
+                            .mark_delivered(message.id, self.clock.now())
+                            .await?;
                         round.delivered += 1;
                     }
                     Err(error) => {

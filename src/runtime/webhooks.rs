@@ -91,10 +91,11 @@ impl Webhooks {
     /// The `[webhooks.<name>]` sections of a settings file's text; `path`
     /// only names the file in errors.
     pub fn from_settings(path: &Path, text: &str) -> Result<Self, WebhookConfigError> {
-        let settings: Settings = toml::from_str(text).map_err(|error| WebhookConfigError::Parse {
-            path: path.to_owned(),
-            message: error.to_string(),
-        })?;
+        let settings: Settings =
+            toml::from_str(text).map_err(|error| WebhookConfigError::Parse {
+                path: path.to_owned(),
+                message: error.to_string(),
+            })?;
         settings
             .webhooks
             .into_iter()
@@ -112,12 +113,15 @@ impl Webhooks {
         self,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, WebhookConfigError> {
-        vars.into_iter().try_fold(self, |webhooks, (variable, url)| {
-            match variable.strip_prefix(ENV_PREFIX) {
-                Some(name) if !name.is_empty() => webhooks.with_url(name, &url, DEFAULT_TIMEOUT),
-                _ => Ok(webhooks),
-            }
-        })
+        vars.into_iter()
+            .try_fold(self, |webhooks, (variable, url)| {
+                match variable.strip_prefix(ENV_PREFIX) {
+                    Some(name) if !name.is_empty() => {
+                        webhooks.with_url(name, &url, DEFAULT_TIMEOUT)
+                    }
+                    _ => Ok(webhooks),
+                }
+            })
     }
 
     /// Sends `name`'s deliveries to `url`.
@@ -198,8 +202,14 @@ mod tests {
         let webhooks = Webhooks::from_settings(Path::new("f.toml"), file)
             .unwrap()
             .with_env([
-                ("FLOWKEEPER_WEBHOOK_CRM".to_owned(), "http://env.example/".to_owned()),
-                ("FLOWKEEPER_WEBHOOK_CRM_EU".to_owned(), "http://eu.example/".to_owned()),
+                (
+                    "FLOWKEEPER_WEBHOOK_CRM".to_owned(),
+                    "http://env.example/".to_owned(),
+                ),
+                (
+                    "FLOWKEEPER_WEBHOOK_CRM_EU".to_owned(),
+                    "http://eu.example/".to_owned(),
+                ),
                 ("PATH".to_owned(), "/usr/bin".to_owned()),
             ])
             .unwrap();
@@ -215,10 +225,16 @@ mod tests {
             matches!(&not_http, Err(WebhookConfigError::BadUrl { name, .. }) if name == "crm"),
             "{not_http:?}"
         );
-        let typo = Webhooks::from_settings(path, "[webhooks.crm]\nurl = \"http://x/\"\ntimout = \"5s\"\n");
+        let typo = Webhooks::from_settings(
+            path,
+            "[webhooks.crm]\nurl = \"http://x/\"\ntimout = \"5s\"\n",
+        );
         let message = typo.unwrap_err().to_string();
         assert!(message.contains("timout"), "{message}");
-        let bad_timeout = Webhooks::from_settings(path, "[webhooks.crm]\nurl = \"http://x/\"\ntimeout = \"soon\"\n");
+        let bad_timeout = Webhooks::from_settings(
+            path,
+            "[webhooks.crm]\nurl = \"http://x/\"\ntimeout = \"soon\"\n",
+        );
         assert!(bad_timeout.is_err());
     }
 
@@ -226,6 +242,9 @@ mod tests {
     fn a_missing_settings_file_means_only_the_environment() {
         let dir = tempfile::tempdir().unwrap();
         let webhooks = Webhooks::load(&dir.path().join("flowkeeper.toml")).unwrap();
-        assert_eq!(webhooks.target("nobody_configures_this"), WebhookTarget::Log);
+        assert_eq!(
+            webhooks.target("nobody_configures_this"),
+            WebhookTarget::Log
+        );
     }
 }

@@ -95,7 +95,10 @@ async fn killed_driver_applies_every_acknowledged_event_once(db: &TestDb) {
     let mut output = first.read(150);
     output.extend(first.kill());
     let before_kill = acked(&output);
-    eprintln!("acknowledged before the kill: {} of 200 sent", before_kill.len());
+    eprintln!(
+        "acknowledged before the kill: {} of 200 sent",
+        before_kill.len()
+    );
     let ids: Vec<&str> = stream.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(
         before_kill,
@@ -108,14 +111,22 @@ async fn killed_driver_applies_every_acknowledged_event_once(db: &TestDb) {
     let mut second = driver.spawn(&["apply"]);
     second.send(&lines(&stream[resend_from..]));
     let after_restart = acked(&second.finish());
-    assert_eq!(after_restart, ids[resend_from..], "every re-sent event acknowledged");
+    assert_eq!(
+        after_restart,
+        ids[resend_from..],
+        "every re-sent event acknowledged"
+    );
 
     let mut applied: BTreeMap<String, usize> = BTreeMap::new();
     for (n, key) in KEYS.iter().enumerate() {
         let instance = db.store.find_by_key("counter", key).await.unwrap().unwrap();
         let history = db.store.history(instance.id).await.unwrap();
         let seqs: Vec<i64> = history.iter().map(|record| record.seq).collect();
-        assert_eq!(seqs, (1..=history.len() as i64).collect::<Vec<_>>(), "no gaps");
+        assert_eq!(
+            seqs,
+            (1..=history.len() as i64).collect::<Vec<_>>(),
+            "no gaps"
+        );
         let bumps: Vec<&str> = history
             .iter()
             .filter(|record| record.entry.kind == HistoryKind::Event)
@@ -126,8 +137,16 @@ async fn killed_driver_applies_every_acknowledged_event_once(db: &TestDb) {
         }
         let expected_bumps = (0..300).filter(|b| b % KEYS.len() == n).count();
         assert_eq!(bumps.len(), expected_bumps, "{key}: every bump once");
-        assert_eq!(instance.data["count"], json!(expected_bumps), "{key}: data agrees");
-        assert_eq!(instance.revision, 1 + expected_bumps as i64, "{key}: one commit each");
+        assert_eq!(
+            instance.data["count"],
+            json!(expected_bumps),
+            "{key}: data agrees"
+        );
+        assert_eq!(
+            instance.revision,
+            1 + expected_bumps as i64,
+            "{key}: one commit each"
+        );
     }
     let twice: Vec<_> = applied.iter().filter(|(_, count)| **count != 1).collect();
     assert!(twice.is_empty(), "applied more than once: {twice:?}");
@@ -145,14 +164,20 @@ async fn timers_due_while_down_fire_once_after_a_killed_runner(db: &TestDb) {
     const INSTANCES: usize = 200;
     let driver = Driver::new(db, &[("counter.toml", COUNTER)]);
     let creates: Vec<String> = (0..INSTANCES)
-        .map(|n| json!({ "id": format!("c-{n}"), "workflow": "counter", "key": format!("N-{n}") })
-            .to_string())
+        .map(|n| {
+            json!({ "id": format!("c-{n}"), "workflow": "counter", "key": format!("N-{n}") })
+                .to_string()
+        })
         .collect();
     let mut apply = driver.spawn(&["apply"]);
     apply.send(&creates);
     assert_eq!(acked(&apply.finish()).len(), INSTANCES);
 
-    assert_eq!(driver.fire_timers(&[]), 0, "the 1-day timers are not due yet");
+    assert_eq!(
+        driver.fire_timers(&[]),
+        0,
+        "the 1-day timers are not due yet"
+    );
 
     // Two days later: a runner starts firing and is killed mid-way.
     let mut killed = driver.spawn(&["fire-timers", "--clock-offset", "2d", "--wait-for-go"]);
@@ -172,9 +197,18 @@ async fn timers_due_while_down_fire_once_after_a_killed_runner(db: &TestDb) {
     let firings = timer_firings(&db.store).await;
     assert_eq!(firings.len(), INSTANCES);
     assert!(firings.values().all(|count| *count == 1), "{firings:?}");
-    assert_eq!(driver.fire_timers(&["--clock-offset", "3d"]), 0, "nothing left");
+    assert_eq!(
+        driver.fire_timers(&["--clock-offset", "3d"]),
+        0,
+        "nothing left"
+    );
     for key in (0..INSTANCES).map(|n| format!("N-{n}")) {
-        let instance = db.store.find_by_key("counter", &key).await.unwrap().unwrap();
+        let instance = db
+            .store
+            .find_by_key("counter", &key)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(instance.data["nudges"], json!(1), "{key}");
         assert!(instance.timers.is_empty(), "{key}");
     }

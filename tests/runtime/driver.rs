@@ -79,7 +79,6 @@ impl Driver {
         let lines = self.spawn(&all).finish();
         fired(&lines)
     }
-
 }
 
 /// The count in a `fired <n>` line.
@@ -134,7 +133,10 @@ impl Running {
         drop(self.stdin.take());
         let status = self.child.wait().expect("wait for the driver");
         let lines = self.lines.iter().collect();
-        assert!(status.success(), "driver failed ({status}); printed {lines:?}");
+        assert!(
+            status.success(),
+            "driver failed ({status}); printed {lines:?}"
+        );
         lines
     }
 }

@@ -68,7 +68,16 @@ async fn two_runners_fire_ten_thousand_timers_exactly_once() {
     eprintln!("created {INSTANCES} in {:?}", started.elapsed());
 
     let driver = Driver::new(&db, &[("ticker.toml", TICKER)]);
-    let args = |runner| ["fire-timers", "--clock-offset", "10m", "--wait-for-go", "--runner", runner];
+    let args = |runner| {
+        [
+            "fire-timers",
+            "--clock-offset",
+            "10m",
+            "--wait-for-go",
+            "--runner",
+            runner,
+        ]
+    };
     let mut runners = [driver.spawn(&args("a")), driver.spawn(&args("b"))];
     for runner in &runners {
         assert_eq!(runner.read(1), ["ready"]);
@@ -81,7 +90,10 @@ async fn two_runners_fire_ten_thousand_timers_exactly_once() {
     eprintln!("fired {counts:?} in {:?}", firing.elapsed());
 
     assert_eq!(counts.iter().sum::<usize>(), INSTANCES, "{counts:?}");
-    assert!(counts.iter().all(|count| *count > 0), "both runners fired some: {counts:?}");
+    assert!(
+        counts.iter().all(|count| *count > 0),
+        "both runners fired some: {counts:?}"
+    );
     let Store::Postgres(pool) = &db.store else {
         unreachable!("postgres() gives a PostgreSQL store")
     };
@@ -92,12 +104,11 @@ async fn two_runners_fire_ten_thousand_timers_exactly_once() {
     .await
     .unwrap();
     assert_eq!((lines, instances), (INSTANCES as i64, INSTANCES as i64));
-    let ticked: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM instances WHERE (data->>'ticks')::int = 1",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let ticked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE (data->>'ticks')::int = 1")
+            .fetch_one(pool)
+            .await
+            .unwrap();
     assert_eq!(ticked, INSTANCES as i64);
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM timers")
         .fetch_one(pool)

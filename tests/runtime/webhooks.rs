@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use flowkeeper::engine::HistoryKind;
 use flowkeeper::runtime::{
-    ATTEMPT_HEADER, DeliveryRound, IDEMPOTENCY_HEADER, INSTANCE_HEADER, OutboxConfig, RuntimeError, StuckReason,
-    Target, WEBHOOK_HEADER, Webhooks,
+    ATTEMPT_HEADER, DeliveryRound, IDEMPOTENCY_HEADER, INSTANCE_HEADER, OutboxConfig, RuntimeError,
+    StuckReason, Target, WEBHOOK_HEADER, Webhooks,
 };
 use flowkeeper::store::Store;
 use serde_json::{Map, Value as Json, json};
@@ -75,7 +75,11 @@ async fn receive(
     headers: HeaderMap,
     axum::Json(body): axum::Json<Json>,
 ) -> StatusCode {
-    state.requests.lock().unwrap().push(Received { headers, body });
+    state
+        .requests
+        .lock()
+        .unwrap()
+        .push(Received { headers, body });
     StatusCode::from_u16(state.status.load(Ordering::SeqCst)).unwrap()
 }
 
@@ -167,7 +171,10 @@ async fn webhook_is_posted_with_payload_and_headers(store: Store) {
     assert_eq!(outbox.len(), 2);
     let crm = outbox.iter().find(|entry| entry.webhook == "crm").unwrap();
     assert_eq!(header(&received[0], IDEMPOTENCY_HEADER), crm.id.to_string());
-    assert_eq!(header(&received[0], INSTANCE_HEADER), created.id.to_string());
+    assert_eq!(
+        header(&received[0], INSTANCE_HEADER),
+        created.id.to_string()
+    );
     assert_eq!(header(&received[0], WEBHOOK_HEADER), "crm");
     assert!(
         outbox
@@ -176,7 +183,11 @@ async fn webhook_is_posted_with_payload_and_headers(store: Store) {
     );
 
     let again = h.runtime.deliver_due_outbox().await.unwrap();
-    assert_eq!(again, DeliveryRound::default(), "delivered rows stay delivered");
+    assert_eq!(
+        again,
+        DeliveryRound::default(),
+        "delivered rows stay delivered"
+    );
     assert_eq!(receiver.received().len(), 1);
 }
 
@@ -235,7 +246,11 @@ async fn failing_webhook_backs_off_then_opens_an_incident_that_retry_clears(stor
     );
     h.clock.advance(86_400_000);
     let idle = h.runtime.deliver_due_outbox().await.unwrap();
-    assert_eq!(idle, DeliveryRound::default(), "a dead row is not retried by itself");
+    assert_eq!(
+        idle,
+        DeliveryRound::default(),
+        "a dead row is not retried by itself"
+    );
     assert_eq!(receiver.received().len(), 3);
 
     // The receiver is fixed; the administrator retries.
@@ -245,7 +260,13 @@ async fn failing_webhook_backs_off_then_opens_an_incident_that_retry_clears(stor
         (report.incidents_resolved, report.deliveries_requeued),
         (1, 1)
     );
-    assert!(h.store.incidents(Some(created.id), true).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .incidents(Some(created.id), true)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let history = h.store.history(created.id).await.unwrap();
     let audit = history.last().unwrap();
     assert_eq!(audit.entry.kind, HistoryKind::Admin);
@@ -265,5 +286,8 @@ async fn failing_webhook_backs_off_then_opens_an_incident_that_retry_clears(stor
     assert!(h.runtime.stuck().await.unwrap().is_empty());
 
     let unknown = h.runtime.retry(&Target::Id(Uuid::now_v7()), "admin").await;
-    assert!(matches!(unknown, Err(RuntimeError::NotFound(_))), "{unknown:?}");
+    assert!(
+        matches!(unknown, Err(RuntimeError::NotFound(_))),
+        "{unknown:?}"
+    );
 }
