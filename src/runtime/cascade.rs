@@ -50,7 +50,7 @@ impl Runtime {
                 Ok(outcomes) => {
                     for (instance, outcome) in outcomes {
                         enqueue(&mut queue, &instance, &outcome.effects, depth + 1);
-                        self.note_timers(&outcome);
+                        self.note_commit(&outcome);
                     }
                 }
                 Err(message) => {
