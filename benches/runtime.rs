@@ -344,8 +344,12 @@ mod raw {
     pub async fn prepare(store: &Store) -> anyhow::Result<()> {
         for statement in TABLES {
             match store {
-                Store::Sqlite(pool) => drop(sqlx::query(statement).execute(pool).await?),
-                Store::Postgres(pool) => drop(sqlx::query(statement).execute(pool).await?),
+                Store::Sqlite(pool) => {
+                    sqlx::query(statement).execute(pool).await?;
+                }
+                Store::Postgres(pool) => {
+                    sqlx::query(statement).execute(pool).await?;
+                }
             }
         }
         Ok(())
@@ -354,8 +358,12 @@ mod raw {
     pub async fn insert_row(store: &Store, id: &str) -> anyhow::Result<()> {
         let statement = "INSERT INTO raw_rows (id, count, data, revision) VALUES ($1, 0, '{}', 1)";
         match store {
-            Store::Sqlite(pool) => drop(sqlx::query(statement).bind(id).execute(pool).await?),
-            Store::Postgres(pool) => drop(sqlx::query(statement).bind(id).execute(pool).await?),
+            Store::Sqlite(pool) => {
+                sqlx::query(statement).bind(id).execute(pool).await?;
+            }
+            Store::Postgres(pool) => {
+                sqlx::query(statement).bind(id).execute(pool).await?;
+            }
         }
         Ok(())
     }
