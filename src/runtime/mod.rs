@@ -261,7 +261,7 @@ impl Runtime {
     ) -> Result<EventReply, RuntimeError> {
         let idempotency = event_id.map(|event_id| {
             Idempotency::new(
-                format!("event:{}", target_label(target)),
+                idempotency::event_scope(&target_label(target)),
                 event_id,
                 &json!({ "event": event, "data": data }),
             )
@@ -339,6 +339,10 @@ impl Runtime {
             return Ok(answer);
         }
         let instance = self.load_target(&mut tx, target).await?;
+        let by_instance = idempotency.and_then(|key| key.for_instance(instance.id));
+        if let Some(answer) = idempotency::replay(&mut tx, by_instance.as_ref()).await? {
+            return Ok(answer);
+        }
         let definition = self.definition_in(&mut tx, &instance).await?;
         let now = self.clock.now();
         let outcome = step(&definition, &instance, now)?;
@@ -350,6 +354,7 @@ impl Runtime {
             transition: outcome.transition.clone(),
         };
         idempotency::remember(&mut tx, idempotency, &reply, now).await?;
+        idempotency::remember(&mut tx, by_instance.as_ref(), &reply, now).await?;
         tx.commit().await?;
         self.note_commit(&outcome);
         Ok(reply)

@@ -12,6 +12,7 @@ on_both!(
     concurrent_events_are_all_applied,
     idempotent_create,
     idempotent_event,
+    an_event_id_is_unique_per_instance_by_id_or_by_key,
     live_key_is_unique_until_the_instance_ends,
     unknown_targets_are_not_found,
 );
@@ -303,4 +304,45 @@ async fn bump_concurrently(
         task.await.unwrap();
     }
     started.elapsed()
+}
+
+/// Regression: an event posted by business key and retried by instance id
+/// (or the other way round) was applied twice, because the two were
+/// remembered in different scopes.
+async fn an_event_id_is_unique_per_instance_by_id_or_by_key(store: Store) {
+    let h = harness(store).await;
+    let created = h
+        .runtime
+        .create("ticket", "T-9", Map::new(), "svc", None)
+        .await
+        .unwrap();
+    let by_key = Target::Key {
+        workflow: "ticket".into(),
+        key: "T-9".into(),
+    };
+    let by_id = Target::Id(created.id);
+    let first = h
+        .runtime
+        .post_event(&by_key, "bump", Map::new(), "svc", Some("evt-k"))
+        .await
+        .unwrap();
+    let retried = h
+        .runtime
+        .post_event(&by_id, "bump", Map::new(), "svc", Some("evt-k"))
+        .await
+        .unwrap();
+    assert_eq!(retried, first);
+    let second = h
+        .runtime
+        .post_event(&by_id, "bump", Map::new(), "svc", Some("evt-i"))
+        .await
+        .unwrap();
+    let retried = h
+        .runtime
+        .post_event(&by_key, "bump", Map::new(), "svc", Some("evt-i"))
+        .await
+        .unwrap();
+    assert_eq!(retried, second);
+    let stored = h.store.get_instance(created.id).await.unwrap().unwrap();
+    assert_eq!(stored.data["count"], json!(2), "each event id applied once");
 }
