@@ -27,12 +27,15 @@ pub struct Cli {
 pub enum Command {
     /// Check workflow files; prints every problem as file:line:column.
     Validate(ValidateArgs),
-    /// Draw a workflow's state graph as Mermaid or Graphviz DOT.
+    /// Draw a workflow's state graph as Mermaid, Graphviz DOT or SVG.
     Graph(GraphArgs),
     /// Print the JSON Schema (draft-07) of the workflow file format.
     Schema,
     /// Run the REST API, the timer loop and the store (see docs/api.md).
     Serve(crate::api::ServeOptions),
+    /// Run scenario tests in virtual time; prints one line per scenario,
+    /// what differed, and the coverage; exits 1 when any scenario fails.
+    Test(TestArgs),
     /// Score each role's indicators (考覈) for a month, a year or dates
     /// from the recorded history (see docs/assessment.md).
     Assess(crate::assess::cli::AssessArgs),
@@ -46,6 +49,15 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Scenario files, folders of them, or a workflows folder (its `tests`
+    /// folder is searched). The workflows are loaded from the folder the
+    /// scenarios' `tests` folder is in.
+    #[arg(default_value = crate::scenario::DEFAULT_FOLDER)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct GraphArgs {
     /// The workflow file to draw.
     pub file: PathBuf,
@@ -53,12 +65,15 @@ pub struct GraphArgs {
     pub format: GraphFormat,
 }
 
-/// The picture formats of `graph`. No SVG: rendering one needs a layout
-/// engine, which is left to Graphviz (`flowkeeper graph --format dot | dot -Tsvg`).
+/// The picture formats of `graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
+    /// A Mermaid state diagram (renders in GitHub, GitLab, many wikis).
     Mermaid,
+    /// Graphviz DOT, for `dot -Tpng` and friends.
     Dot,
+    /// A self-contained SVG picture, laid out without external programs.
+    Svg,
 }
 
 /// Runs one subcommand.
@@ -68,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph(args) => graph(&args),
         Command::Schema => schema(),
         Command::Serve(options) => serve(options),
+        Command::Test(args) => test(&args),
         Command::Assess(args) => assess(&args),
     }
 }
@@ -78,6 +94,21 @@ fn assess(args: &crate::assess::cli::AssessArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     runtime.block_on(crate::assess::cli::execute(args, &mut out))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Scenarios run one after the other on in-memory stores: one thread will do.
+fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("while starting the async runtime")?;
+    let mut out = std::io::stdout().lock();
+    let summary = runtime.block_on(crate::scenario::run_tests(&args.paths, &mut out))?;
+    Ok(if summary.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Runs the server on a multi-threaded tokio runtime until SIGTERM or Ctrl-C.
@@ -137,6 +168,7 @@ fn graph(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     let text = match args.format {
         GraphFormat::Mermaid => export::mermaid(&definition),
         GraphFormat::Dot => export::dot(&definition),
+        GraphFormat::Svg => export::svg(&definition)?,
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)

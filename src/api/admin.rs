@@ -99,10 +99,16 @@ pub async fn retry(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
-    let instance = state
-        .runtime()
-        .retry(instance_id(&id)?, caller.name())
-        .await?;
+    let id = instance_id(&id)?;
+    let runtime = state.runtime();
+    runtime.retry(&Target::Id(id), caller.name()).await?;
+    // A retried instance may have timers that fell due while it was held.
+    runtime.fire_due_timers().await?;
+    let instance = runtime
+        .store()
+        .get_instance(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("instance {id}")))?;
     Ok(Json(state.view(&instance).await?))
 }
 

@@ -17,8 +17,11 @@ use tokio::task::JoinSet;
 use super::auth::{Role, Secret, row_for};
 use super::state::AppState;
 use crate::model::Catalog;
-use crate::runtime::{Clock, ManualClock, Runtime, SystemClock};
+use crate::runtime::{Clock, ManualClock, Runtime, RuntimeConfig, SystemClock, Webhooks};
 use crate::store::Store;
+
+/// How often the outbox is polled when no commit wakes it.
+const OUTBOX_POLL: StdDuration = StdDuration::from_secs(1);
 
 /// The options of `flowkeeper serve` (also its clap arguments).
 #[derive(Debug, Clone, clap::Args)]
@@ -36,6 +39,10 @@ pub struct ServeOptions {
     /// The folder of workflow files.
     #[arg(long, env = "FLOWKEEPER_WORKFLOWS", default_value = "./workflows")]
     pub workflows: PathBuf,
+    /// The settings file: where each named webhook goes
+    /// (`[webhooks.<name>] url = "…"`); unnamed webhooks are logged.
+    #[arg(long, env = "FLOWKEEPER_SETTINGS", default_value = "flowkeeper.toml")]
+    pub settings: PathBuf,
     /// Run on a clock that only moves through `POST /v1/admin/clock`.
     #[arg(long)]
     pub manual_clock: bool,
@@ -80,14 +87,19 @@ pub async fn serve_with(
     } else {
         Arc::new(SystemClock)
     };
-    let runtime = Runtime::new(store.clone(), catalog, clock)
-        .await
-        .context("while saving the loaded workflow versions")?;
-    let state = AppState::new(
-        Arc::new(runtime),
-        options.manual_clock,
-        options.workflows.clone(),
+    let webhooks = Webhooks::load(&options.settings)
+        .with_context(|| format!("while reading {}", options.settings.display()))?;
+    let config = RuntimeConfig {
+        webhooks,
+        ..RuntimeConfig::default()
+    };
+    let runtime = Arc::new(
+        Runtime::with_config(store.clone(), catalog, clock, config)
+            .await
+            .context("while saving the loaded workflow versions")?,
     );
+    let outbox = runtime.spawn_outbox_loop(OUTBOX_POLL);
+    let state = AppState::new(runtime, options.manual_clock, options.workflows.clone());
     bootstrap_admin(&state, options.admin_token.as_deref()).await?;
 
     let (stop, stopped) = watch::channel(false);
@@ -107,6 +119,8 @@ pub async fn serve_with(
     tracing::info!("requests drained; stopping background loops");
     let _ = stop.send(true);
     while loops.join_next().await.is_some() {}
+    // An interrupted delivery is leased, so it is retried after restart.
+    outbox.abort();
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
@@ -95,7 +95,8 @@ pub struct GraphQuery {
     params(("id" = String, Path, description = "Workflow id"), GraphQuery),
     responses(
         (status = 200, description = "The graph", body = String, content_type = "text/plain"),
-        (status = 400, description = "Unknown or unsupported format", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "The SVG layout failed for this graph", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 400, description = "Unknown format", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown workflow", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn graph(
@@ -112,11 +113,17 @@ pub async fn graph(
             "text/vnd.mermaid; charset=utf-8",
         ),
         GraphFormat::Dot => (export::dot(&definition), "text/vnd.graphviz; charset=utf-8"),
-        GraphFormat::Svg => {
-            return Err(Problem::bad_request(
-                "svg is not rendered by the server; ask for format=dot and run `dot -Tsvg`",
-            ));
-        }
+        GraphFormat::Svg => match export::svg(&definition) {
+            Ok(svg) => (svg, "image/svg+xml"),
+            Err(error) => {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "graph-layout-failed",
+                    "Graph layout failed",
+                    format!("{error}; ask for format=dot and run `dot -Tsvg`"),
+                ));
+            }
+        },
     };
     Ok((
         [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],

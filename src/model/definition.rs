@@ -176,7 +176,7 @@ impl Definition {
         let mut allowed: Vec<&str> = current.on.keys().map(String::as_str).collect();
         for event in self.events.values().filter(|event| event.global) {
             let leaves = event.transitions.iter().any(|t| t.to.is_some());
-            if !current.on.contains_key(&event.name) && !(current.terminal && leaves) {
+            if !(current.on.contains_key(&event.name) || current.terminal && leaves) {
                 allowed.push(&event.name);
             }
         }

@@ -1,4 +1,4 @@
-//! Pictures of a workflow: Mermaid and Graphviz DOT text.
+//! Pictures of a workflow: Mermaid, Graphviz DOT and SVG.
 //!
 //! Pure functions from a [`Definition`] to a `String`, shared by the CLI
 //! (`flowkeeper graph`) and the API (`/v1/workflows/{id}/graph`). Both
@@ -163,4 +163,75 @@ fn dot_id(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// The layout engine failed on this graph.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the SVG layout failed for workflow `{workflow}`; use --format dot with Graphviz instead")]
+pub struct SvgError {
+    pub workflow: String,
+}
+
+/// An SVG picture, laid out in-process by `layout-rs` (no Graphviz
+/// binary needed): boxes with titles, a filled dot pointing at the start,
+/// terminal states with a heavy border.
+///
+/// `layout-rs` asserts its own invariants and panics on some graphs with
+/// many crossing edges. The panic is contained here: the layout is retried
+/// without its optimisation passes, and if that fails too the caller gets
+/// an [`SvgError`] instead of a crash.
+pub fn svg(definition: &Definition) -> Result<String, SvgError> {
+    for skip_optimisations in [false, true] {
+        let attempt = std::panic::catch_unwind(|| lay_out(definition, skip_optimisations));
+        if let Ok(svg) = attempt {
+            return Ok(svg);
+        }
+    }
+    Err(SvgError {
+        workflow: definition.id.clone(),
+    })
+}
+
+fn lay_out(definition: &Definition, skip_optimisations: bool) -> String {
+    use layout::backends::svg::SVGWriter;
+    use layout::core::base::Orientation;
+    use layout::core::color::Color;
+    use layout::core::geometry::Point;
+    use layout::core::style::StyleAttr;
+    use layout::std_shapes::render::get_shape_size;
+    use layout::std_shapes::shapes::{Arrow, Element, ShapeKind};
+    use layout::topo::layout::VisualGraph;
+
+    const FONT: usize = 14;
+    let direction = Orientation::TopToBottom;
+    let mut graph = VisualGraph::new(direction);
+    let dot_style = StyleAttr::new(Color::fast("black"), 1, Some(Color::fast("black")), 0, FONT);
+    let start = graph.add_node(Element::create(
+        ShapeKind::new_circle(""),
+        dot_style,
+        direction,
+        Point::new(14., 14.),
+    ));
+    let mut nodes = std::collections::HashMap::new();
+    for state in definition.states.values() {
+        let shape = ShapeKind::new_box(&caption(state));
+        let size = get_shape_size(direction, &shape, FONT, false);
+        let border = if state.terminal { 4 } else { 1 };
+        let style = StyleAttr::new(
+            Color::fast("black"),
+            border,
+            Some(Color::fast("white")),
+            6,
+            FONT,
+        );
+        let node = graph.add_node(Element::create(shape, style, direction, size));
+        nodes.insert(state.name.as_str(), node);
+    }
+    graph.add_edge(Arrow::simple(""), start, nodes[definition.start.as_str()]);
+    for edge in edges(definition) {
+        graph.add_edge(Arrow::simple(&edge.label), nodes[edge.from], nodes[edge.to]);
+    }
+    let mut writer = SVGWriter::new();
+    graph.do_it(false, skip_optimisations, skip_optimisations, &mut writer);
+    writer.finalize()
 }

@@ -61,30 +61,21 @@ impl<'a> Checker<'a> {
         for (name, state) in &definition.states {
             self.actions(&path!["states", name, "on_enter"], &state.on_enter);
             for (event, transitions) in &state.on {
-                self.transitions(&path!["states", name, "on", event], transitions, true);
+                self.transitions(&path!["states", name, "on", event], transitions);
             }
-            self.transitions(&path!["states", name, "always"], &state.always, false);
+            self.transitions(&path!["states", name, "always"], &state.always);
         }
         for (name, event) in &definition.events {
-            self.transitions(
-                &path!["events", name, "transitions"],
-                &event.transitions,
-                false,
-            );
+            self.transitions(&path!["events", name, "transitions"], &event.transitions);
         }
     }
 
-    /// `maybe_single`: an `on` entry may be one inline transition, written
-    /// without the list index the compiled form has.
-    fn transitions(&mut self, at: &[Seg], transitions: &[Transition], maybe_single: bool) {
+    fn transitions(&mut self, at: &[Seg], transitions: &[Transition]) {
         for (index, transition) in transitions.iter().enumerate() {
-            let indexed = [at, &path![index]].concat();
-            let at = if maybe_single && index == 0 && !self.map.contains(&indexed) {
-                at.to_vec()
-            } else {
-                indexed
-            };
-            self.actions(&[at, path!["actions"]].concat(), &transition.actions);
+            self.actions(
+                &[at, &path![index, "actions"]].concat(),
+                &transition.actions,
+            );
         }
     }
 
@@ -185,14 +176,31 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// An `on` entry may be one inline transition, written without the
+    /// list index its compiled form has: `states.a.on.go.actions`, not
+    /// `states.a.on.go[0].actions`. Resolved only when reporting, so a valid
+    /// catalog never indexes its files' spans.
+    fn written(&self, at: &[Seg]) -> Path {
+        let single = at.len() > 4
+            && at[0] == Seg::from("states")
+            && at[2] == Seg::from("on")
+            && at[4] == Seg::Index(0)
+            && !self.map.contains(&at[..5]);
+        if single {
+            [&at[..4], &at[5..]].concat()
+        } else {
+            at.to_vec()
+        }
+    }
+
     fn error(&mut self, at: &[Seg], message: String, hint: Option<String>) {
-        let span = self.map.span(at);
+        let span = self.map.span(&self.written(at));
         self.diagnostics
             .push(self.lines.diagnostic(span, message, hint));
     }
 
     fn key_error(&mut self, at: &Path, message: String, hint: Option<String>) {
-        let span = self.map.key_span(at);
+        let span = self.map.key_span(&self.written(at));
         self.diagnostics
             .push(self.lines.diagnostic(span, message, hint));
     }

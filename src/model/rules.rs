@@ -225,29 +225,46 @@ fn describe(field: &FieldSpec) -> String {
 }
 
 /// A state timer posts its event while the instance is in one of its
-/// states, so each of them must accept the event.
+/// states. A timer spanning several states may be meant to act in only
+/// some of them (a refused firing is consumed), but one whose event none
+/// of its states accepts can never do anything.
 fn timer_states(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
     for (name, timer) in &raw.timers {
         let Some(event) = raw.events.get(&timer.event) else {
             continue;
         };
-        for (index, state_name) in timer.states.iter().enumerate() {
-            let Some(state) = raw.states.get(state_name) else {
-                continue;
+        let states: Vec<&StateSpec> = timer
+            .states
+            .iter()
+            .filter_map(|state| raw.states.get(state))
+            .collect();
+        if states.len() < timer.states.len() {
+            continue; // an unknown state, reported by the compiler
+        }
+        if !states.is_empty()
+            && !states
+                .iter()
+                .any(|state| accepts(state, &timer.event, event))
+        {
+            let hint = match timer.states.as_slice() {
+                [only] => format!(
+                    "add on.{} to state `{only}`, or make the event global",
+                    timer.event
+                ),
+                _ => format!(
+                    "add on.{} to one of them, or make the event global",
+                    timer.event
+                ),
             };
-            if !accepts(state, &timer.event, event) {
-                problems.push(Problem::at(
-                    path!["timers", name, "states", index],
-                    format!(
-                        "timer `{name}` fires `{}` in state `{state_name}`, which does not handle it",
-                        timer.event
-                    ),
-                    Some(format!(
-                        "add on.{} to state `{state_name}`, or make the event global",
-                        timer.event
-                    )),
-                ));
-            }
+            problems.push(Problem::at(
+                path!["timers", name, "states"],
+                format!(
+                    "timer `{name}` fires `{}`, which none of its states ({}) handles",
+                    timer.event,
+                    timer.states.join(", ")
+                ),
+                Some(hint),
+            ));
         }
     }
 }

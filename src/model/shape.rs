@@ -14,7 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::diagnostic::did_you_mean;
-use super::raw::WorkflowFile;
+use super::raw::{TransitionSpec, WorkflowFile};
 
 /// One shape problem: where, what, and maybe a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,13 +117,49 @@ impl Sections {
             let name = key.get_ref().to_string();
             match section {
                 "data" => insert(&mut self.data, name, value, errors),
-                "states" => insert(&mut self.states, name, value, errors),
+                "states" => {
+                    // An `on` entry is an untagged enum, whose error says
+                    // only "no variant matched": read those entries as the
+                    // variant their shape calls for, to report the real
+                    // problem (e.g. an unknown key inside a transition).
+                    let inner = transition_errors(&value);
+                    if inner.is_empty() {
+                        insert(&mut self.states, name, value, errors);
+                    } else {
+                        errors.extend(inner);
+                    }
+                }
                 "events" => insert(&mut self.events, name, value, errors),
                 "timers" => insert(&mut self.timers, name, value, errors),
                 _ => insert(&mut self.slas, name, value, errors),
             }
         }
     }
+}
+
+/// The precise errors of a state's `on` entries that are tables (one
+/// transition) or arrays (a list of them).
+fn transition_errors(state: &Spanned<DeValue<'_>>) -> Vec<ShapeError> {
+    let mut errors = Vec::new();
+    let Some(table) = state.get_ref().as_table() else {
+        return errors;
+    };
+    let on = table.iter().find(|(key, _)| key.get_ref() == "on");
+    let Some(DeValue::Table(on)) = on.map(|(_, value)| value.get_ref()) else {
+        return errors;
+    };
+    for (_, transitions) in on {
+        match transitions.get_ref() {
+            DeValue::Table(_) => {
+                entry::<TransitionSpec>(transitions.clone(), &mut errors);
+            }
+            DeValue::Array(_) => {
+                entry::<Vec<TransitionSpec>>(transitions.clone(), &mut errors);
+            }
+            _ => {}
+        }
+    }
+    errors
 }
 
 fn insert<T: DeserializeOwned>(
@@ -191,9 +227,12 @@ fn readable(message: &str) -> (String, Option<String>) {
             hint.or_else(|| Some(format!("expected{}", expected.trim_start_matches(',')))),
         );
     }
-    if message.contains("unknown variant") && message.contains("`notify`") {
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((action, expected)) = rest.split_once('`')
+        && expected.contains("`notify`")
+    {
         return (
-            message,
+            format!("unknown action `{action}`"),
             Some("an action is { notify = {…} }, { spawn = {…} } or { send = {…} }".into()),
         );
     }

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use toml::de::{DeTable, DeValue};
 
@@ -40,7 +41,10 @@ pub type Path = Vec<Seg>;
 /// Builds a path: `path!["states", name, "on", event, 0]`.
 #[macro_export]
 macro_rules! path {
-    ($($seg:expr),* $(,)?) => { vec![$($crate::model::source::Seg::from($seg)),*] };
+    ($($seg:expr),* $(,)?) => {{
+        let path: $crate::model::source::Path = vec![$($crate::model::source::Seg::from($seg)),*];
+        path
+    }};
 }
 
 #[derive(Debug, Clone)]
@@ -51,20 +55,33 @@ struct Place {
 }
 
 /// The spans of every key and value in one document.
+///
+/// Indexing a large file costs more than parsing it, and a valid file
+/// never needs a span, so the index is built on the first lookup.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
-    places: HashMap<Path, Place>,
+    text: String,
+    places: OnceLock<HashMap<Path, Place>>,
 }
 
 impl SourceMap {
-    /// Indexes `text`; a document that does not parse yields an empty map
+    /// A map of `text`; a document that does not parse yields an empty map
     /// (the parse error itself carries the position).
     pub fn new(text: &str) -> Self {
-        let mut map = Self::default();
-        if let Ok(root) = DeTable::parse(text) {
-            map.index_table(&mut Vec::new(), root.get_ref());
+        Self {
+            text: text.to_owned(),
+            places: OnceLock::new(),
         }
-        map
+    }
+
+    fn places(&self) -> &HashMap<Path, Place> {
+        self.places.get_or_init(|| {
+            let mut places = HashMap::new();
+            if let Ok(root) = DeTable::parse(&self.text) {
+                index_table(&mut places, &mut Vec::new(), root.get_ref());
+            }
+            places
+        })
     }
 
     /// The best span for a message about `path`: the value for scalars and
@@ -72,7 +89,7 @@ impl SourceMap {
     /// in the file (a missing key points at its table).
     pub fn span(&self, path: &[Seg]) -> Range<usize> {
         for len in (0..=path.len()).rev() {
-            if let Some(place) = self.places.get(&path[..len]) {
+            if let Some(place) = self.places().get(&path[..len]) {
                 return match (&place.key, place.is_table) {
                     (Some(key), true) => key.clone(),
                     _ => place.value.clone(),
@@ -84,52 +101,58 @@ impl SourceMap {
 
     /// Whether `path` itself was written in the file (not just an ancestor).
     pub fn contains(&self, path: &[Seg]) -> bool {
-        self.places.contains_key(path)
+        self.places().contains_key(path)
     }
 
     /// The span of the key itself (for messages about a name).
     pub fn key_span(&self, path: &[Seg]) -> Range<usize> {
-        match self.places.get(path) {
+        match self.places().get(path) {
             Some(Place { key: Some(key), .. }) => key.clone(),
             _ => self.span(path),
         }
     }
+}
 
-    fn index_table(&mut self, path: &mut Path, table: &DeTable<'_>) {
-        for (key, value) in table {
-            path.push(Seg::Key(key.get_ref().to_string()));
-            self.index_value(path, Some(key.span()), value.span(), value.get_ref());
-            path.pop();
-        }
-    }
-
-    fn index_value(
-        &mut self,
-        path: &mut Path,
-        key: Option<Range<usize>>,
-        span: Range<usize>,
-        value: &DeValue<'_>,
-    ) {
-        let is_table = matches!(value, DeValue::Table(_));
-        self.places.insert(
-            path.clone(),
-            Place {
-                key,
-                value: span,
-                is_table,
-            },
+fn index_table(places: &mut HashMap<Path, Place>, path: &mut Path, table: &DeTable<'_>) {
+    for (key, value) in table {
+        path.push(Seg::Key(key.get_ref().to_string()));
+        index_value(
+            places,
+            path,
+            Some(key.span()),
+            value.span(),
+            value.get_ref(),
         );
-        match value {
-            DeValue::Table(table) => self.index_table(path, table),
-            DeValue::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    path.push(Seg::Index(index));
-                    self.index_value(path, None, item.span(), item.get_ref());
-                    path.pop();
-                }
+        path.pop();
+    }
+}
+
+fn index_value(
+    places: &mut HashMap<Path, Place>,
+    path: &mut Path,
+    key: Option<Range<usize>>,
+    span: Range<usize>,
+    value: &DeValue<'_>,
+) {
+    let is_table = matches!(value, DeValue::Table(_));
+    places.insert(
+        path.clone(),
+        Place {
+            key,
+            value: span,
+            is_table,
+        },
+    );
+    match value {
+        DeValue::Table(table) => index_table(places, path, table),
+        DeValue::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push(Seg::Index(index));
+                index_value(places, path, None, item.span(), item.get_ref());
+                path.pop();
             }
-            _ => {}
         }
+        _ => {}
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 
+use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use crate::engine::{self, CreateInput, Effect, EventInput, Instance, Millis, Outcome};
@@ -49,7 +50,7 @@ impl Runtime {
                 Ok(outcomes) => {
                     for (instance, outcome) in outcomes {
                         enqueue(&mut queue, &instance, &outcome.effects, depth + 1);
-                        self.note_timers(&outcome);
+                        self.note_commit(&outcome);
                     }
                 }
                 Err(message) => {
@@ -107,7 +108,14 @@ impl Runtime {
                 let target = match tx.load_live(workflow, key).await? {
                     Some(target) => target,
                     None if *start => match self
-                        .start(tx, workflow, key, data.clone(), &actor, now)
+                        .start(
+                            tx,
+                            workflow,
+                            key,
+                            self.creation_data(workflow, data),
+                            &actor,
+                            now,
+                        )
                         .await?
                     {
                         Ok((created, outcome)) => {
@@ -136,6 +144,22 @@ impl Runtime {
                 outcomes.push((stored, outcome));
                 Ok(Ok(outcomes))
             }
+        }
+    }
+
+    /// The data a `send` starts its target with: the event's fields that the
+    /// workflow declares as instance data. The event itself is applied right
+    /// after, so its other fields (`amount` of a `purchase`) reach the
+    /// instance the way the event says, not as creation data the workflow
+    /// does not declare and would refuse.
+    fn creation_data(&self, workflow: &str, data: &Map<String, Json>) -> Map<String, Json> {
+        match self.definitions.current(workflow) {
+            Ok(definition) => data
+                .iter()
+                .filter(|(name, _)| definition.data.contains_key(*name))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+            Err(_) => data.clone(),
         }
     }
 

@@ -20,6 +20,18 @@ pub(crate) struct Idempotency {
 }
 
 impl Idempotency {
+    /// The same key and request in the scope of one instance's events, so a
+    /// client event id is unique per instance whether the event was posted
+    /// by id or by business key. `None` when that is already the scope.
+    pub(crate) fn for_instance(&self, instance: uuid::Uuid) -> Option<Self> {
+        let scope = event_scope(&instance.to_string());
+        (scope != self.scope).then(|| Self {
+            scope,
+            key: self.key.clone(),
+            request_hash: self.request_hash.clone(),
+        })
+    }
+
     pub(crate) fn new(scope: String, key: &str, request: &Json) -> Self {
         let request_hash = hex(&Sha256::digest(canonical(request).as_bytes()));
         Self {
@@ -28,6 +40,11 @@ impl Idempotency {
             request_hash,
         }
     }
+}
+
+/// The scope of event ids posted to `target` (an instance id or `workflow/key`).
+pub(crate) fn event_scope(target: &str) -> String {
+    format!("event:{target}")
 }
 
 /// The stored answer for a repeated request; `None` for a new key.

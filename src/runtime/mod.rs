@@ -14,8 +14,10 @@ mod clock;
 mod definitions;
 mod error;
 mod idempotency;
+mod outbox;
 mod stuck;
 mod timers;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -26,10 +28,15 @@ use uuid::Uuid;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::RuntimeError;
+pub use outbox::{
+    ATTEMPT_HEADER, DeliveryRound, IDEMPOTENCY_HEADER, INSTANCE_HEADER, OutboxConfig, RetryReport,
+    WEBHOOK_HEADER,
+};
 pub use stuck::{StuckInstance, StuckReason};
+pub use webhooks::{WebhookConfigError, WebhookTarget, Webhooks};
 
 use crate::engine::{
-    self, CreateInput, EventInput, Instance, Millis, Outcome, Rejection, TransitionRecord,
+    self, CreateInput, Effect, EventInput, Instance, Millis, Outcome, Rejection, TransitionRecord,
 };
 use crate::model::{Catalog, Definition};
 use crate::store::{Store, WriteTx};
@@ -53,6 +60,10 @@ pub struct RuntimeConfig {
     pub stuck_grace: Millis,
     /// How many spawn/send hops one change may cause.
     pub max_cascade_depth: usize,
+    /// Retries and leases of webhook deliveries.
+    pub outbox: OutboxConfig,
+    /// Where each named webhook goes (default: everything to the log).
+    pub webhooks: Webhooks,
 }
 
 impl Default for RuntimeConfig {
@@ -63,6 +74,8 @@ impl Default for RuntimeConfig {
             timer_lease: 60_000,
             stuck_grace: 60_000,
             max_cascade_depth: 8,
+            outbox: OutboxConfig::default(),
+            webhooks: Webhooks::default(),
         }
     }
 }
@@ -95,6 +108,10 @@ pub struct Runtime {
     config: RuntimeConfig,
     /// Wakes the timer loop when a commit set a timer.
     timers_changed: Notify,
+    /// Wakes the outbox loop when a commit wrote a delivery.
+    outbox_changed: Notify,
+    /// One client for every webhook POST (it pools connections).
+    http: reqwest::Client,
 }
 
 impl Runtime {
@@ -121,6 +138,8 @@ impl Runtime {
             clock,
             config,
             timers_changed: Notify::new(),
+            outbox_changed: Notify::new(),
+            http: reqwest::Client::new(),
         })
     }
 
@@ -226,7 +245,7 @@ impl Runtime {
             .await?;
         idempotency::remember(&mut tx, idempotency, &instance, now).await?;
         tx.commit().await?;
-        self.note_timers(&outcome);
+        self.note_commit(&outcome);
         Ok(instance)
     }
 
@@ -242,7 +261,7 @@ impl Runtime {
     ) -> Result<EventReply, RuntimeError> {
         let idempotency = event_id.map(|event_id| {
             Idempotency::new(
-                format!("event:{}", target_label(target)),
+                idempotency::event_scope(&target_label(target)),
                 event_id,
                 &json!({ "event": event, "data": data }),
             )
@@ -319,11 +338,11 @@ impl Runtime {
         if let Some(answer) = idempotency::replay(&mut tx, idempotency).await? {
             return Ok(answer);
         }
-        let instance = match target {
-            Target::Id(id) => tx.load_instance(*id).await?,
-            Target::Key { workflow, key } => tx.load_live(workflow, key).await?,
+        let instance = self.load_target(&mut tx, target).await?;
+        let by_instance = idempotency.and_then(|key| key.for_instance(instance.id));
+        if let Some(answer) = idempotency::replay(&mut tx, by_instance.as_ref()).await? {
+            return Ok(answer);
         }
-        .ok_or_else(|| RuntimeError::NotFound(format!("instance {}", target_label(target))))?;
         let definition = self.definition_in(&mut tx, &instance).await?;
         let now = self.clock.now();
         let outcome = step(&definition, &instance, now)?;
@@ -335,9 +354,23 @@ impl Runtime {
             transition: outcome.transition.clone(),
         };
         idempotency::remember(&mut tx, idempotency, &reply, now).await?;
+        idempotency::remember(&mut tx, by_instance.as_ref(), &reply, now).await?;
         tx.commit().await?;
-        self.note_timers(&outcome);
+        self.note_commit(&outcome);
         Ok(reply)
+    }
+
+    /// Loads (and on PostgreSQL locks) the instance `target` names.
+    async fn load_target(
+        &self,
+        tx: &mut WriteTx,
+        target: &Target,
+    ) -> Result<Instance, RuntimeError> {
+        match target {
+            Target::Id(id) => tx.load_instance(*id).await?,
+            Target::Key { workflow, key } => tx.load_live(workflow, key).await?,
+        }
+        .ok_or_else(|| RuntimeError::NotFound(format!("instance {}", target_label(target))))
     }
 
     /// The definition `instance` runs, read through `tx` when not cached.
@@ -363,10 +396,18 @@ impl Runtime {
         self.definitions.compile(hash, &instance.workflow, &source)
     }
 
-    /// Wakes the timer loop after a commit that set timers.
-    fn note_timers(&self, outcome: &Outcome) {
+    /// Wakes the timer loop after a commit that set timers, and the outbox
+    /// loop after one that wrote deliveries.
+    fn note_commit(&self, outcome: &Outcome) {
         if !outcome.timers_set.is_empty() {
             self.timers_changed.notify_one();
+        }
+        if outcome
+            .effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::Notify { .. }))
+        {
+            self.outbox_changed.notify_one();
         }
     }
 }

@@ -125,7 +125,7 @@ impl Runtime {
                 self.cascade(&mut tx, &stored, &outcome.effects, now)
                     .await?;
                 tx.commit().await?;
-                self.note_timers(&outcome);
+                self.note_commit(&outcome);
                 Ok(true)
             }
             Err(rejection) => {

@@ -1,7 +1,21 @@
 //! Scenario tests: a process owner's script of events and clock advances,
 //! with what they expect after each step, run in virtual time by
-//! `flowkeeper test`. `format` is the file format; it only parses.
+//! `flowkeeper test`.
+//!
+//! `format` parses the files; `names` finds names the workflows lack;
+//! `runner` runs one scenario through the runtime on an in-memory store; `check` compares expectations with what
+//! the store shows; `coverage` reads the histories for what was exercised;
+//! `suite` is the command: find, run, report.
 
+mod check;
+pub mod coverage;
 pub mod format;
+mod names;
+pub mod runner;
+mod suite;
 
+pub use check::Mismatch;
+pub use coverage::{Coverage, Ratio, WorkflowCoverage};
 pub use format::{Scenario, load_file, parse, scenario_files};
+pub use runner::{Failure, ScenarioRun, Stage, run};
+pub use suite::{DEFAULT_FOLDER, Summary, TestError, run_tests};

@@ -34,7 +34,7 @@ macro_rules! queries {
             /// count is anchored on a row in the period. Its earlier rows are
             /// still needed (who holds it, whether it was ever bounced); rows
             /// after the period's end are not. The inner select is an
-            /// index-only scan of `history_assessment` (migration 0003); the
+            /// index-only scan of `history_assessment` (migration 0004); the
             /// outer one follows the primary key.
             pub(crate) fn rows<'p>(
                 pool: &'p Pool<$db>,

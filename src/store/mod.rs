@@ -15,16 +15,15 @@ pub mod tokens;
 mod types;
 mod versions;
 
-use sqlx::{Postgres, Sqlite};
-use uuid::Uuid;
-
 use futures_util::stream::BoxStream;
+use sqlx::Postgres;
+use uuid::Uuid;
 
 use crate::assess::{HistoryRow, Period};
 use crate::engine::{Instance, Millis, Outcome};
 pub use types::{
     ClaimedTimer, Cursor, HistoryRecord, IdempotencyRecord, Incident, InstanceFilter,
-    LiveInstanceFacts, OutboxMessage, Page,
+    LiveInstanceFacts, OutboxEntry, OutboxMessage, Page,
 };
 
 /// Why a store operation failed.
@@ -230,6 +229,11 @@ impl Store {
         on_backend!(self, pool => backend::mark_failed(pool, id, error, next_attempt_at).await)
     }
 
+    /// Every webhook delivery of an instance, oldest first.
+    pub async fn outbox_of(&self, instance_id: Uuid) -> Result<Vec<OutboxEntry>, StoreError> {
+        on_backend!(self, pool => backend::outbox_of(pool, instance_id).await)
+    }
+
     /// Incidents, of one instance or all, optionally only the open ones.
     pub async fn incidents(
         &self,
@@ -265,7 +269,7 @@ impl Store {
 /// A write transaction. Dropped without [`WriteTx::commit`], it rolls back.
 #[derive(Debug)]
 pub enum WriteTx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(sqlite::SqliteTransaction),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -343,6 +347,35 @@ impl WriteTx {
         now: Millis,
     ) -> Result<Uuid, StoreError> {
         on_backend!(self, tx => backend::open_incident(tx, instance_id, kind, message, now).await)
+    }
+
+    /// Gives up on a delivery after its last attempt (see
+    /// [`Self::requeue_dead_outbox`] for the way back).
+    pub async fn mark_outbox_dead(
+        &mut self,
+        id: Uuid,
+        error: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, tx => backend::mark_outbox_dead(tx, id, error, now).await)
+    }
+
+    /// Re-queues an instance's dead deliveries, due at `now`; returns how many.
+    pub async fn requeue_dead_outbox(
+        &mut self,
+        instance_id: Uuid,
+        now: Millis,
+    ) -> Result<u64, StoreError> {
+        on_backend!(self, tx => backend::requeue_dead_outbox(tx, instance_id, now).await)
+    }
+
+    /// Resolves every open incident of an instance; returns how many.
+    pub async fn resolve_incidents_of(
+        &mut self,
+        instance_id: Uuid,
+        now: Millis,
+    ) -> Result<u64, StoreError> {
+        on_backend!(self, tx => backend::resolve_incidents_of(tx, instance_id, now).await)
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {

@@ -27,7 +27,7 @@ macro_rules! queries {
         };
         use $crate::store::types::{
             ClaimedTimer, Cursor, HistoryRecord, IdempotencyRecord, Incident, InstanceFilter,
-            LiveInstanceFacts, OutboxMessage, Page,
+            LiveInstanceFacts, OutboxEntry, OutboxMessage, Page,
         };
         use $crate::store::StoreError;
 
@@ -650,7 +650,7 @@ macro_rules! queries {
         ) -> Result<Vec<OutboxMessage>, StoreError> {
             let sql = format!(
                 "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox \
-                 WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
+                 WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2 \
                  AND (claimed_until IS NULL OR claimed_until < $2) \
                  ORDER BY next_attempt_at LIMIT $3{}) \
                  RETURNING id, instance_id, webhook, payload, attempts",
@@ -710,6 +710,105 @@ macro_rules! queries {
             .execute(pool)
             .await?;
             Ok(())
+        }
+
+        /// Gives up on a delivery: counts the last attempt, keeps its error
+        /// and takes the row out of the claim until an administrator's retry.
+        pub(crate) async fn mark_outbox_dead(
+            conn: &mut DbConnection,
+            id: Uuid,
+            error: &str,
+            now: Millis,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2, dead_at = $3, \
+                 claimed_until = NULL WHERE id = $1",
+            )
+            .bind(id.to_string())
+            .bind(error)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+
+        /// Puts an instance's dead deliveries back in the queue, due at
+        /// `now` with a fresh count of attempts. Returns how many.
+        pub(crate) async fn requeue_dead_outbox(
+            conn: &mut DbConnection,
+            instance_id: Uuid,
+            now: Millis,
+        ) -> Result<u64, StoreError> {
+            let done = sqlx::query(
+                "UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = $2, \
+                 claimed_until = NULL WHERE instance_id = $1 AND dead_at IS NOT NULL",
+            )
+            .bind(instance_id.to_string())
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected())
+        }
+
+        /// Resolves every open incident of an instance. Returns how many.
+        pub(crate) async fn resolve_incidents_of(
+            conn: &mut DbConnection,
+            instance_id: Uuid,
+            now: Millis,
+        ) -> Result<u64, StoreError> {
+            let done = sqlx::query(
+                "UPDATE incidents SET resolved_at = $2 \
+                 WHERE instance_id = $1 AND resolved_at IS NULL",
+            )
+            .bind(instance_id.to_string())
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected())
+        }
+
+        #[derive(sqlx::FromRow)]
+        struct OutboxRow {
+            id: String,
+            instance_id: String,
+            webhook: String,
+            payload: SqlJson<Json>,
+            created_at: i64,
+            attempts: i64,
+            next_attempt_at: i64,
+            delivered_at: Option<i64>,
+            dead_at: Option<i64>,
+            last_error: Option<String>,
+        }
+
+        /// Every delivery of one instance, oldest first.
+        pub(crate) async fn outbox_of(
+            pool: &Pool<$db>,
+            instance_id: Uuid,
+        ) -> Result<Vec<OutboxEntry>, StoreError> {
+            let rows: Vec<OutboxRow> = sqlx::query_as(
+                "SELECT id, instance_id, webhook, payload, created_at, attempts, next_attempt_at, \
+                 delivered_at, dead_at, last_error FROM outbox WHERE instance_id = $1 ORDER BY id",
+            )
+            .bind(instance_id.to_string())
+            .fetch_all(pool)
+            .await?;
+            rows.into_iter()
+                .map(|row| {
+                    Ok(OutboxEntry {
+                        id: parse_id(&row.id)?,
+                        instance_id: parse_id(&row.instance_id)?,
+                        webhook: row.webhook,
+                        payload: row.payload.0,
+                        created_at: row.created_at,
+                        attempts: row.attempts,
+                        next_attempt_at: row.next_attempt_at,
+                        delivered_at: row.delivered_at,
+                        dead_at: row.dead_at,
+                        last_error: row.last_error,
+                    })
+                })
+                .collect()
         }
 
         // ---- incidents and the stuck check ----------------------------------

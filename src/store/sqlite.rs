@@ -6,13 +6,18 @@
 //! transaction that upgrades later gets SQLITE_BUSY without waiting). With
 //! writers serialized, no row locks are needed.
 
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex as StdMutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use sqlx::Sqlite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{Sqlite, SqliteConnection};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -40,10 +45,62 @@ pub(crate) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePoo
     Ok(pool)
 }
 
-pub(crate) async fn begin(
-    pool: &SqlitePool,
-) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+/// A write transaction holding its file's in-process write gate.
+///
+/// SQLite admits one writer at a time; the others wait in its busy
+/// handler, which sleeps in growing steps (up to 100 ms) and lets a late
+/// arrival overtake: with 32 concurrent writers the p99 latency went to
+/// seconds. Queuing for the gate first hands the file over in FIFO order
+/// the moment the last writer commits. Other processes on the same file
+/// still meet the busy timeout, as before.
+#[derive(Debug)]
+pub struct SqliteTransaction {
+    tx: sqlx::Transaction<'static, Sqlite>,
+    /// `None` for `:memory:`, whose single connection already serializes.
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl SqliteTransaction {
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl Deref for SqliteTransaction {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for SqliteTransaction {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+}
+
+pub(crate) async fn begin(pool: &SqlitePool) -> Result<SqliteTransaction, StoreError> {
+    let options = pool.connect_options();
+    let file = options.get_filename();
+    let gate = match file.to_str() {
+        Some(":memory:") => None,
+        _ => Some(write_gate(file).lock_owned().await),
+    };
+    Ok(SqliteTransaction {
+        tx: pool.begin_with("BEGIN IMMEDIATE").await?,
+        _gate: gate,
+    })
+}
+
+/// The gate of one database file, shared by every pool of this process
+/// that opens it.
+fn write_gate(file: &Path) -> Arc<Mutex<()>> {
+    static GATES: OnceLock<StdMutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = OnceLock::new();
+    let mut gates = GATES
+        .get_or_init(StdMutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    Arc::clone(gates.entry(file.to_owned()).or_default())
 }
 
 super::sql::queries!(Sqlite, "", "");

@@ -86,6 +86,24 @@ pub struct OutboxMessage {
     pub attempts: i64,
 }
 
+/// A webhook delivery as stored, for inspection: pending while neither
+/// `delivered_at` nor `dead_at` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: Uuid,
+    pub instance_id: Uuid,
+    pub webhook: String,
+    pub payload: Json,
+    pub created_at: Millis,
+    /// Deliveries tried so far.
+    pub attempts: i64,
+    pub next_attempt_at: Millis,
+    pub delivered_at: Option<Millis>,
+    /// Set when the attempts ran out; cleared by an administrator's retry.
+    pub dead_at: Option<Millis>,
+    pub last_error: Option<String>,
+}
+
 /// Something that went wrong on an instance and needs a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {

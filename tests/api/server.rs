@@ -22,6 +22,7 @@ async fn a_spawned_server_fires_timers_on_the_system_clock_and_shuts_down_cleanl
         listen: listener.local_addr().unwrap(),
         database: format!("sqlite://{}", folder.path().join("serve.db").display()),
         workflows,
+        settings: folder.path().join("flowkeeper.toml"),
         manual_clock: false,
         max_body: DEFAULT_MAX_BODY,
         admin_token: Some(TOKEN.to_owned()),

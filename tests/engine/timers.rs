@@ -170,6 +170,7 @@ event = "ping"
 states = ["a"]
 [states.a]
 on.go = "b"
+on.ping = {}
 [states.b]
 on.go = "a"
 "#;

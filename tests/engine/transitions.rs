@@ -359,11 +359,13 @@ always = [{ when = "data.total > 10000.0", to = "vip" }]
 [states.vip]
 terminal = true
 
+# Guarded by a constant: the loader rejects loops of unguarded eventless
+# transitions, so this is the kind of loop only the engine's bound stops.
 [states.ping]
-always = [{ to = "pong" }]
+always = [{ when = "true", to = "pong" }]
 
 [states.pong]
-always = [{ to = "ping" }]
+always = [{ when = "true", to = "ping" }]
 "#;
 
 #[test]

@@ -85,7 +85,7 @@ fn validate_of_a_folder_without_workflows_fails() {
 }
 
 #[test]
-fn graph_prints_mermaid_by_default_and_dot_on_request() {
+fn graph_prints_mermaid_by_default_and_dot_or_svg_on_request() {
     let dir = project(&[]);
     let mermaid = flowkeeper(&["graph", "workflows/ticket.toml"], dir.path());
     assert_eq!(mermaid.status.code(), Some(0));
@@ -96,6 +96,12 @@ fn graph_prints_mermaid_by_default_and_dot_on_request() {
     );
     assert_eq!(dot.status.code(), Some(0));
     assert!(stdout(&dot).starts_with("digraph \"ticket\" {\n"));
+    let svg = flowkeeper(
+        &["graph", "workflows/ticket.toml", "--format", "svg"],
+        dir.path(),
+    );
+    assert_eq!(svg.status.code(), Some(0));
+    assert!(stdout(&svg).contains("<svg"));
 }
 
 #[test]

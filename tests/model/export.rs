@@ -18,12 +18,27 @@ fn dot_of_the_fixture() {
     insta::assert_snapshot!("ticket_dot", export::dot(&definition));
 }
 
+#[test]
+fn svg_of_the_fixture_draws_every_state_and_escapes_text() {
+    let definition = load_file(&super::ticket_fixture()).unwrap();
+    let svg = export::svg(&definition).unwrap();
+    assert!(svg.starts_with("<?xml"), "{svg}");
+    for caption in [
+        "Opened (open)",
+        "Working &quot;hard&quot; (working)",
+        "cancelled",
+    ] {
+        assert!(svg.contains(caption), "{caption} missing");
+    }
+    assert!(svg.contains("resolve [event.needs_review]"));
+}
+
 /// A chain `s0 → s1 → … → sN` (terminal), each state titled `title` and
 /// with `extra` self-loops that stay.
 fn chain(states: usize, title: &str, stays: usize) -> String {
     let title = toml::Value::String(title.to_owned()).to_string();
-    let mut text = format!(
-        "id = \"p\"\nversion = 1\ntitle = \"P\"\nstart = \"s0\"\n\n[events.next]\n[events.stay]\n"
+    let mut text = String::from(
+        "id = \"p\"\nversion = 1\ntitle = \"P\"\nstart = \"s0\"\n\n[events.next]\n[events.stay]\n",
     );
     for index in 0..states {
         text.push_str(&format!(
@@ -63,5 +78,51 @@ proptest! {
             let unescaped = line.replace("\\\\", "").replace("\\\"", "").matches('"').count();
             prop_assert_eq!(unescaped % 2, 0, "{}", line);
         }
+        let svg = export::svg(&definition).unwrap();
+        prop_assert!(svg.trim_end().ends_with("</svg>"));
+        prop_assert_eq!(svg.matches("<rect").count(), states + 1);
+    }
+}
+
+/// A chain `s0 → … → sN` (by `e0`) plus the given extra edges
+/// (`(from, to)` by `e1`, `e2`, … in order), loops and back edges included.
+fn tangle(states: usize, extra: &[(usize, usize)]) -> String {
+    let mut text = String::from("id = \"p\"\nversion = 1\ntitle = \"P\"\nstart = \"s0\"\n");
+    for event in 0..=extra.len() {
+        text.push_str(&format!("[events.e{event}]\n"));
+    }
+    for index in 0..states {
+        text.push_str(&format!("[states.s{index}]\non.e0 = \"s{}\"\n", index + 1));
+        for (event, (from, to)) in extra.iter().enumerate() {
+            if from % states == index {
+                text.push_str(&format!("on.e{} = \"s{}\"\n", event + 1, to % (states + 1)));
+            }
+        }
+    }
+    text.push_str(&format!("[states.s{states}]\nterminal = true\n"));
+    // events no state handles would be rejected: let the first state
+    // handle every one of them.
+    for (event, (from, _)) in extra.iter().enumerate() {
+        if from % states != 0 {
+            text = text.replacen(
+                "[states.s0]\n",
+                &format!("[states.s0]\non.e{} = {{}}\n", event + 1),
+                1,
+            );
+        }
+    }
+    text
+}
+
+proptest! {
+    #[test]
+    fn svg_lays_out_any_graph(
+        states in 1usize..10,
+        extra in proptest::collection::vec((0usize..10, 0usize..11), 0..12),
+    ) {
+        let definition = load_str(Path::new("p.toml"), &tangle(states, &extra)).unwrap();
+        let svg = export::svg(&definition).unwrap();
+        prop_assert!(svg.trim_end().ends_with("</svg>"));
+        prop_assert_eq!(svg.matches("<rect").count(), states + 1);
     }
 }

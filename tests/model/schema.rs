@@ -71,3 +71,16 @@ fn the_schema_rejects_unknown_keys_and_wrong_types_like_the_loader() {
 fn the_schema_document_is_stable() {
     insta::assert_json_snapshot!("workflow_schema", json_schema());
 }
+
+/// The workflow files name `./workflow.schema.json` in their `#:schema`
+/// header, so the shipped copy must be the schema this build generates.
+#[test]
+fn the_shipped_schema_file_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows/workflow.schema.json");
+    let shipped: Json = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        shipped,
+        json_schema(),
+        "regenerate it: cargo run -- schema > workflows/workflow.schema.json"
+    );
+}

@@ -119,13 +119,17 @@ fn timer_with_unknown_state_and_event() {
 }
 
 #[test]
-fn timer_event_not_handled_in_its_state() {
+fn timer_event_handled_in_none_of_its_states() {
+    // `t` spans `c`, which handles `tick`, and `a`, which does not: fine.
+    // `u` runs only in `a`: it could never do anything.
     let text = BASE.replace(r#"on.go = "b""#, "on.go = \"b\"\non.back = \"c\"")
-        + "\n[events.back]\n[events.tick]\n[states.c]\non.go = \"b\"\non.tick = {}\n[timers.t]\nafter = \"1h\"\nevent = \"tick\"\nstates = [\"c\", \"a\"]\n";
+        + "\n[events.back]\n[events.tick]\n[states.c]\non.go = \"b\"\non.tick = {}\n\
+           [timers.t]\nafter = \"1h\"\nevent = \"tick\"\nstates = [\"c\", \"a\"]\n\
+           [timers.u]\nafter = \"1h\"\nevent = \"tick\"\nstates = [\"a\"]\n";
     check(
         &text,
         &[
-            "26:16: timer `t` fires `tick` in state `a`, which does not handle it (hint: add on.tick to state `a`, or make the event global)",
+            "30:10: timer `u` fires `tick`, which none of its states (a) handles (hint: add on.tick to state `a`, or make the event global)",
         ],
     );
 }
@@ -521,5 +525,56 @@ fn catalog_workflow_id_used_twice() {
     check_catalog(
         &[("child.toml", CHILD), ("copy.toml", CHILD)],
         &["copy.toml:1:6: workflow id `child` is also used by child.toml"],
+    );
+}
+
+/// The example at the top of the format documentation must stay valid.
+#[test]
+fn the_documented_example_is_valid() {
+    let doc = include_str!("../../docs/workflow-format.md");
+    let start = doc.find("```toml\n").expect("an example") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("a closing fence");
+    check(&doc[start..end], &[]);
+}
+
+#[test]
+fn unknown_key_inside_a_transition() {
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        "on.go = { too = \"b\" }\non.back = [{ to = \"b\" }, { wen = \"true\", to = \"b\" }]",
+    );
+    check(
+        &text,
+        &[
+            "10:11: unknown key `too` (hint: did you mean `to`?)",
+            "11:28: unknown key `wen` (hint: did you mean `when`?)",
+        ],
+    );
+}
+
+#[test]
+fn role_and_within_of_the_wrong_shape() {
+    let text = BASE.replace(r#"on.go = "b""#, "on.go = \"b\"\nrole = 5")
+        + "\n[slas.s]\nstart = [\"a\"]\nstop = [\"b\"]\nwithin = 10\n";
+    check(
+        &text,
+        &[
+            "11:8: a role must be a role name or { field = \"<data field>\" } (hint: e.g. role = \"service_desk\" or role = { field = \"group\" })",
+            "21:10: `within` must be a duration or a list of { when, duration } cases (hint: e.g. within = \"4h\")",
+        ],
+    );
+}
+
+#[test]
+fn unknown_action() {
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        "on.go = { to = \"b\", actions = [{ email = { to = \"x\" } }] }",
+    );
+    check(
+        &text,
+        &[
+            "10:34: unknown action `email` (hint: an action is { notify = {…} }, { spawn = {…} } or { send = {…} })",
+        ],
     );
 }

@@ -25,10 +25,37 @@ macro_rules! on_both {
     };
 }
 
+/// Like `on_both!` for tests that need the database itself (its URL for a
+/// child process), not only a store: each `async fn(&TestDb)`.
+macro_rules! on_both_db {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    let db = crate::support::sqlite().await;
+                    super::$name(&db).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    let Some(db) = crate::support::postgres().await else { return };
+                    super::$name(&db).await;
+                    db.drop_schema().await;
+                }
+            }
+        )*
+    };
+}
+
 mod cascade;
+mod crash;
+mod driver;
 mod events;
+mod runners;
 mod store;
 mod stuck;
 mod support;
 mod timers;
 mod versions;
+mod webhooks;

@@ -17,7 +17,9 @@ pub const DAY: Millis = 24 * HOUR;
 
 pub struct TestDb {
     pub store: Store,
-    schema: Option<String>,
+    /// What a separate process connects to (with `schema` on PostgreSQL).
+    pub url: String,
+    pub schema: Option<String>,
     _dir: Option<TempDir>,
 }
 
@@ -27,6 +29,7 @@ pub async fn sqlite() -> TestDb {
     let store = Store::connect(&url).await.expect("open SQLite");
     TestDb {
         store,
+        url,
         schema: None,
         _dir: Some(dir),
     }
@@ -42,13 +45,14 @@ pub async fn postgres() -> Option<TestDb> {
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
     let options = StoreOptions {
         schema: Some(schema.clone()),
-        ..StoreOptions::new(url)
+        ..StoreOptions::new(url.clone())
     };
     let store = Store::connect_with(&options)
         .await
         .expect("connect to FLOWKEEPER_TEST_DATABASE_URL");
     Some(TestDb {
         store,
+        url,
         schema: Some(schema),
         _dir: None,
     })
@@ -186,12 +190,21 @@ pub async fn harness(store: Store) -> Harness {
 }
 
 pub async fn harness_with(store: Store, texts: &[&str]) -> Harness {
-    let clock = ManualClock::new(START);
-    let config = RuntimeConfig {
+    harness_configured(store, texts, test_config()).await
+}
+
+/// The settings the suite runs with; tests change a field and pass the
+/// result to `harness_configured`.
+pub fn test_config() -> RuntimeConfig {
+    RuntimeConfig {
         timer_lease: 60_000,
         stuck_grace: 60_000,
         ..RuntimeConfig::default()
-    };
+    }
+}
+
+pub async fn harness_configured(store: Store, texts: &[&str], config: RuntimeConfig) -> Harness {
+    let clock = ManualClock::new(START);
     let runtime = Runtime::with_config(
         store.clone(),
         catalog(texts),

@@ -1,0 +1,306 @@
+//! Delivering `notify` actions. The change that decided a notification wrote
+//! it to the outbox in its own transaction; this loop claims due rows with a
+//! lease, POSTs them, and records the result. A failure is retried with
+//! exponential backoff; when the attempts run out the row is marked dead and
+//! the instance gets a `webhook` incident, in one transaction, for an
+//! administrator to [`Runtime::retry`] once the receiver is fixed.
+//!
+//! Delivery is at least once: a runner that dies after the POST but before
+//! recording it leaves the row to be sent again when its lease runs out.
+//! Receivers deduplicate by the `Idempotency-Key` header (the outbox row id).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::task::JoinHandle;
+
+use crate::engine::{HistoryEntry, HistoryKind, Millis, Outcome};
+use crate::store::OutboxMessage;
+
+use super::webhooks::WebhookTarget;
+use super::{MAX_ATTEMPTS, Runtime, RuntimeError, Target};
+
+/// The header carrying the outbox row id, stable across retries.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+/// The header naming the instance whose action this is.
+pub const INSTANCE_HEADER: &str = "Flowkeeper-Instance";
+/// The header naming the webhook (the name in the workflow file).
+pub const WEBHOOK_HEADER: &str = "Flowkeeper-Webhook";
+/// The header counting attempts, 1 for the first.
+pub const ATTEMPT_HEADER: &str = "Flowkeeper-Attempt";
+
+/// How deliveries are retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxConfig {
+    /// Tries per delivery before it is given up (at least 1).
+    pub max_attempts: u32,
+    /// The wait after the first failure; each further failure doubles it.
+    pub base_delay: Millis,
+    /// The longest wait between two tries.
+    pub max_delay: Millis,
+    /// Rows claimed per round trip.
+    pub batch: u32,
+    /// How long a claimed row stays leased. It must cover a batch of POSTs
+    /// at their timeout, or another runner sends them a second time.
+    pub lease: Millis,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base_delay: 1_000,
+            max_delay: 3_600_000,
+            batch: 20,
+            lease: 600_000,
+        }
+    }
+}
+
+impl OutboxConfig {
+    /// The wait after `failures` failed tries (1 for the first): `base_delay`
+    /// doubled per earlier failure, at most `max_delay`, at least 1 ms so a
+    /// failed row is never due again in the same round.
+    pub fn backoff(&self, failures: u32) -> Millis {
+        let doublings = failures.saturating_sub(1).min(62);
+        self.base_delay
+            .saturating_mul(1_i64 << doublings)
+            .min(self.max_delay)
+            .max(1)
+    }
+}
+
+/// What one delivery round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryRound {
+    pub delivered: usize,
+    /// Failed and scheduled again.
+    pub failed: usize,
+    /// Failed for the last time: marked dead, incident opened.
+    pub dead: usize,
+}
+
+/// What an administrator's retry did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetryReport {
+    pub instance_id: uuid::Uuid,
+    pub incidents_resolved: u64,
+    pub deliveries_requeued: u64,
+}
+
+impl Runtime {
+    /// Delivers every outbox row due now (claiming in batches until none is
+    /// left) and records each result.
+    pub async fn deliver_due_outbox(&self) -> Result<DeliveryRound, RuntimeError> {
+        let mut round = DeliveryRound::default();
+        loop {
+            let now = self.clock.now();
+            let outbox = &self.config.outbox;
+            let claimed = self
+                .store
+                .claim_outbox(now, now + outbox.lease, outbox.batch)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(round);
+            }
+            for message in &claimed {
+                match self.send(message).await {
+                    Ok(()) => {
+                        self.store
+                            .mark_delivered(message.id, self.clock.now())
+                            .await?;
+                        round.delivered += 1;
+                    }
+                    Err(error) => {
+                        if self.record_failure(message, &error).await? {
+                            round.dead += 1;
+                        } else {
+                            round.failed += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `deliver_due_outbox` every `poll` and whenever a commit wrote to
+    /// the outbox, until the task is aborted. Errors are logged; the lease
+    /// lets the rows be claimed again.
+    pub fn spawn_outbox_loop(self: &Arc<Self>, poll: Duration) -> JoinHandle<()> {
+        let runtime = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = runtime.deliver_due_outbox().await {
+                    tracing::warn!(%error, "delivering webhooks failed");
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(poll) => {}
+                    () = runtime.outbox_changed.notified() => {}
+                }
+            }
+        })
+    }
+
+    /// For administrators: resolves the instance's open incidents and puts
+    /// its dead deliveries back in the queue, due now, recorded in its
+    /// history as `{"action": "retry"}` — all in one transaction.
+    pub async fn retry(&self, target: &Target, actor: &str) -> Result<RetryReport, RuntimeError> {
+        for _ in 0..MAX_ATTEMPTS {
+            match self.try_retry(target, actor).await {
+                Err(RuntimeError::Store(error)) if error.is_retryable() => continue,
+                result => return result,
+            }
+        }
+        Err(RuntimeError::Conflict)
+    }
+
+    async fn try_retry(&self, target: &Target, actor: &str) -> Result<RetryReport, RuntimeError> {
+        let mut tx = self.store.begin().await?;
+        let instance = self.load_target(&mut tx, target).await?;
+        let now = self.clock.now();
+        let incidents_resolved = tx.resolve_incidents_of(instance.id, now).await?;
+        let deliveries_requeued = tx.requeue_dead_outbox(instance.id, now).await?;
+        let mut after = instance.clone();
+        after.updated_at = now;
+        let audit = HistoryEntry {
+            kind: HistoryKind::Admin,
+            at: now,
+            event: None,
+            from: Some(instance.state.clone()),
+            to: Some(instance.state.clone()),
+            actor: actor.to_owned(),
+            data: serde_json::json!({
+                "action": "retry",
+                "incidents_resolved": incidents_resolved,
+                "deliveries_requeued": deliveries_requeued,
+            }),
+        };
+        let outcome = Outcome {
+            instance: after,
+            history: vec![audit],
+            transition: None,
+            timers_set: Vec::new(),
+            timers_cancelled: Vec::new(),
+            sla_changes: Vec::new(),
+            effects: Vec::new(),
+        };
+        tx.commit_outcome(&outcome, Some(instance.revision)).await?;
+        tx.commit().await?;
+        if deliveries_requeued > 0 {
+            self.outbox_changed.notify_one();
+        }
+        Ok(RetryReport {
+            instance_id: instance.id,
+            incidents_resolved,
+            deliveries_requeued,
+        })
+    }
+
+    /// One try at one delivery; the error says what the receiver did.
+    async fn send(&self, message: &OutboxMessage) -> Result<(), String> {
+        let (url, timeout) = match self.config.webhooks.target(&message.webhook) {
+            WebhookTarget::Log => {
+                tracing::info!(
+                    webhook = %message.webhook,
+                    instance = %message.instance_id,
+                    delivery = %message.id,
+                    payload = %message.payload,
+                    "webhook (logging sink: no URL configured)"
+                );
+                return Ok(());
+            }
+            WebhookTarget::Http { url, timeout } => (url, timeout),
+        };
+        let response = self
+            .http
+            .post(url)
+            .timeout(timeout)
+            .header(IDEMPOTENCY_HEADER, message.id.to_string())
+            .header(INSTANCE_HEADER, message.instance_id.to_string())
+            .header(WEBHOOK_HEADER, &message.webhook)
+            .header(ATTEMPT_HEADER, (message.attempts + 1).to_string())
+            .json(&message.payload)
+            .send()
+            .await
+            .map_err(|error| describe_send_error(&error))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response.text().await.unwrap_or_default();
+        let body: String = body.chars().take(200).collect();
+        Err(format!("HTTP {status}: {body}").trim_end().to_owned())
+    }
+
+    /// Schedules the next try, or gives up; `true` when it gave up.
+    async fn record_failure(
+        &self,
+        message: &OutboxMessage,
+        error: &str,
+    ) -> Result<bool, RuntimeError> {
+        let outbox = &self.config.outbox;
+        let failures = u32::try_from(message.attempts + 1).unwrap_or(u32::MAX);
+        let now = self.clock.now();
+        tracing::warn!(
+            webhook = %message.webhook,
+            instance = %message.instance_id,
+            delivery = %message.id,
+            attempt = failures,
+            %error,
+            "webhook delivery failed"
+        );
+        if failures < outbox.max_attempts.max(1) {
+            let next_attempt_at = now + outbox.backoff(failures);
+            self.store
+                .mark_failed(message.id, error, next_attempt_at)
+                .await?;
+            return Ok(false);
+        }
+        let incident = format!(
+            "webhook `{}` failed {failures} times; last error: {error}",
+            message.webhook
+        );
+        let mut tx = self.store.begin().await?;
+        tx.mark_outbox_dead(message.id, error, now).await?;
+        tx.open_incident(message.instance_id, "webhook", &incident, now)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// reqwest's top-level message hides the cause ("error sending request");
+/// the chain says what actually happened (refused, timed out, DNS…).
+fn describe_send_error(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_up_to_the_cap() {
+        let config = OutboxConfig {
+            base_delay: 1_000,
+            max_delay: 10_000,
+            ..OutboxConfig::default()
+        };
+        let waits: Vec<Millis> = (1..=6).map(|failures| config.backoff(failures)).collect();
+        assert_eq!(waits, vec![1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+        assert_eq!(config.backoff(200), 10_000, "no overflow");
+        let zero = OutboxConfig {
+            base_delay: 0,
+            ..config
+        };
+        assert_eq!(zero.backoff(1), 1, "never due again in the same round");
+    }
+}

@@ -1,0 +1,119 @@
+//! Two runner processes on one PostgreSQL split the due timers between them
+//! with `SKIP LOCKED` claims, and every timer fires exactly once.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use flowkeeper::runtime::{Runtime, SystemClock};
+use flowkeeper::store::Store;
+use serde_json::Map;
+
+use crate::driver::{Driver, fired};
+use crate::support::{catalog, postgres};
+
+const TICKER: &str = r#"
+id = "ticker"
+version = 1
+title = "Ticker"
+start = "waiting"
+
+[data.ticks]
+type = "integer"
+default = 0
+
+[states.waiting]
+on.tick = { set = { ticks = "data.ticks + 1" } }
+on.stop = "stopped"
+
+[states.stopped]
+terminal = true
+
+[events.tick]
+[events.stop]
+
+[timers.tick]
+after = "1m"
+event = "tick"
+"#;
+
+const INSTANCES: usize = 10_000;
+const CREATORS: usize = 16;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_runners_fire_ten_thousand_timers_exactly_once() {
+    let Some(db) = postgres().await else { return };
+    let started = Instant::now();
+    let runtime = Arc::new(
+        Runtime::new(db.store.clone(), catalog(&[TICKER]), Arc::new(SystemClock))
+            .await
+            .unwrap(),
+    );
+    let creators: Vec<_> = (0..CREATORS)
+        .map(|creator| {
+            let runtime = Arc::clone(&runtime);
+            tokio::spawn(async move {
+                for n in (creator..INSTANCES).step_by(CREATORS) {
+                    let key = format!("T-{n}");
+                    runtime
+                        .create("ticker", &key, Map::new(), "test", None)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for creator in creators {
+        creator.await.unwrap();
+    }
+    eprintln!("created {INSTANCES} in {:?}", started.elapsed());
+
+    let driver = Driver::new(&db, &[("ticker.toml", TICKER)]);
+    let args = |runner| {
+        [
+            "fire-timers",
+            "--clock-offset",
+            "10m",
+            "--wait-for-go",
+            "--runner",
+            runner,
+        ]
+    };
+    let mut runners = [driver.spawn(&args("a")), driver.spawn(&args("b"))];
+    for runner in &runners {
+        assert_eq!(runner.read(1), ["ready"]);
+    }
+    let firing = Instant::now();
+    for runner in &mut runners {
+        runner.send(&["go".to_owned()]);
+    }
+    let counts: Vec<usize> = runners.map(|runner| fired(&runner.finish())).to_vec();
+    eprintln!("fired {counts:?} in {:?}", firing.elapsed());
+
+    assert_eq!(counts.iter().sum::<usize>(), INSTANCES, "{counts:?}");
+    assert!(
+        counts.iter().all(|count| *count > 0),
+        "both runners fired some: {counts:?}"
+    );
+    let Store::Postgres(pool) = &db.store else {
+        unreachable!("postgres() gives a PostgreSQL store")
+    };
+    let (lines, instances): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT instance_id) FROM history WHERE kind = 'timer'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!((lines, instances), (INSTANCES as i64, INSTANCES as i64));
+    let ticked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE (data->>'ticks')::int = 1")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(ticked, INSTANCES as i64);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM timers")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    db.drop_schema().await;
+}
