@@ -6,6 +6,7 @@
 //! annotations that build the router, so the two cannot drift apart.
 
 mod admin;
+mod assessment;
 pub mod auth;
 mod extract;
 mod instances;
@@ -78,6 +79,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::clock, admin::set_clock))
         .routes(routes!(admin::tokens, admin::issue_token))
         .routes(routes!(admin::revoke_token))
+        .routes(routes!(assessment::assessment))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

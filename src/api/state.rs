@@ -60,6 +60,12 @@ impl AppState {
         self.0.runtime.now()
     }
 
+    /// The workflow folder: reloads re-read it, the assessment reads its
+    /// `assessment.toml`.
+    pub fn workflows_dir(&self) -> &std::path::Path {
+        &self.0.workflows
+    }
+
     pub fn manual_clock(&self) -> bool {
         self.0.manual_clock
     }

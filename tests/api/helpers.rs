@@ -58,6 +58,9 @@ impl Answer {
 pub struct Options {
     pub manual_clock: bool,
     pub max_body: usize,
+    /// Serve the repository's `workflows/` (with `assessment.toml`)
+    /// instead of the small test workflow.
+    pub shipped_workflows: bool,
 }
 
 impl Default for Options {
@@ -65,6 +68,7 @@ impl Default for Options {
         Self {
             manual_clock: true,
             max_body: DEFAULT_MAX_BODY,
+            shipped_workflows: false,
         }
     }
 }
@@ -77,8 +81,19 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let folder = tempfile::tempdir().expect("a temp folder");
     let workflows = folder.path().join("workflows");
     std::fs::create_dir(&workflows).expect("the workflows folder");
-    std::fs::copy(fixture("ticket.toml"), workflows.join("ticket.toml"))
-        .expect("the test workflow");
+    if options.shipped_workflows {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows");
+        for entry in std::fs::read_dir(shipped).expect("the shipped workflows") {
+            let path = entry.expect("a workflow file").path();
+            if path.extension().is_some_and(|ext| ext == "toml") {
+                std::fs::copy(&path, workflows.join(path.file_name().unwrap()))
+                    .expect("a copy of the workflow");
+            }
+        }
+    } else {
+        std::fs::copy(fixture("ticket.toml"), workflows.join("ticket.toml"))
+            .expect("the test workflow");
+    }
     let store = Store::connect_with(&database(folder.path()))
         .await
         .expect("the test database");

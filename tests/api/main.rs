@@ -3,6 +3,7 @@
 //! fresh application per test.
 
 mod admin;
+mod assessment;
 mod auth;
 mod errors;
 mod helpers;

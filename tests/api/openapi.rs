@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::helpers::spawn;
 
 /// Every endpoint of the contract (shared/spec/api.md), as method and path.
-const CONTRACT: [(&str, &str); 22] = [
+const CONTRACT: [(&str, &str); 23] = [
     ("get", "/v1/workflows"),
     ("get", "/v1/workflows/{id}"),
     ("get", "/v1/workflows/{id}/graph"),
@@ -24,6 +24,7 @@ const CONTRACT: [(&str, &str); 22] = [
     ("post", "/v1/admin/reload"),
     ("get", "/v1/admin/clock"),
     ("post", "/v1/admin/clock"),
+    ("get", "/v1/assessment"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
