@@ -3,11 +3,18 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Options, spawn, spawn_with};
+use crate::helpers::{Backend, Options, spawn, spawn_with};
 
-#[tokio::test]
-async fn stuck_instances_are_listed_with_reasons_and_filterable() {
-    let app = spawn().await;
+on_both!(
+    stuck_instances_are_listed_with_reasons_and_filterable,
+    cancel_and_move_are_audited_with_the_admin_as_actor,
+    retry_answers_the_instance,
+    reload_keeps_the_loaded_versions_when_a_file_is_invalid,
+    the_clock_moves_forward_only_and_only_when_manual
+);
+
+async fn stuck_instances_are_listed_with_reasons_and_filterable(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     app.event(&id, "receive", json!({})).await;
     let fresh = app.create("T-2").await["id"].as_str().unwrap().to_owned();
@@ -39,9 +46,8 @@ async fn stuck_instances_are_listed_with_reasons_and_filterable() {
     assert!(!ids.contains(&fresh.as_str()));
 }
 
-#[tokio::test]
-async fn cancel_and_move_are_audited_with_the_admin_as_actor() {
-    let app = spawn().await;
+async fn cancel_and_move_are_audited_with_the_admin_as_actor(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     let moved = app
         .post(
@@ -93,9 +99,8 @@ async fn cancel_and_move_are_audited_with_the_admin_as_actor() {
     assert_eq!(admin[0]["to"], "handling");
 }
 
-#[tokio::test]
-async fn retry_answers_the_instance() {
-    let app = spawn().await;
+async fn retry_answers_the_instance(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     let retried = app
         .post(&format!("/v1/instances/{id}/retry"), json!({}))
@@ -111,9 +116,8 @@ async fn retry_answers_the_instance() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn reload_keeps_the_loaded_versions_when_a_file_is_invalid() {
-    let app = spawn().await;
+async fn reload_keeps_the_loaded_versions_when_a_file_is_invalid(backend: Backend) {
+    let app = spawn(&backend).await;
     let folder = app.folder.path().join("workflows");
     std::fs::write(
         folder.join("broken.toml"),
@@ -163,9 +167,8 @@ async fn reload_keeps_the_loaded_versions_when_a_file_is_invalid() {
     );
 }
 
-#[tokio::test]
-async fn the_clock_moves_forward_only_and_only_when_manual() {
-    let app = spawn().await;
+async fn the_clock_moves_forward_only_and_only_when_manual(backend: Backend) {
+    let app = spawn(&backend).await;
     let clock = app.get("/v1/admin/clock").await;
     assert_eq!(
         clock.body,
@@ -200,10 +203,13 @@ async fn the_clock_moves_forward_only_and_only_when_manual() {
         "2026-10-02T08:00:00.000Z"
     );
 
-    let system = spawn_with(Options {
-        manual_clock: false,
-        ..Options::default()
-    })
+    let system = spawn_with(
+        &backend,
+        Options {
+            manual_clock: false,
+            ..Options::default()
+        },
+    )
     .await;
     let clock = system.get("/v1/admin/clock").await;
     assert_eq!(clock.body["manual"], false);

@@ -3,7 +3,12 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, spawn, spawn_with};
+use crate::helpers::{Backend, Options, TestApp, spawn, spawn_with};
+
+on_both!(
+    a_month_of_one_ticket_is_scored_per_role,
+    a_bad_period_is_400_and_a_missing_configuration_404
+);
 
 /// Posts `event` to the service desk ticket `key`; panics unless 200.
 async fn ticket_event(app: &TestApp, key: &str, event: &str, data: Value) {
@@ -31,12 +36,14 @@ fn indicator<'a>(report: &'a Value, role: &str, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{id} for {role}"))
 }
 
-#[tokio::test]
-async fn a_month_of_one_ticket_is_scored_per_role() {
-    let app = spawn_with(Options {
-        shipped_workflows: true,
-        ..Options::default()
-    })
+async fn a_month_of_one_ticket_is_scored_per_role(backend: Backend) {
+    let app = spawn_with(
+        &backend,
+        Options {
+            shipped_workflows: true,
+            ..Options::default()
+        },
+    )
     .await;
     let created = app
         .post(
@@ -104,12 +111,14 @@ async fn a_month_of_one_ticket_is_scored_per_role() {
     assert_eq!(only_bss.body["roles"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn a_bad_period_is_400_and_a_missing_configuration_404() {
-    let shipped = spawn_with(Options {
-        shipped_workflows: true,
-        ..Options::default()
-    })
+async fn a_bad_period_is_400_and_a_missing_configuration_404(backend: Backend) {
+    let shipped = spawn_with(
+        &backend,
+        Options {
+            shipped_workflows: true,
+            ..Options::default()
+        },
+    )
     .await;
     for query in [
         "",
@@ -127,7 +136,7 @@ async fn a_bad_period_is_400_and_a_missing_configuration_404() {
         );
         assert_eq!(answer.content_type(), "application/problem+json");
     }
-    let without = spawn().await;
+    let without = spawn(&backend).await;
     let answer = without.get("/v1/assessment?month=2026-10").await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(

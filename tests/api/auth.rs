@@ -4,11 +4,17 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{ADMIN, spawn};
+use crate::helpers::{ADMIN, Backend, spawn};
 
-#[tokio::test]
-async fn no_or_bad_token_is_401_everywhere_but_health() {
-    let app = spawn().await;
+on_both!(
+    no_or_bad_token_is_401_everywhere_but_health,
+    roles_are_checked_per_route,
+    revoked_and_expired_tokens_stop_working,
+    tokens_are_stored_only_as_hashes
+);
+
+async fn no_or_bad_token_is_401_everywhere_but_health(backend: Backend) {
+    let app = spawn(&backend).await;
     for path in [
         "/v1/workflows",
         "/v1/instances",
@@ -31,9 +37,8 @@ async fn no_or_bad_token_is_401_everywhere_but_health() {
     }
 }
 
-#[tokio::test]
-async fn roles_are_checked_per_route() {
-    let app = spawn().await;
+async fn roles_are_checked_per_route(backend: Backend) {
+    let app = spawn(&backend).await;
     let viewer = app.token("vera", "viewer").await;
     let operator = app.token("olga", "operator").await;
     let vendor = app.token("acme", "vendor").await;
@@ -121,9 +126,8 @@ async fn roles_are_checked_per_route() {
     assert_eq!(&actors[..3], ["portal", "olga", "acme"]);
 }
 
-#[tokio::test]
-async fn revoked_and_expired_tokens_stop_working() {
-    let app = spawn().await;
+async fn revoked_and_expired_tokens_stop_working(backend: Backend) {
+    let app = spawn(&backend).await;
     let issued = app
         .post(
             "/v1/admin/tokens",
@@ -193,9 +197,8 @@ async fn revoked_and_expired_tokens_stop_working() {
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn tokens_are_stored_only_as_hashes() {
-    let app = spawn().await;
+async fn tokens_are_stored_only_as_hashes(backend: Backend) {
+    let app = spawn(&backend).await;
     let secret = app.token("hashed", "viewer").await;
     let rows = app.store.list_tokens().await.unwrap();
     let row = rows.iter().find(|row| row.name == "hashed").unwrap();

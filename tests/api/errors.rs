@@ -5,7 +5,18 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::json;
 
-use crate::helpers::{ADMIN, Options, spawn, spawn_with};
+use crate::helpers::{ADMIN, Backend, Options, spawn, spawn_with};
+
+on_both!(
+    malformed_json_is_400_and_wrong_content_type_415,
+    a_body_over_the_limit_is_413,
+    unknown_query_parameters_and_values_are_400,
+    unknown_things_are_404_and_wrong_methods_405,
+    an_event_not_allowed_is_409_listing_the_allowed_ones_and_changes_nothing,
+    invalid_data_is_422_naming_the_fields,
+    every_guard_false_is_422_and_an_ended_instance_409,
+    garbage_never_produces_a_server_error
+);
 
 fn post_raw(path: &str, content_type: Option<&str>, body: impl Into<Body>) -> Request<Body> {
     let mut request = Request::builder()
@@ -18,9 +29,8 @@ fn post_raw(path: &str, content_type: Option<&str>, body: impl Into<Body>) -> Re
     request.body(body.into()).unwrap()
 }
 
-#[tokio::test]
-async fn malformed_json_is_400_and_wrong_content_type_415() {
-    let app = spawn().await;
+async fn malformed_json_is_400_and_wrong_content_type_415(backend: Backend) {
+    let app = spawn(&backend).await;
     let answer = app
         .raw(post_raw(
             "/v1/instances",
@@ -64,12 +74,14 @@ async fn malformed_json_is_400_and_wrong_content_type_415() {
     assert_eq!(app.get("/v1/instances").await.body["items"], json!([]));
 }
 
-#[tokio::test]
-async fn a_body_over_the_limit_is_413() {
-    let app = spawn_with(Options {
-        max_body: 1024,
-        ..Options::default()
-    })
+async fn a_body_over_the_limit_is_413(backend: Backend) {
+    let app = spawn_with(
+        &backend,
+        Options {
+            max_body: 1024,
+            ..Options::default()
+        },
+    )
     .await;
     let big = json!({"workflow": "ticket", "key": "K", "data": {"level": 1, "summary": "x".repeat(2048)}});
     let answer = app
@@ -90,9 +102,8 @@ async fn a_body_over_the_limit_is_413() {
     assert_eq!(small.status, StatusCode::CREATED);
 }
 
-#[tokio::test]
-async fn unknown_query_parameters_and_values_are_400() {
-    let app = spawn().await;
+async fn unknown_query_parameters_and_values_are_400(backend: Backend) {
+    let app = spawn(&backend).await;
     for query in [
         "status=sleeping",
         "limit=0",
@@ -113,9 +124,8 @@ async fn unknown_query_parameters_and_values_are_400() {
     }
 }
 
-#[tokio::test]
-async fn unknown_things_are_404_and_wrong_methods_405() {
-    let app = spawn().await;
+async fn unknown_things_are_404_and_wrong_methods_405(backend: Backend) {
+    let app = spawn(&backend).await;
     for path in [
         "/v1/instances/0195f0e0-0000-7000-8000-000000000000",
         "/v1/instances/not-a-uuid",
@@ -155,9 +165,10 @@ async fn unknown_things_are_404_and_wrong_methods_405() {
     assert_eq!(wrong.content_type(), "application/problem+json");
 }
 
-#[tokio::test]
-async fn an_event_not_allowed_is_409_listing_the_allowed_ones_and_changes_nothing() {
-    let app = spawn().await;
+async fn an_event_not_allowed_is_409_listing_the_allowed_ones_and_changes_nothing(
+    backend: Backend,
+) {
+    let app = spawn(&backend).await;
     let instance = app.create("T-1").await;
     let id = instance["id"].as_str().unwrap();
     let answer = app.event(id, "accept", json!({})).await;
@@ -178,9 +189,8 @@ async fn an_event_not_allowed_is_409_listing_the_allowed_ones_and_changes_nothin
     );
 }
 
-#[tokio::test]
-async fn invalid_data_is_422_naming_the_fields() {
-    let app = spawn().await;
+async fn invalid_data_is_422_naming_the_fields(backend: Backend) {
+    let app = spawn(&backend).await;
     let missing = app
         .post(
             "/v1/instances",
@@ -230,9 +240,8 @@ async fn invalid_data_is_422_naming_the_fields() {
     );
 }
 
-#[tokio::test]
-async fn every_guard_false_is_422_and_an_ended_instance_409() {
-    let app = spawn().await;
+async fn every_guard_false_is_422_and_an_ended_instance_409(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     app.event(&id, "receive", json!({})).await;
     app.event(&id, "dispatch", json!({"group": "net"})).await;
@@ -251,9 +260,8 @@ async fn every_guard_false_is_422_and_an_ended_instance_409() {
     assert_eq!(after.problem(), "instance-ended");
 }
 
-#[tokio::test]
-async fn garbage_never_produces_a_server_error() {
-    let app = spawn().await;
+async fn garbage_never_produces_a_server_error(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     let bodies = [
         "",

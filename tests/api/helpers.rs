@@ -1,10 +1,10 @@
 //! A fresh application per test: its own database (a SQLite file in a temp
-//! folder, or a fresh PostgreSQL schema when `FLOWKEEPER_TEST_DATABASE_URL`
-//! is set), the test workflow, a manual clock and an admin token. Requests
-//! go through the real router in-process with `tower::ServiceExt::oneshot`.
+//! folder, or a fresh PostgreSQL schema), the test workflow, a manual clock
+//! and an admin token. Requests go through the real router in-process with
+//! `tower::ServiceExt::oneshot`.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
@@ -73,11 +73,112 @@ impl Default for Options {
     }
 }
 
-pub async fn spawn() -> TestApp {
-    spawn_with(Options::default()).await
+/// The store a test's applications run on; `on_both!` runs each test once
+/// per backend.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// A fresh file in each application's temp folder.
+    Sqlite,
+    /// A fresh schema per application, dropped once the test has passed
+    /// (a failed test leaves its schemas behind to be inspected).
+    Postgres(Arc<Postgres>),
 }
 
-pub async fn spawn_with(options: Options) -> TestApp {
+#[derive(Debug)]
+pub struct Postgres {
+    url: String,
+    /// Every schema this test created, with a pool that can drop it.
+    schemas: Mutex<Vec<(Store, String)>>,
+}
+
+impl Backend {
+    /// PostgreSQL from `FLOWKEEPER_TEST_DATABASE_URL`; `None` (and a note)
+    /// when it is not set. A set but unreachable database fails the test
+    /// at its first `spawn`, never skips it.
+    pub fn postgres() -> Option<Self> {
+        let Ok(url) = std::env::var("FLOWKEEPER_TEST_DATABASE_URL") else {
+            eprintln!("skipping PostgreSQL: FLOWKEEPER_TEST_DATABASE_URL not set");
+            return None;
+        };
+        Some(Self::Postgres(Arc::new(Postgres {
+            url,
+            schemas: Mutex::new(Vec::new()),
+        })))
+    }
+
+    /// Opens (and migrates) a fresh database: `test.db` in `folder`, or a
+    /// new schema.
+    pub async fn store(&self, folder: &Path) -> Store {
+        match self {
+            Self::Sqlite => {
+                let url = format!("sqlite://{}", folder.join("test.db").display());
+                Store::connect(&url)
+                    .await
+                    .expect("the SQLite test database")
+            }
+            Self::Postgres(postgres) => postgres.fresh_schema().await.0,
+        }
+    }
+
+    /// A URL a separate server (`serve`) opens with plain `Store::connect`:
+    /// for PostgreSQL a fresh, migrated schema selected through the
+    /// connection's `search_path` option.
+    pub async fn url(&self, folder: &Path) -> String {
+        match self {
+            Self::Sqlite => format!("sqlite://{}", folder.join("serve.db").display()),
+            Self::Postgres(postgres) => {
+                let (_, schema) = postgres.fresh_schema().await;
+                let separator = if postgres.url.contains('?') { '&' } else { '?' };
+                format!(
+                    "{}{separator}options=-c%20search_path%3D{schema}",
+                    postgres.url
+                )
+            }
+        }
+    }
+
+    /// Drops the schemas the test created; nothing to do for SQLite, whose
+    /// files go with their temp folders.
+    pub async fn drop_schemas(&self) {
+        let Self::Postgres(postgres) = self else {
+            return;
+        };
+        let schemas = std::mem::take(&mut *postgres.schemas.lock().expect("the schema list"));
+        for (store, schema) in schemas {
+            if let Store::Postgres(pool) = &store {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                    .execute(pool)
+                    .await
+                    .expect("drop the test schema");
+                pool.close().await;
+            }
+        }
+    }
+}
+
+impl Postgres {
+    /// Creates and migrates a new schema, remembered for `drop_schemas`.
+    async fn fresh_schema(&self) -> (Store, String) {
+        let schema = format!("api_{}", uuid::Uuid::now_v7().simple());
+        let mut options = StoreOptions::new(self.url.clone());
+        options.schema = Some(schema.clone());
+        options.max_connections = 4;
+        let store = Store::connect_with(&options)
+            .await
+            .expect("connect to FLOWKEEPER_TEST_DATABASE_URL");
+        self.schemas
+            .lock()
+            .expect("the schema list")
+            .push((store.clone(), schema.clone()));
+        (store, schema)
+    }
+}
+
+pub async fn spawn(backend: &Backend) -> TestApp {
+    spawn_with(backend, Options::default()).await
+}
+
+pub async fn spawn_with(backend: &Backend, options: Options) -> TestApp {
     let folder = tempfile::tempdir().expect("a temp folder");
     let workflows = folder.path().join("workflows");
     std::fs::create_dir(&workflows).expect("the workflows folder");
@@ -94,9 +195,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         std::fs::copy(fixture("ticket.toml"), workflows.join("ticket.toml"))
             .expect("the test workflow");
     }
-    let store = Store::connect_with(&database(folder.path()))
-        .await
-        .expect("the test database");
+    let store = backend.store(folder.path()).await;
     let catalog = Catalog::load(std::slice::from_ref(&workflows)).expect("the test workflow loads");
     let clock: Arc<dyn Clock> = if options.manual_clock {
         Arc::new(ManualClock::new(START))
@@ -123,18 +222,6 @@ pub fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/api")
         .join(name)
-}
-
-fn database(folder: &Path) -> StoreOptions {
-    match std::env::var("FLOWKEEPER_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
-            let mut options = StoreOptions::new(url);
-            options.schema = Some(format!("api_{}", uuid::Uuid::now_v7().simple()));
-            options.max_connections = 4;
-            options
-        }
-        _ => StoreOptions::new(format!("sqlite://{}", folder.join("test.db").display())),
-    }
 }
 
 impl TestApp {

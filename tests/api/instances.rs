@@ -4,16 +4,27 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN, TestApp, spawn};
+use crate::helpers::{ADMIN, Backend, TestApp, spawn};
+
+on_both!(
+    create_answers_201_with_the_instance_shape_of_the_contract,
+    events_move_the_instance_and_report_the_transition,
+    a_business_key_finds_the_live_instance_else_the_newest,
+    listing_filters_and_pages_with_a_cursor,
+    a_repeated_create_with_the_same_idempotency_key_returns_the_first_answer,
+    a_repeated_event_id_returns_the_first_answer_and_applies_nothing,
+    the_manual_clock_fires_a_seven_day_timer_and_history_shows_everything,
+    an_sla_met_in_time_is_recorded_as_met,
+    the_idempotency_key_header_stands_in_for_a_missing_event_id
+);
 
 fn is_utc_millis(text: &Value) -> bool {
     let text = text.as_str().unwrap_or("");
     text.len() == 24 && text.ends_with('Z') && text.as_bytes()[19] == b'.'
 }
 
-#[tokio::test]
-async fn create_answers_201_with_the_instance_shape_of_the_contract() {
-    let app = spawn().await;
+async fn create_answers_201_with_the_instance_shape_of_the_contract(backend: Backend) {
+    let app = spawn(&backend).await;
     let instance = app.create("T-1").await;
     for member in [
         "id",
@@ -60,9 +71,8 @@ async fn create_answers_201_with_the_instance_shape_of_the_contract() {
     assert_eq!(read.body, instance);
 }
 
-#[tokio::test]
-async fn events_move_the_instance_and_report_the_transition() {
-    let app = spawn().await;
+async fn events_move_the_instance_and_report_the_transition(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     let answer = app.event(&id, "receive", json!({})).await;
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
@@ -89,9 +99,8 @@ async fn events_move_the_instance_and_report_the_transition() {
     assert_eq!(by_key.body["instance"]["timers"], json!([]));
 }
 
-#[tokio::test]
-async fn a_business_key_finds_the_live_instance_else_the_newest() {
-    let app = spawn().await;
+async fn a_business_key_finds_the_live_instance_else_the_newest(backend: Backend) {
+    let app = spawn(&backend).await;
     let first = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     let taken = app
         .post(
@@ -127,9 +136,8 @@ async fn a_business_key_finds_the_live_instance_else_the_newest() {
     );
 }
 
-#[tokio::test]
-async fn listing_filters_and_pages_with_a_cursor() {
-    let app = spawn().await;
+async fn listing_filters_and_pages_with_a_cursor(backend: Backend) {
+    let app = spawn(&backend).await;
     let mut ids = Vec::new();
     for n in 0..5 {
         ids.push(
@@ -177,9 +185,10 @@ async fn listing_filters_and_pages_with_a_cursor() {
     assert_eq!(by_key.body["items"][0]["id"], ids[3].as_str());
 }
 
-#[tokio::test]
-async fn a_repeated_create_with_the_same_idempotency_key_returns_the_first_answer() {
-    let app = spawn().await;
+async fn a_repeated_create_with_the_same_idempotency_key_returns_the_first_answer(
+    backend: Backend,
+) {
+    let app = spawn(&backend).await;
     let body = json!({"workflow": "ticket", "key": "T-9", "data": {"level": 3}});
     let first = create_with_key(&app, "req-1", &body).await;
     assert_eq!(first.status, StatusCode::CREATED);
@@ -207,9 +216,8 @@ async fn create_with_key(app: &TestApp, key: &str, body: &Value) -> crate::helpe
     app.raw(request).await
 }
 
-#[tokio::test]
-async fn a_repeated_event_id_returns_the_first_answer_and_applies_nothing() {
-    let app = spawn().await;
+async fn a_repeated_event_id_returns_the_first_answer_and_applies_nothing(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/instances/{id}/events");
     let first = app
@@ -242,9 +250,8 @@ async fn a_repeated_event_id_returns_the_first_answer_and_applies_nothing() {
     assert_eq!(events, 1, "{:?}", history.body);
 }
 
-#[tokio::test]
-async fn the_manual_clock_fires_a_seven_day_timer_and_history_shows_everything() {
-    let app = spawn().await;
+async fn the_manual_clock_fires_a_seven_day_timer_and_history_shows_everything(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     app.event(&id, "receive", json!({})).await;
     let early = app.advance("6d").await;
@@ -292,9 +299,8 @@ async fn the_manual_clock_fires_a_seven_day_timer_and_history_shows_everything()
     }
 }
 
-#[tokio::test]
-async fn an_sla_met_in_time_is_recorded_as_met() {
-    let app = spawn().await;
+async fn an_sla_met_in_time_is_recorded_as_met(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("T-1").await["id"].as_str().unwrap().to_owned();
     app.advance("1h").await;
     app.event(&id, "receive", json!({})).await;
@@ -311,9 +317,8 @@ async fn an_sla_met_in_time_is_recorded_as_met() {
     assert_eq!(sla["data"]["outcome"], "met");
 }
 
-#[tokio::test]
-async fn the_idempotency_key_header_stands_in_for_a_missing_event_id() {
-    let app = spawn().await;
+async fn the_idempotency_key_header_stands_in_for_a_missing_event_id(backend: Backend) {
+    let app = spawn(&backend).await;
     app.create("T-1").await;
     let post = || {
         Request::builder()

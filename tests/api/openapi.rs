@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::spawn;
+use crate::helpers::{Backend, spawn};
 
 /// Every endpoint of the contract (shared/spec/api.md), as method and path.
 const CONTRACT: [(&str, &str); 23] = [
@@ -32,8 +32,10 @@ const CONTRACT: [(&str, &str); 23] = [
     ("get", "/v1/admin/tokens"),
 ];
 
+/// The document is built from the router alone, whatever the store: these
+/// tests run once, on SQLite.
 async fn document() -> (crate::helpers::TestApp, Value) {
-    let app = spawn().await;
+    let app = spawn(&Backend::Sqlite).await;
     let answer = app.get("/openapi.json").await;
     assert_eq!(answer.status, StatusCode::OK);
     (app, answer.body)

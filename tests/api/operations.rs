@@ -5,11 +5,15 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::spawn;
+use crate::helpers::{Backend, spawn};
 
-#[tokio::test]
-async fn health_and_readiness_answer_without_a_token() {
-    let app = spawn().await;
+on_both!(
+    health_and_readiness_answer_without_a_token,
+    metrics_count_events_requests_and_timers
+);
+
+async fn health_and_readiness_answer_without_a_token(backend: Backend) {
+    let app = spawn(&backend).await;
     let health = app.send(Method::GET, "/healthz", None, None).await;
     assert_eq!(health.body, json!({"status": "ok"}));
     let ready = app.send(Method::GET, "/readyz", None, None).await;
@@ -17,9 +21,8 @@ async fn health_and_readiness_answer_without_a_token() {
     assert_eq!(ready.body, json!({"status": "ok"}));
 }
 
-#[tokio::test]
-async fn metrics_count_events_requests_and_timers() {
-    let app = spawn().await;
+async fn metrics_count_events_requests_and_timers(backend: Backend) {
+    let app = spawn(&backend).await;
     let id = app.create("M-1").await["id"].as_str().unwrap().to_owned();
     app.event(&id, "receive", json!({})).await;
     app.event(&id, "accept", json!({})).await;

@@ -6,12 +6,15 @@ use std::time::Duration;
 use flowkeeper::api::{DEFAULT_MAX_BODY, ServeOptions, serve_with};
 use serde_json::{Value, json};
 
-use crate::helpers::fixture;
+use crate::helpers::{Backend, fixture};
+
+on_both!(a_spawned_server_fires_timers_on_the_system_clock_and_shuts_down_cleanly);
 
 const TOKEN: &str = "spawned-server-admin-token";
 
-#[tokio::test]
-async fn a_spawned_server_fires_timers_on_the_system_clock_and_shuts_down_cleanly() {
+async fn a_spawned_server_fires_timers_on_the_system_clock_and_shuts_down_cleanly(
+    backend: Backend,
+) {
     let folder = tempfile::tempdir().unwrap();
     let workflows = folder.path().join("workflows");
     std::fs::create_dir(&workflows).unwrap();
@@ -20,7 +23,7 @@ async fn a_spawned_server_fires_timers_on_the_system_clock_and_shuts_down_cleanl
     let base = format!("http://{}", listener.local_addr().unwrap());
     let options = ServeOptions {
         listen: listener.local_addr().unwrap(),
-        database: format!("sqlite://{}", folder.path().join("serve.db").display()),
+        database: backend.url(folder.path()).await,
         workflows,
         settings: folder.path().join("flowkeeper.toml"),
         manual_clock: false,

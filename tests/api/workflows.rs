@@ -2,11 +2,16 @@
 
 use axum::http::StatusCode;
 
-use crate::helpers::spawn;
+use crate::helpers::{Backend, spawn};
 
-#[tokio::test]
-async fn lists_loaded_workflows_with_their_states() {
-    let app = spawn().await;
+on_both!(
+    lists_loaded_workflows_with_their_states,
+    the_definition_is_the_file_as_json,
+    graphs_come_as_mermaid_dot_or_svg
+);
+
+async fn lists_loaded_workflows_with_their_states(backend: Backend) {
+    let app = spawn(&backend).await;
     let answer = app.get("/v1/workflows").await;
     assert_eq!(answer.status, StatusCode::OK);
     let ticket = &answer.body[0];
@@ -24,9 +29,8 @@ async fn lists_loaded_workflows_with_their_states() {
     );
 }
 
-#[tokio::test]
-async fn the_definition_is_the_file_as_json() {
-    let app = spawn().await;
+async fn the_definition_is_the_file_as_json(backend: Backend) {
+    let app = spawn(&backend).await;
     let answer = app.get("/v1/workflows/ticket").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body["id"], "ticket");
@@ -54,9 +58,8 @@ async fn the_definition_is_the_file_as_json() {
     );
 }
 
-#[tokio::test]
-async fn graphs_come_as_mermaid_dot_or_svg() {
-    let app = spawn().await;
+async fn graphs_come_as_mermaid_dot_or_svg(backend: Backend) {
+    let app = spawn(&backend).await;
     let mermaid = app.get("/v1/workflows/ticket/graph").await;
     assert_eq!(mermaid.status, StatusCode::OK);
     assert!(
