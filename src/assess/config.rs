@@ -192,26 +192,13 @@ impl AssessmentConfig {
 
 /// Reads and checks `path` (normally `<workflows>/assessment.toml`).
 pub fn load_file(path: &FsPath) -> Result<AssessmentConfig, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        Diagnostics(vec![Diagnostic {
-            file: path.to_path_buf(),
-            line: 1,
-            column: 1,
-            message: format!("cannot read: {error}"),
-            hint: None,
-        }])
-    })?;
-    load_str(path, &text)
+    load_str(path, &Diagnostics::read(path)?)
 }
 
 /// Checks `text`; `file` only names it in messages.
 pub fn load_str(file: &FsPath, text: &str) -> Result<AssessmentConfig, Diagnostics> {
     let lines = LineIndex::new(file, text);
-    let raw: RawConfig = toml::from_str(text).map_err(|error| {
-        let span = error.span().unwrap_or(0..0);
-        let message = error.message().trim().replace('\n', " ");
-        Diagnostics(vec![lines.diagnostic(span, message, None)])
-    })?;
+    let raw: RawConfig = toml::from_str(text).map_err(|error| lines.toml_error(&error))?;
     let mut loader = Loader {
         map: SourceMap::new(text),
         lines,

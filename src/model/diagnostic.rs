@@ -52,6 +52,22 @@ impl fmt::Display for Diagnostics {
 }
 
 impl Diagnostics {
+    /// A file that could not be read, reported at its first line.
+    pub fn unreadable(path: &Path, error: &std::io::Error) -> Self {
+        Self(vec![Diagnostic {
+            file: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read: {error}"),
+            hint: None,
+        }])
+    }
+
+    /// Reads a TOML file (workflow, scenario, assessment) as text.
+    pub fn read(path: &Path) -> Result<String, Self> {
+        std::fs::read_to_string(path).map_err(|error| Self::unreadable(path, &error))
+    }
+
     /// Sorts by position so the output reads top to bottom.
     pub fn sorted(mut self) -> Self {
         self.0
@@ -71,6 +87,13 @@ pub struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     pub fn new(file: &'a Path, text: &'a str) -> Self {
         Self { file, text }
+    }
+
+    /// A TOML syntax or shape error from `toml`, at the position it names.
+    pub fn toml_error(&self, error: &toml::de::Error) -> Diagnostics {
+        let span = error.span().unwrap_or(0..0);
+        let message = error.message().trim().replace('\n', " ");
+        Diagnostics(vec![self.diagnostic(span, message, None)])
     }
 
     /// A diagnostic at the start of `span`.

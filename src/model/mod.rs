@@ -38,8 +38,7 @@ pub fn json_schema() -> serde_json::Value {
 
 /// Loads and validates one workflow file.
 pub fn load_file(path: &Path) -> Result<Definition, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|error| unreadable(path, &error))?;
-    load_str(path, &text)
+    load_str(path, &Diagnostics::read(path)?)
 }
 
 /// The workflow files found under `paths` (files as given, folders searched
@@ -49,7 +48,8 @@ pub fn workflow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let entries = std::fs::read_dir(path).map_err(|error| unreadable(path, &error))?;
+            let entries =
+                std::fs::read_dir(path).map_err(|error| Diagnostics::unreadable(path, &error))?;
             let mut found: Vec<PathBuf> = entries
                 .filter_map(|entry| entry.ok().map(|entry| entry.path()))
                 .filter(|file| file.extension().is_some_and(|ext| ext == "toml"))
@@ -117,14 +117,4 @@ impl Catalog {
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Definition>> {
         self.workflows.values()
     }
-}
-
-fn unreadable(path: &Path, error: &std::io::Error) -> Diagnostics {
-    Diagnostics(vec![Diagnostic {
-        file: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: format!("cannot read: {error}"),
-        hint: None,
-    }])
 }

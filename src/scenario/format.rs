@@ -29,7 +29,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::engine::{Millis, Rejection, Status};
 use crate::model::source::SourceMap;
-use crate::model::{Diagnostic, Diagnostics, Duration, LineIndex};
+use crate::model::{Diagnostics, Duration, LineIndex};
 use crate::path;
 
 /// When a scenario starts if its `[start]` gives no `at`:
@@ -367,11 +367,7 @@ impl TryFrom<StepFields> for StepSpec {
 /// Parses one scenario; `file` is only used in messages.
 pub fn parse(file: &Path, text: &str) -> Result<Scenario, Diagnostics> {
     let lines = LineIndex::new(file, text);
-    let spec: ScenarioSpec = toml::from_str(text).map_err(|error| {
-        let span = error.span().unwrap_or(0..0);
-        let message = error.message().trim().replace('\n', " ");
-        Diagnostics(vec![lines.diagnostic(span, message, None)])
-    })?;
+    let spec: ScenarioSpec = toml::from_str(text).map_err(|error| lines.toml_error(&error))?;
     let map = SourceMap::new(text);
     let place = |path: crate::model::source::Path| {
         let found = lines.diagnostic(map.span(&path), String::new(), None);
@@ -415,8 +411,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Scenario, Diagnostics> {
 
 /// Reads and parses one scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|error| unreadable(path, &error))?;
-    parse(path, &text)
+    parse(path, &Diagnostics::read(path)?)
 }
 
 /// The scenario files under `paths`, sorted: a file is taken as given; a
@@ -437,7 +432,8 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
 }
 
 fn collect_toml(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), Diagnostics> {
-    let entries = std::fs::read_dir(folder).map_err(|error| unreadable(folder, &error))?;
+    let entries =
+        std::fs::read_dir(folder).map_err(|error| Diagnostics::unreadable(folder, &error))?;
     let mut found: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .collect();
@@ -450,16 +446,6 @@ fn collect_toml(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), Diagnosti
         }
     }
     Ok(())
-}
-
-fn unreadable(path: &Path, error: &std::io::Error) -> Diagnostics {
-    Diagnostics(vec![Diagnostic {
-        file: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: format!("cannot read: {error}"),
-        hint: None,
-    }])
 }
 
 #[cfg(test)]
