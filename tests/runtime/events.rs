@@ -245,53 +245,36 @@ async fn unknown_targets_are_not_found(store: Store) {
     );
 }
 
-/// Regression: 32 concurrent writers on one SQLite file waited in SQLite's
-/// busy handler, which sleeps up to 100 ms per round and lets late arrivals
-/// overtake: the same work took several times longer concurrently than
-/// from one writer, and events waited up to a second. Writers now queue
-/// in-process, so concurrency costs little more than the serial work.
+/// 32 writers with 32 connections on one SQLite file meet at SQLite's write
+/// lock, not at the pool: every event must still commit, none lost or
+/// refused as busy. (How long they wait compared with one writer is a
+/// benchmark figure: `cargo bench --bench runtime`, 1 vs 32 writers.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_concurrent_writers_are_served_in_turn() {
+async fn sqlite_concurrent_writers_all_commit() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("busy.db").display());
-    // As many connections as writers, so they meet at SQLite's lock, not the pool's.
     let options = flowkeeper::store::StoreOptions {
         max_connections: 32,
         ..flowkeeper::store::StoreOptions::new(url)
     };
     let store = Store::connect_with(&options).await.unwrap();
     let h = crate::support::harness(store).await;
-    let serial = bump_concurrently(&h.runtime, "S", 1, 320).await;
-    let concurrent = bump_concurrently(&h.runtime, "C", 32, 10).await;
-    assert!(
-        concurrent < serial * 3,
-        "320 events took {concurrent:?} from 32 writers, {serial:?} from one"
-    );
-}
-
-/// Creates one instance per writer, then times `events` bumps from each.
-async fn bump_concurrently(
-    runtime: &std::sync::Arc<flowkeeper::runtime::Runtime>,
-    prefix: &str,
-    writers: usize,
-    events: usize,
-) -> std::time::Duration {
     let mut targets = Vec::new();
-    for writer in 0..writers {
-        let key = format!("{prefix}-{writer}");
-        let created = runtime
-            .create("ticket", &key, Map::new(), "svc", None)
+    for writer in 0..32 {
+        let created = h
+            .runtime
+            .create("ticket", &format!("C-{writer}"), Map::new(), "svc", None)
             .await
             .unwrap();
-        targets.push(Target::Id(created.id));
+        targets.push(created.id);
     }
-    let started = std::time::Instant::now();
     let tasks: Vec<_> = targets
-        .into_iter()
-        .map(|target| {
-            let runtime = std::sync::Arc::clone(runtime);
+        .iter()
+        .map(|id| {
+            let runtime = std::sync::Arc::clone(&h.runtime);
+            let target = Target::Id(*id);
             tokio::spawn(async move {
-                for _ in 0..events {
+                for _ in 0..10 {
                     runtime
                         .post_event(&target, "bump", Map::new(), "svc", None)
                         .await
@@ -303,7 +286,10 @@ async fn bump_concurrently(
     for task in tasks {
         task.await.unwrap();
     }
-    started.elapsed()
+    for id in targets {
+        let stored = h.store.get_instance(id).await.unwrap().unwrap();
+        assert_eq!(stored.data["count"], json!(10), "instance {id}");
+    }
 }
 
 /// Regression: an event posted by business key and retried by instance id
