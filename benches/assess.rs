@@ -44,7 +44,6 @@ impl Writer<'_> {
             event: event.map(str::to_owned),
             from_state: (self.seq > 1).then(|| self.state.to_owned()),
             to_state: Some(to.to_owned()),
-            actor: "bench".into(),
             data,
         });
         self.state = to;
@@ -141,7 +140,7 @@ async fn sqlite_with(rows: &[HistoryRow], dir: &Path) -> Store {
                 .push_bind(row.event.clone())
                 .push_bind(row.from_state.clone())
                 .push_bind(row.to_state.clone())
-                .push_bind(row.actor.clone())
+                .push_bind("bench")
                 .push_bind(row.data.to_string());
         });
         insert.build().execute(&mut *tx).await.expect("insert");

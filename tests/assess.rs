@@ -60,7 +60,6 @@ impl Ticket {
             event: event.map(str::to_owned),
             from_state: from,
             to_state: Some(to.clone()),
-            actor: "test".into(),
             data,
         });
         self.state = to;

@@ -62,7 +62,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use flowkeeper::assess::{self, AssessmentConfig, HistoryRow, PeriodSpec, Report};
+use flowkeeper::assess::{self, AssessmentConfig, HistoryRow, PeriodSpec, Report, RowSelection};
 use flowkeeper::engine::Millis;
 use flowkeeper::model::Catalog;
 use flowkeeper::runtime::{ManualClock, Runtime, RuntimeConfig, Target};
@@ -409,7 +409,7 @@ async fn october_from_the_store(store: Store) {
     // September ones too, T1's November complaint not), in order.
     let period = october().resolve(config().time_zone()).unwrap();
     let rows: Vec<HistoryRow> = store
-        .assessment_rows(&["service_desk".to_owned()], period)
+        .assessment_rows(&config().row_selection(), period)
         .try_collect()
         .await
         .unwrap();
@@ -429,12 +429,32 @@ async fn october_from_the_store(store: Store) {
             .any(|row| row.instance_id == t11 && row.seq == 1)
     );
     assert!(rows.iter().all(|row| row.at < period.to()));
+    // Only what an indicator reads: no `receive` (no indicator names it),
+    // and data only where a count or the holder looks into it.
+    assert!(
+        rows.iter()
+            .all(|row| row.event.as_deref() != Some("receive"))
+    );
+    assert!(
+        rows.iter()
+            .any(|row| row.event.as_deref() == Some("dispatch") && row.data.get("group").is_some())
+    );
+    assert!(
+        rows.iter()
+            .any(|row| row.event.as_deref() == Some("accept") && row.data.is_null())
+    );
     assert!(
         rows.windows(2)
             .all(|pair| (pair[0].instance_id, pair[0].seq) < (pair[1].instance_id, pair[1].seq))
     );
     let none: Vec<HistoryRow> = store
-        .assessment_rows(&["presale".to_owned()], period)
+        .assessment_rows(
+            &RowSelection {
+                workflows: vec!["presale".to_owned()],
+                ..config().row_selection()
+            },
+            period,
+        )
         .try_collect()
         .await
         .unwrap();

@@ -57,8 +57,7 @@ pub async fn compute(
         .check_names(catalog)
         .map_err(AssessCommandError::Config)?;
     let period = spec.resolve(config.time_zone())?;
-    let workflows: Vec<String> = config.workflows().into_iter().map(str::to_owned).collect();
-    let mut rows = store.assessment_rows(&workflows, period);
+    let mut rows = store.assessment_rows(&config.row_selection(), period);
     let mut tallies = Tallies::new(config, period);
     while let Some(row) = rows.try_next().await.map_err(AssessCommandError::Store)? {
         tallies.push(row)?;

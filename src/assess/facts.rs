@@ -28,9 +28,9 @@ pub struct HistoryRow {
     pub from_state: Option<String>,
     /// The state after the entry.
     pub to_state: Option<String>,
-    pub actor: String,
     /// For `event`/`timer`: the event data. For `sla`:
-    /// `{"sla", "cycle", "outcome", "role", "due_at"}`.
+    /// `{"sla", "cycle", "outcome", "role", "due_at"}`. From the store, null
+    /// for rows whose data no indicator reads (see `RowSelection`).
     pub data: Json,
 }
 

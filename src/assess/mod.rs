@@ -18,6 +18,7 @@ mod names;
 mod period;
 mod ratio;
 mod report;
+mod selection;
 
 pub use bands::{Band, BandTable, Lower, Upper};
 pub use calc::{AssessError, Tallies, run};
@@ -27,3 +28,4 @@ pub use facts::{Anchor, Attribution, Count, HistoryRow, OutcomeFilter};
 pub use period::{Period, PeriodError, PeriodSpec};
 pub use ratio::{Ratio, RatioError};
 pub use report::{IndicatorReport, Report, RoleReport};
+pub use selection::RowSelection;

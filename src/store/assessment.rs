@@ -23,44 +23,82 @@ macro_rules! queries {
             use sqlx::types::Json as SqlJson;
             use sqlx::{Pool, Row as _};
 
-            use $crate::assess::{HistoryRow, Period};
+            use $crate::assess::{HistoryRow, Period, RowSelection};
             use $crate::store::StoreError;
 
-            /// Every history row recorded before the period's end of the
-            /// instances of `workflows` that have at least one row inside
-            /// it, ordered by `(instance_id, seq)`.
+            /// The rows `selection` asks for, recorded before the period's
+            /// end, of the instances of its workflows that have at least one
+            /// row inside it, ordered by `(instance_id, seq)`.
             ///
             /// An instance without a row in the period cannot contribute: every
             /// count is anchored on a row in the period. Its earlier rows are
             /// still needed (who holds it, whether it was ever bounced); rows
             /// after the period's end are not. The inner select is an
             /// index-only scan of `history_assessment` (migration 0004); the
-            /// outer one follows the primary key.
+            /// outer one follows the primary key. Rows and data no indicator
+            /// reads are filtered here: handing a row over from the driver
+            /// costs more than SQLite's reading it.
             pub(crate) fn rows<'p>(
                 pool: &'p Pool<$db>,
-                workflows: &[String],
+                selection: &RowSelection,
                 period: Period,
             ) -> BoxStream<'p, Result<HistoryRow, StoreError>> {
-                if workflows.is_empty() {
+                if selection.is_empty() {
                     return futures_util::stream::empty().boxed();
                 }
-                let placeholders: Vec<String> = (0..workflows.len())
-                    .map(|index| format!("${}", index + 3))
-                    .collect();
+                let mut texts: Vec<String> = Vec::new();
+                let mut list = |names: &[String]| -> String {
+                    let mut placeholders = Vec::with_capacity(names.len());
+                    for name in names {
+                        texts.push(name.clone());
+                        placeholders.push(format!("${}", texts.len() + 2));
+                    }
+                    placeholders.join(", ")
+                };
+                let workflows = list(&selection.workflows);
+                let mut wanted: Vec<String> = Vec::new();
+                if selection.sla {
+                    wanted.push("kind = 'sla'".to_owned());
+                }
+                if selection.created {
+                    wanted.push("kind = 'created'".to_owned());
+                }
+                if !selection.events.is_empty() {
+                    wanted.push(format!(
+                        "(kind IN ('event', 'timer') AND event IN ({}))",
+                        list(&selection.events)
+                    ));
+                }
+                if !selection.states.is_empty() {
+                    wanted.push(format!(
+                        "(kind IN ('created', 'event', 'timer', 'admin') AND to_state IN ({}) \
+                         AND (from_state IS NULL OR from_state <> to_state))",
+                        list(&selection.states)
+                    ));
+                }
+                let data = if selection.data_events.is_empty() {
+                    "CASE WHEN kind = 'sla' THEN data END".to_owned()
+                } else {
+                    format!(
+                        "CASE WHEN kind = 'sla' OR (kind IN ('event', 'timer') AND event IN ({})) \
+                         THEN data END",
+                        list(&selection.data_events)
+                    )
+                };
                 let sql = format!(
                     "SELECT instance_id, seq, workflow, kind, at, event, from_state, to_state, \
-                     actor, data FROM history WHERE at < $2 AND instance_id IN \
-                     (SELECT instance_id FROM history WHERE workflow IN ({}) \
+                     {data} FROM history WHERE at < $2 AND ({}) AND instance_id IN \
+                     (SELECT instance_id FROM history WHERE workflow IN ({workflows}) \
                      AND at >= $1 AND at < $2) \
                      ORDER BY instance_id{}, seq",
-                    placeholders.join(", "),
+                    wanted.join(" OR "),
                     $byte_order
                 );
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(period.from())
                     .bind(period.to());
-                for workflow in workflows {
-                    query = query.bind(workflow.clone());
+                for text in texts {
+                    query = query.bind(text);
                 }
                 query.fetch(pool).map(|row| decode(&row?)).boxed()
             }
@@ -68,7 +106,7 @@ macro_rules! queries {
             fn decode(row: &<$db as sqlx::Database>::Row) -> Result<HistoryRow, StoreError> {
                 let instance_id: &str = row.try_get(0)?;
                 let kind: &str = row.try_get(3)?;
-                let data: SqlJson<Json> = row.try_get(9)?;
+                let data: Option<SqlJson<Json>> = row.try_get(8)?;
                 Ok(HistoryRow {
                     instance_id: super::parse_id(instance_id)?,
                     seq: row.try_get(1)?,
@@ -78,8 +116,7 @@ macro_rules! queries {
                     event: row.try_get(5)?,
                     from_state: row.try_get(6)?,
                     to_state: row.try_get(7)?,
-                    actor: row.try_get(8)?,
-                    data: data.0,
+                    data: data.map_or(Json::Null, |data| data.0),
                 })
             }
         }

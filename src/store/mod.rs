@@ -19,7 +19,7 @@ use futures_util::stream::BoxStream;
 use sqlx::Postgres;
 use uuid::Uuid;
 
-use crate::assess::{HistoryRow, Period};
+use crate::assess::{HistoryRow, Period, RowSelection};
 use crate::engine::{Instance, Millis, Outcome};
 pub use types::{
     ClaimedTimer, Cursor, HistoryRecord, IdempotencyRecord, Incident, InstanceFilter,
@@ -248,16 +248,17 @@ impl Store {
         on_backend!(self, pool => backend::resolve_incident(pool, id, now).await)
     }
 
-    /// What the assessment of `period` reads: every row, recorded before
-    /// the period's end, of the instances of `workflows` that recorded
-    /// something in the period, ordered by `(instance_id, seq)` (ids in
-    /// byte order). Streamed: a year of history is never held at once.
+    /// What the assessment of `period` reads: the rows `selection` asks
+    /// for, recorded before the period's end, of the instances of its
+    /// workflows that recorded something in the period, ordered by
+    /// `(instance_id, seq)` (ids in byte order). Streamed: a year of history
+    /// is never held at once.
     pub fn assessment_rows<'s>(
         &'s self,
-        workflows: &[String],
+        selection: &RowSelection,
         period: Period,
     ) -> BoxStream<'s, Result<HistoryRow, StoreError>> {
-        on_backend!(self, pool => backend::assessment::rows(pool, workflows, period))
+        on_backend!(self, pool => backend::assessment::rows(pool, selection, period))
     }
 
     /// The facts about every live instance that the stuck check needs.
