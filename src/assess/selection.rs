@@ -30,8 +30,9 @@ pub struct RowSelection {
 impl RowSelection {
     /// Whether no row can matter (no workflow, or nothing referenced).
     pub fn is_empty(&self) -> bool {
-        self.workflows.is_empty()
-            || !(self.sla || self.created || !self.events.is_empty() || !self.states.is_empty())
+        let nothing_referenced =
+            !self.sla && !self.created && self.events.is_empty() && self.states.is_empty();
+        self.workflows.is_empty() || nothing_referenced
     }
 
     fn add_count(&mut self, count: &Count) {
