@@ -16,8 +16,9 @@ use tracing::Instrument;
 
 /// Request latency, seconds, by method, route and status.
 pub const REQUEST_SECONDS: &str = "flowkeeper_http_request_duration_seconds";
-/// Events posted through the API, by workflow and outcome
-/// (`applied`, `replayed`, `rejected`).
+/// Events posted through the API, by workflow and outcome (`applied` or
+/// `rejected`; an idempotent replay counts as `applied`, since the runtime
+/// answers it exactly like the first post).
 pub const EVENTS: &str = "flowkeeper_events_total";
 /// Timers fired by the timer loop.
 pub const TIMERS_FIRED: &str = "flowkeeper_timers_fired_total";
