@@ -46,6 +46,24 @@ use idempotency::Idempotency;
 /// How often a transaction is tried before giving up with `Conflict`.
 const MAX_ATTEMPTS: usize = 20;
 
+/// Runs one transaction attempt after another while the store says the
+/// failure was a race (a revision conflict, a busy or serialization
+/// error), up to [`MAX_ATTEMPTS`]; any other result is final. Every write
+/// path of the runtime goes through here, so they all retry alike.
+async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, RuntimeError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RuntimeError>>,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        match attempt().await {
+            Err(RuntimeError::Store(error)) if error.is_retryable() => continue,
+            result => return result,
+        }
+    }
+    Err(RuntimeError::Conflict)
+}
+
 /// Knobs with defaults that suit one server; tests shorten them.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
@@ -201,16 +219,7 @@ impl Runtime {
                 &json!({ "key": key, "data": data }),
             )
         });
-        for _ in 0..MAX_ATTEMPTS {
-            match self
-                .try_create(workflow, key, &data, actor, idempotency.as_ref())
-                .await
-            {
-                Err(RuntimeError::Store(error)) if error.is_retryable() => continue,
-                result => return result,
-            }
-        }
-        Err(RuntimeError::Conflict)
+        retrying(|| self.try_create(workflow, key, &data, actor, idempotency.as_ref())).await
     }
 
     async fn try_create(
@@ -316,13 +325,7 @@ impl Runtime {
     where
         F: Fn(&Definition, &Instance, Millis) -> Result<Outcome, Rejection> + Sync,
     {
-        for _ in 0..MAX_ATTEMPTS {
-            match self.try_change(target, idempotency, step).await {
-                Err(RuntimeError::Store(error)) if error.is_retryable() => continue,
-                result => return result,
-            }
-        }
-        Err(RuntimeError::Conflict)
+        retrying(|| self.try_change(target, idempotency, step)).await
     }
 
     async fn try_change<F>(

@@ -19,7 +19,7 @@ use crate::engine::{HistoryEntry, HistoryKind, Millis, Outcome};
 use crate::store::OutboxMessage;
 
 use super::webhooks::WebhookTarget;
-use super::{MAX_ATTEMPTS, Runtime, RuntimeError, Target};
+use super::{Runtime, RuntimeError, Target, retrying};
 
 /// The header carrying the outbox row id, stable across retries.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -146,13 +146,7 @@ impl Runtime {
     /// its dead deliveries back in the queue, due now, recorded in its
     /// history as `{"action": "retry"}` — all in one transaction.
     pub async fn retry(&self, target: &Target, actor: &str) -> Result<RetryReport, RuntimeError> {
-        for _ in 0..MAX_ATTEMPTS {
-            match self.try_retry(target, actor).await {
-                Err(RuntimeError::Store(error)) if error.is_retryable() => continue,
-                result => return result,
-            }
-        }
-        Err(RuntimeError::Conflict)
+        retrying(|| self.try_retry(target, actor)).await
     }
 
     async fn try_retry(&self, target: &Target, actor: &str) -> Result<RetryReport, RuntimeError> {

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use crate::engine::{self, Millis, Outcome, Status};
 use crate::store::ClaimedTimer;
 
-use super::{MAX_ATTEMPTS, Runtime, RuntimeError};
+use super::{Runtime, RuntimeError, retrying};
 
 impl Runtime {
     /// Fires every timer due now, including those that firings make due,
@@ -84,13 +84,7 @@ impl Runtime {
 
     /// Fires one claimed timer; `false` when it was stale or refused.
     async fn fire(&self, timer: &ClaimedTimer) -> Result<bool, RuntimeError> {
-        for _ in 0..MAX_ATTEMPTS {
-            match self.try_fire(timer).await {
-                Err(RuntimeError::Store(error)) if error.is_retryable() => continue,
-                result => return result,
-            }
-        }
-        Err(RuntimeError::Conflict)
+        retrying(|| self.try_fire(timer)).await
     }
 
     async fn try_fire(&self, timer: &ClaimedTimer) -> Result<bool, RuntimeError> {
