@@ -15,6 +15,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration(i64);
 
+/// The shortest period a recurring timer may have. A shorter one would
+/// fire thousands of times per instance after an hour of downtime, and no
+/// process is paced faster than by the second.
+pub const MIN_TIMER_PERIOD: Duration = Duration(1_000);
+
 /// Why a duration string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {

@@ -9,21 +9,23 @@ mod duration;
 pub mod export;
 mod expr;
 pub mod fields;
+mod graph;
 mod links;
 pub mod raw;
 mod rules;
 mod shape;
 pub mod source;
-pub mod validate;
+mod toml_string;
+mod typecheck;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use compile::load_str;
+pub use compile::{Report, check_str, load_str};
 pub use definition::Definition;
-pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, did_you_mean};
-pub use duration::{Duration, DurationError};
+pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, Severity, did_you_mean};
+pub use duration::{Duration, DurationError, MIN_TIMER_PERIOD};
 pub use expr::{Expr, ExprError, References, Scope};
 
 /// The JSON Schema (draft-07) of a workflow file, derived from
