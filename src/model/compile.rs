@@ -39,6 +39,9 @@ pub struct Report {
     /// The definition as far as it could be built; complete when no
     /// diagnostic is an error.
     definition: Option<Definition>,
+    /// Every name resolved, every duration parsed and every expression
+    /// compiled: the definition can run even if it breaks a rule.
+    runnable: bool,
     work: u64,
 }
 
@@ -78,12 +81,38 @@ impl Report {
     pub(crate) fn partial(&self) -> Option<&Definition> {
         self.definition.as_ref()
     }
+
+    pub(crate) fn into_partial(self) -> Option<Definition> {
+        self.definition
+    }
+
+    /// A file that could not be read at all.
+    pub(crate) fn unreadable(diagnostics: Diagnostics) -> Self {
+        Self {
+            diagnostics,
+            definition: None,
+            runnable: false,
+            work: 0,
+        }
+    }
 }
 
 /// Loads one workflow from its text; `file` is only used in messages.
 /// Warnings do not stop it.
 pub fn load_str(file: &FsPath, text: &str) -> Result<Definition, Diagnostics> {
     check_str(file, text).into_result()
+}
+
+/// Loads a version the store kept, which was valid when it was stored:
+/// rules added to the validator since (types, timer periods, loops) must
+/// not strand the instances that run it, so only what running needs is
+/// required (shape, names, durations, expressions that compile).
+pub fn load_stored(file: &FsPath, text: &str) -> Result<Definition, Diagnostics> {
+    let report = check_str(file, text);
+    match report.definition {
+        Some(definition) if report.runnable => Ok(definition),
+        _ => Err(report.diagnostics),
+    }
 }
 
 /// Checks one workflow file completely: every error and warning.
@@ -100,12 +129,14 @@ pub fn check_str(file: &FsPath, text: &str) -> Report {
             return Report {
                 diagnostics: Diagnostics(found).sorted(),
                 definition: None,
+                runnable: false,
                 work: text.len() as u64,
             };
         }
     };
     let raw = &read.file;
     let mut compiler = Compiler::new(raw, &read.broken, SourceMap::new(text), lines);
+    compiler.runnable = read.errors.is_empty();
     for error in read.errors {
         let diagnostic = compiler.lines.diagnostic(error.span, error.message, error.hint);
         compiler.diagnostics.push(diagnostic);
@@ -122,6 +153,7 @@ pub fn check_str(file: &FsPath, text: &str) -> Report {
     Report {
         diagnostics: Diagnostics(compiler.diagnostics).sorted(),
         definition: Some(definition),
+        runnable: compiler.runnable,
         work,
     }
 }
@@ -142,6 +174,8 @@ pub(crate) struct Compiler<'a> {
     hints: Hints,
     /// Syntax nodes the type checker visited.
     visited: u64,
+    /// No error so far leaves the definition unable to run.
+    runnable: bool,
 }
 
 impl<'a> Compiler<'a> {
@@ -183,6 +217,7 @@ impl<'a> Compiler<'a> {
             eventless: HashMap::new(),
             hints: Hints::default(),
             visited: 0,
+            runnable: true,
         }
     }
 
@@ -224,13 +259,22 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// An error that leaves the definition unable to run (a name that does
+    /// not resolve, a duration that does not parse).
     fn error(&mut self, path: &[Seg], message: impl Into<String>, hint: Option<String>) {
+        self.runnable = false;
+        self.rule_error(path, message, hint);
+    }
+
+    /// An error in a rule the file breaks, though it could run.
+    fn rule_error(&mut self, path: &[Seg], message: impl Into<String>, hint: Option<String>) {
         let span = self.map.span(path);
         let diagnostic = self.lines.diagnostic(span, message.into(), hint);
         self.diagnostics.push(diagnostic);
     }
 
     fn key_error(&mut self, path: &[Seg], message: impl Into<String>, hint: Option<String>) {
+        self.runnable = false;
         let span = self.map.key_span(path);
         let diagnostic = self.lines.diagnostic(span, message.into(), hint);
         self.diagnostics.push(diagnostic);
@@ -616,7 +660,7 @@ impl<'a> Compiler<'a> {
                 let every_at = [at.clone(), path!["every"]].concat();
                 let period = self.duration(&every_at, every)?;
                 if period < MIN_TIMER_PERIOD {
-                    self.error(
+                    self.rule_error(
                         &every_at,
                         format!("`{every}` is shorter than the shortest period of a recurring timer, {MIN_TIMER_PERIOD}"),
                         Some(format!("a recurring timer fires at most once a second; write every = \"{MIN_TIMER_PERIOD}\" or more")),
@@ -788,6 +832,7 @@ impl<'a> Compiler<'a> {
         };
         let checked = typecheck::check(source, &env, usage);
         self.visited += checked.visited as u64;
+        self.runnable &= checked.expr.is_some();
         for problem in checked.problems {
             let span = self.map.inside_string(at, source, problem.offset);
             let diagnostic =

@@ -54,7 +54,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Every problem found in one load, in file order.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl fmt::Display for Diagnostics {
@@ -120,7 +120,9 @@ const MAX_ENCODING_PROBLEMS: usize = 10;
 /// One diagnostic per invalid UTF-8 sequence in `bytes`, at its line and
 /// column (columns count the characters before it on its line).
 fn not_utf8(path: &Path, bytes: &[u8]) -> Vec<Diagnostic> {
-    let mut problems = Vec::new();
+    // Bad sequences next to each other are one problem: (line, column,
+    // bytes, the column right after them).
+    let mut runs: Vec<(usize, usize, Vec<u8>, usize)> = Vec::new();
     let (mut line, mut column) = (1, 1);
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -135,9 +137,17 @@ fn not_utf8(path: &Path, bytes: &[u8]) -> Vec<Diagnostic> {
         if invalid.is_empty() {
             continue;
         }
-        if problems.len() == MAX_ENCODING_PROBLEMS {
-            break;
+        match runs.last_mut() {
+            Some(run) if run.0 == line && run.3 == column => {
+                run.2.extend(invalid);
+                run.3 += 1;
+            }
+            _ => runs.push((line, column, invalid.to_vec(), column + 1)),
         }
+        column += 1;
+    }
+    let mut problems = Vec::new();
+    for (line, column, invalid, _) in runs.into_iter().take(MAX_ENCODING_PROBLEMS) {
         let shown: Vec<String> = invalid.iter().map(|byte| format!("0x{byte:02X}")).collect();
         problems.push(Diagnostic {
             severity: Severity::Error,
@@ -151,7 +161,6 @@ fn not_utf8(path: &Path, bytes: &[u8]) -> Vec<Diagnostic> {
             ),
             hint: Some("save the file as UTF-8 (most editors offer it under \"encoding\")".into()),
         });
-        column += 1;
     }
     problems
 }

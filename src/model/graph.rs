@@ -103,7 +103,10 @@ pub(crate) fn check(skeleton: &Skeleton) -> (Vec<Problem>, u64) {
     let graph = Graph::build(skeleton);
     let mut problems = Vec::new();
     let mut work = graph.work;
-    if let Some(start) = skeleton.start {
+    // A terminal start state is reported by the rules; every other state
+    // being unreachable from it would only repeat that.
+    let start = skeleton.start.filter(|start| !skeleton.states[*start].terminal);
+    if let Some(start) = start {
         let reachable = graph.reachable_from(start);
         work += graph.graph.node_count() as u64 + graph.graph.edge_count() as u64;
         for (index, state) in skeleton.states.iter().enumerate() {

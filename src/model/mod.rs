@@ -9,6 +9,7 @@ mod duration;
 pub mod export;
 mod expr;
 pub mod fields;
+mod folder;
 mod graph;
 mod links;
 pub mod raw;
@@ -22,7 +23,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use compile::{Report, check_str, load_str};
+pub use compile::{Report, check_str, load_str, load_stored};
+pub use folder::{FileKind, Files, files, workflow_files};
 pub use definition::Definition;
 pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, Severity, did_you_mean};
 pub use duration::{Duration, DurationError, MIN_TIMER_PERIOD};
@@ -43,30 +45,63 @@ pub fn load_file(path: &Path) -> Result<Definition, Diagnostics> {
     load_str(path, &Diagnostics::read(path)?)
 }
 
-/// The workflow files found under `paths` (files as given, folders searched
-/// for `*.toml` at their top level, sorted), skipping `assessment.toml`,
-/// which is not a workflow.
-pub fn workflow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let entries =
-                std::fs::read_dir(path).map_err(|error| Diagnostics::unreadable(path, &error))?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-                .filter(|file| file.extension().is_some_and(|ext| ext == "toml"))
-                .filter(|file| {
-                    file.file_name()
-                        .is_some_and(|name| name != "assessment.toml")
-                })
-                .collect();
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(path.clone());
+/// Checks one workflow file: every error and warning.
+pub fn check_file(path: &Path) -> Report {
+    match Diagnostics::read(path) {
+        Ok(text) => check_str(path, &text),
+        Err(diagnostics) => Report::unreadable(diagnostics),
+    }
+}
+
+/// Workflow files checked together, so that references between them
+/// (spawn, send) are checked too.
+#[derive(Debug, Default)]
+pub struct CheckedWorkflows {
+    /// The problems of the named files, in file order.
+    pub diagnostics: Diagnostics,
+    /// Every workflow as far as it loaded (named and context files): its
+    /// id and names are sound even when its file has errors, for the
+    /// files that borrow names from workflows (`assessment.toml`).
+    pub definitions: Vec<Arc<Definition>>,
+    /// Elementary steps taken, see [`Report::work`].
+    pub work: u64,
+}
+
+/// Checks the `named` workflow files, resolving what they refer to among
+/// themselves and the `context` files (whose problems are not reported).
+pub fn check_workflows(named: &[PathBuf], context: &[PathBuf]) -> CheckedWorkflows {
+    let reports: Vec<(&PathBuf, bool, Report)> = named
+        .iter()
+        .map(|file| (file, true))
+        .chain(context.iter().map(|file| (file, false)))
+        .map(|(file, report)| (file, report, check_file(file)))
+        .collect();
+    let mut checked = CheckedWorkflows::default();
+    let mut found = Vec::new();
+    for (_, report, outcome) in &reports {
+        checked.work += outcome.work();
+        if *report {
+            found.extend(outcome.diagnostics().0.iter().cloned());
         }
     }
-    Ok(files)
+    let loaded: Vec<links::Loaded<'_>> = reports
+        .iter()
+        .filter_map(|(file, report, outcome)| {
+            Some(links::Loaded {
+                file,
+                definition: outcome.partial()?,
+                sound: !outcome.has_errors(),
+                report: *report,
+            })
+        })
+        .collect();
+    found.extend(links::check(&loaded));
+    checked.definitions = reports
+        .into_iter()
+        .filter_map(|(_, _, outcome)| outcome.into_partial().map(Arc::new))
+        .collect();
+    checked.diagnostics = Diagnostics(found).sorted();
+    checked
 }
 
 /// Every workflow of a folder, loaded together so that references between
@@ -77,30 +112,29 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads every file; reports the problems of all files at once.
+    /// Loads every workflow file (configuration files such as
+    /// `assessment.toml` are skipped); reports the problems of all files at
+    /// once. Warnings do not stop a load.
     pub fn load(paths: &[PathBuf]) -> Result<Self, Diagnostics> {
-        let mut diagnostics = Vec::new();
-        let mut loaded = Vec::new();
-        for file in workflow_files(paths)? {
-            match load_file(&file) {
-                Ok(definition) => loaded.push(links::Loaded { file, definition }),
-                Err(Diagnostics(found)) => diagnostics.extend(found),
-            }
+        let checked = check_workflows(&workflow_files(paths)?, &[]);
+        if checked.diagnostics.has_errors() {
+            return Err(checked.diagnostics);
         }
-        // References are checked only when every file loaded: a file that
-        // failed would make its workflow look unknown to the others.
-        if diagnostics.is_empty() {
-            diagnostics = links::check(&loaded);
-        }
-        if diagnostics.is_empty() {
-            let workflows = loaded
-                .into_iter()
-                .map(|loaded| (loaded.definition.id.clone(), Arc::new(loaded.definition)))
-                .collect();
-            Ok(Self { workflows })
-        } else {
-            Err(Diagnostics(diagnostics).sorted())
-        }
+        let workflows = checked
+            .definitions
+            .into_iter()
+            .map(|definition| (definition.id.clone(), definition))
+            .collect();
+        Ok(Self { workflows })
+    }
+
+    /// A catalog of definitions already shared (a folder's check).
+    pub fn from_shared(definitions: impl IntoIterator<Item = Arc<Definition>>) -> Self {
+        let workflows = definitions
+            .into_iter()
+            .map(|definition| (definition.id.clone(), definition))
+            .collect();
+        Self { workflows }
     }
 
     /// A catalog of already-loaded definitions (tests, the store's versions).

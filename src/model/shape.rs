@@ -72,11 +72,11 @@ const TOP_LEVEL: [&str; 11] = [
 
 /// What each required top-level key holds, for the "missing key" hint.
 const REQUIRED: [(&str, &str); 5] = [
-    ("id", "id = \"service_desk\" (the workflow's id, like the file name)"),
-    ("version", "version = 1 (raised on every change)"),
-    ("title", "title = \"Service desk\""),
-    ("start", "start = \"submitted\" (the state new instances start in)"),
-    ("states", "[states.submitted] (one table per state)"),
+    ("id", "add the workflow's id, the file name without .toml: id = \"service_desk\""),
+    ("version", "add version = 1, and raise it on every change"),
+    ("title", "add a title for people: title = \"Service desk\""),
+    ("start", "add the state new instances start in: start = \"submitted\""),
+    ("states", "add a [states.<name>] table for each state"),
 ];
 
 /// The tables whose entries are read one by one.
@@ -110,13 +110,13 @@ pub(crate) fn read(text: &str) -> Result<Read, Vec<ShapeError>> {
             });
         }
     }
-    for (key, example) in REQUIRED {
+    for (key, hint) in REQUIRED {
         let present = header.contains_key(key) || sections.iter().any(|(name, _)| name == key);
         if !present {
             reader.errors.push(ShapeError {
                 span: root_span.start..root_span.start,
                 message: format!("missing key `{key}`"),
-                hint: Some(format!("add {example}")),
+                hint: Some(hint.to_owned()),
             });
         }
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::model::{Catalog, Definition, load_str};
+use crate::model::{Catalog, Definition, load_stored};
 
 use super::RuntimeError;
 
@@ -63,7 +63,7 @@ impl Definitions {
     ) -> Result<Arc<Definition>, RuntimeError> {
         let name = PathBuf::from(format!("{workflow}@{hash}.toml"));
         let definition =
-            load_str(&name, source).map_err(|diagnostics| RuntimeError::Definition {
+            load_stored(&name, source).map_err(|diagnostics| RuntimeError::Definition {
                 hash: hash.to_owned(),
                 message: diagnostics.to_string(),
             })?;

@@ -70,6 +70,7 @@ impl<'a> Info<'a> {
 
 pub(super) struct Walker<'a, 'e> {
     env: &'e Env<'a>,
+    source: &'e str,
     positions: &'e SourceInfo,
     /// Comprehension variables in scope, innermost last.
     bound: Vec<(String, Type)>,
@@ -79,9 +80,10 @@ pub(super) struct Walker<'a, 'e> {
 }
 
 impl<'a, 'e> Walker<'a, 'e> {
-    pub fn new(env: &'e Env<'a>, positions: &'e SourceInfo) -> Self {
+    pub fn new(env: &'e Env<'a>, source: &'e str, positions: &'e SourceInfo) -> Self {
         Self {
             env,
+            source,
             positions,
             bound: Vec::new(),
             problems: Vec::new(),
@@ -607,7 +609,13 @@ impl<'a, 'e> Walker<'a, 'e> {
             "dyn" if !member => (Type::Dyn, Vec::new(), 1),
             "type" if !member => (Type::Type, Vec::new(), 1),
             _ => {
-                self.error(at, format!("unknown function `{name}`"), Some(format!("the functions are {FUNCTIONS}")));
+                // A call's position is its `(`; point at the name before it.
+                let named = self
+                    .source
+                    .get(..at)
+                    .and_then(|before| before.trim_end().strip_suffix(name))
+                    .map_or(at, str::len);
+                self.error(named, format!("unknown function `{name}`"), Some(format!("the functions are {FUNCTIONS}")));
                 return Type::Dyn;
             }
         };

@@ -109,7 +109,7 @@ pub(crate) fn check(source: &str, env: &Env<'_>, usage: Use<'_>) -> Checked {
         return failed(syntax::first_error(source));
     };
     let program = expr.program();
-    let mut walker = Walker::new(env, program.source_info());
+    let mut walker = Walker::new(env, source, program.source_info());
     let root = walker.walk(program.expression());
     let constant = match root.constant {
         Some(Constant::Bool(value)) => Some(value),
