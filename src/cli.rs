@@ -160,7 +160,11 @@ fn summary(outcome: &crate::validate::Outcome, deny_warnings: bool) -> String {
     let files = outcome.files;
     let count = errors + warnings;
     if errors == 0 && (warnings == 0 || !deny_warnings) {
-        let mut valid = format!("{} workflow{}", outcome.workflows, plural(outcome.workflows));
+        let mut valid = format!(
+            "{} workflow{}",
+            outcome.workflows,
+            plural(outcome.workflows)
+        );
         if !outcome.others.is_empty() {
             valid += &format!(" and {}", outcome.others.join(", "));
         }

@@ -13,6 +13,7 @@ use std::path::Path as FsPath;
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
+use super::Duration;
 use super::definition::{
     Action, Definition, Event, Field, Role, Schedule, Sla, SourceText, State, Timer, Transition,
     Within,
@@ -29,7 +30,6 @@ use super::rules::{self, Problem};
 use super::shape::{self, Broken};
 use super::source::{Seg, SourceMap};
 use super::typecheck::{self, Declared, Env, EventFields, Use};
-use super::Duration;
 use crate::path;
 
 /// Everything one check of a workflow file found.
@@ -138,14 +138,18 @@ pub fn check_str(file: &FsPath, text: &str) -> Report {
     let mut compiler = Compiler::new(raw, &read.broken, SourceMap::new(text), lines);
     compiler.runnable = read.errors.is_empty();
     for error in read.errors {
-        let diagnostic = compiler.lines.diagnostic(error.span, error.message, error.hint);
+        let diagnostic = compiler
+            .lines
+            .diagnostic(error.span, error.message, error.hint);
         compiler.diagnostics.push(diagnostic);
     }
     let definition = compiler.compile(text);
     compiler.file_name(file);
     let skeleton = compiler.skeleton();
     let (graph_problems, graph_work) = graph::check(&skeleton);
-    let problems = rules::check(raw, &read.broken).into_iter().chain(graph_problems);
+    let problems = rules::check(raw, &read.broken)
+        .into_iter()
+        .chain(graph_problems);
     for problem in problems {
         compiler.problem(problem);
     }
@@ -179,7 +183,12 @@ pub(crate) struct Compiler<'a> {
 }
 
 impl<'a> Compiler<'a> {
-    fn new(raw: &'a WorkflowFile, broken: &'a Broken, map: SourceMap, lines: LineIndex<'a>) -> Self {
+    fn new(
+        raw: &'a WorkflowFile,
+        broken: &'a Broken,
+        map: SourceMap,
+        lines: LineIndex<'a>,
+    ) -> Self {
         let mut data: HashMap<String, Declared> = raw
             .data
             .iter()
@@ -253,8 +262,14 @@ impl<'a> Compiler<'a> {
         {
             self.warning(
                 &path!["id"],
-                format!("the workflow id `{}` differs from the file name `{stem}`", self.raw.id),
-                Some(format!("rename the file to {}.toml, or set id = \"{stem}\"", self.raw.id)),
+                format!(
+                    "the workflow id `{}` differs from the file name `{stem}`",
+                    self.raw.id
+                ),
+                Some(format!(
+                    "rename the file to {}.toml, or set id = \"{stem}\"",
+                    self.raw.id
+                )),
             );
         }
     }
@@ -598,7 +613,12 @@ impl<'a> Compiler<'a> {
                 }
                 ActionSpec::Spawn(spawn) => {
                     let at = [at, path!["spawn"]].concat();
-                    let key = self.expr(&[at.clone(), path!["key"]].concat(), &spawn.key, scope, Use::Key);
+                    let key = self.expr(
+                        &[at.clone(), path!["key"]].concat(),
+                        &spawn.key,
+                        scope,
+                        Use::Key,
+                    );
                     let data = self.expr_map(&[at, path!["data"]].concat(), &spawn.data, scope);
                     let Some((key, _)) = key else {
                         continue;
@@ -611,7 +631,12 @@ impl<'a> Compiler<'a> {
                 }
                 ActionSpec::Send(send) => {
                     let at = [at, path!["send"]].concat();
-                    let key = self.expr(&[at.clone(), path!["key"]].concat(), &send.key, scope, Use::Key);
+                    let key = self.expr(
+                        &[at.clone(), path!["key"]].concat(),
+                        &send.key,
+                        scope,
+                        Use::Key,
+                    );
                     let data = self.expr_map(&[at, path!["data"]].concat(), &send.data, scope);
                     let Some((key, _)) = key else {
                         continue;
@@ -923,13 +948,19 @@ impl<'a> Compiler<'a> {
             .filter(|event| !self.broken.events.contains(*event))
             .collect();
         let resolve = |names: &[String]| -> Option<Vec<usize>> {
-            names.iter().map(|name| index.get(name.as_str()).copied()).collect()
+            names
+                .iter()
+                .map(|name| index.get(name.as_str()).copied())
+                .collect()
         };
         let clocks = raw
             .slas
             .iter()
             .filter_map(|(name, sla)| {
-                let sound = sla.stop_events.iter().all(|event| known_events.contains(event.as_str()));
+                let sound = sla
+                    .stop_events
+                    .iter()
+                    .all(|event| known_events.contains(event.as_str()));
                 Some(Clock {
                     name: name.clone(),
                     start: resolve(&sla.start)?,

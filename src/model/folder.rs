@@ -88,10 +88,7 @@ pub fn files(paths: &[PathBuf]) -> Result<Files, Diagnostics> {
 
 /// The workflow files `paths` name, for loading a catalog.
 pub fn workflow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
-    Ok(files(paths)?
-        .of_kind(FileKind::Workflow)
-        .cloned()
-        .collect())
+    Ok(files(paths)?.of_kind(FileKind::Workflow).cloned().collect())
 }
 
 fn toml_files(folder: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
@@ -118,8 +115,14 @@ mod tests {
 
     #[test]
     fn kinds_follow_the_file_name() {
-        assert_eq!(FileKind::of(Path::new("workflows/assessment.toml")), FileKind::Assessment);
-        assert_eq!(FileKind::of(Path::new("workflows/callback.toml")), FileKind::Workflow);
+        assert_eq!(
+            FileKind::of(Path::new("workflows/assessment.toml")),
+            FileKind::Assessment
+        );
+        assert_eq!(
+            FileKind::of(Path::new("workflows/callback.toml")),
+            FileKind::Workflow
+        );
     }
 
     #[test]
@@ -129,7 +132,10 @@ mod tests {
             std::fs::write(folder.path().join(name), "").unwrap();
         }
         let files = files(&[folder.path().join("a.toml")]).unwrap();
-        assert_eq!(files.named, [(folder.path().join("a.toml"), FileKind::Workflow)]);
+        assert_eq!(
+            files.named,
+            [(folder.path().join("a.toml"), FileKind::Workflow)]
+        );
         assert_eq!(files.context, [folder.path().join("b.toml")]);
         let whole = super::files(&[folder.path().to_path_buf()]).unwrap();
         assert_eq!(whole.named.len(), 3);

@@ -27,7 +27,10 @@ pub(crate) struct Loaded<'a> {
 pub(crate) fn check(workflows: &[Loaded<'_>]) -> Vec<Diagnostic> {
     let mut by_id: BTreeMap<&str, &Loaded<'_>> = BTreeMap::new();
     let mut diagnostics = Vec::new();
-    for loaded in workflows.iter().filter(|loaded| !loaded.definition.id.is_empty()) {
+    for loaded in workflows
+        .iter()
+        .filter(|loaded| !loaded.definition.id.is_empty())
+    {
         let id = loaded.definition.id.as_str();
         if let Some(first) = by_id.insert(id, loaded)
             && loaded.report

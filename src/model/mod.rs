@@ -23,12 +23,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use compile::{Report, check_str, load_str, load_stored};
-pub use folder::{FileKind, Files, files, workflow_files};
+pub use compile::{Report, check_str, load_stored, load_str};
 pub use definition::Definition;
 pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, Severity, did_you_mean};
 pub use duration::{Duration, DurationError, MIN_TIMER_PERIOD};
 pub use expr::{Expr, ExprError, References, Scope};
+pub use folder::{FileKind, Files, files, workflow_files};
 
 /// The JSON Schema (draft-07) of a workflow file, derived from
 /// [`raw::WorkflowFile`], for editors (Taplo / Even Better TOML) and for

@@ -244,7 +244,10 @@ fn timer_states(raw: &WorkflowFile, broken: &Broken, problems: &mut Vec<Problem>
             continue;
         };
         let unreadable = broken.events.contains(&timer.event)
-            || timer.states.iter().any(|state| broken.states.contains(state));
+            || timer
+                .states
+                .iter()
+                .any(|state| broken.states.contains(state));
         if unreadable {
             continue;
         }

@@ -72,10 +72,16 @@ const TOP_LEVEL: [&str; 11] = [
 
 /// What each required top-level key holds, for the "missing key" hint.
 const REQUIRED: [(&str, &str); 5] = [
-    ("id", "add the workflow's id, the file name without .toml: id = \"service_desk\""),
+    (
+        "id",
+        "add the workflow's id, the file name without .toml: id = \"service_desk\"",
+    ),
     ("version", "add version = 1, and raise it on every change"),
     ("title", "add a title for people: title = \"Service desk\""),
-    ("start", "add the state new instances start in: start = \"submitted\""),
+    (
+        "start",
+        "add the state new instances start in: start = \"submitted\"",
+    ),
     ("states", "add a [states.<name>] table for each state"),
 ];
 
@@ -232,7 +238,8 @@ impl Reader {
                     if state.is_none() {
                         self.broken.states.insert(name.clone());
                     }
-                    file.states.insert(name, state.unwrap_or_else(StateSpec::default));
+                    file.states
+                        .insert(name, state.unwrap_or_else(StateSpec::default));
                 }
                 "events" => {
                     let event = self.value(&format!("event `{name}`"), value);
@@ -430,23 +437,32 @@ fn quoted_number(found: &str, expected: &str) -> bool {
 }
 
 fn unquoted(found: &str) -> &str {
-    found
-        .trim_start_matches("string ")
-        .trim_matches('"')
+    found.trim_start_matches("string ").trim_matches('"')
 }
 
 /// The TOML syntax errors, in words, without the follow-on ones: the keys
 /// of a table defined twice are not each reported again.
 fn syntax_errors(text: &str, errors: &[toml::de::Error]) -> Vec<ShapeError> {
-    let mut found: Vec<ShapeError> = errors.iter().map(|error| syntax_error(text, error)).collect();
+    let mut found: Vec<ShapeError> = errors
+        .iter()
+        .map(|error| syntax_error(text, error))
+        .collect();
     let duplicated_tables: Vec<Range<usize>> = found
         .iter()
-        .filter(|error| error.message.ends_with("is defined twice in the same table"))
+        .filter(|error| {
+            error
+                .message
+                .ends_with("is defined twice in the same table")
+        })
         .filter_map(|error| table_body(text, error.span.start))
         .collect();
     found.retain(|error| {
-        !(error.message.ends_with("is defined twice in the same table")
-            && duplicated_tables.iter().any(|body| body.contains(&error.span.start)))
+        !(error
+            .message
+            .ends_with("is defined twice in the same table")
+            && duplicated_tables
+                .iter()
+                .any(|body| body.contains(&error.span.start)))
     });
     found
 }
@@ -458,7 +474,9 @@ fn table_body(text: &str, offset: usize) -> Option<Range<usize>> {
     if !text[line_start..].trim_start().starts_with('[') {
         return None;
     }
-    let body_start = text[offset..].find('\n').map_or(text.len(), |at| offset + at + 1);
+    let body_start = text[offset..]
+        .find('\n')
+        .map_or(text.len(), |at| offset + at + 1);
     let mut end = body_start;
     for line in text[body_start..].split_inclusive('\n') {
         if line.trim_start().starts_with('[') {

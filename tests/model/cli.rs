@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-
 fn flowkeeper(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
         .args(args)
@@ -78,7 +77,10 @@ fn validate_checks_assessment_toml_as_what_it_is() {
         "workflow = \"service_desk\"",
         "workflow = \"service_dsk\"",
     )]);
-    for args in [&["validate"][..], &["validate", "workflows/assessment.toml"]] {
+    for args in [
+        &["validate"][..],
+        &["validate", "workflows/assessment.toml"],
+    ] {
         let output = flowkeeper(args, dir.path());
         assert_eq!(output.status.code(), Some(1));
         let text = stdout(&output);
@@ -104,13 +106,19 @@ fn validate_resolves_a_single_file_against_its_folder() {
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(!text.contains("complaint.toml"), "{text}");
-    assert!(text.contains("workflows/callback.toml:") && text.contains("unknown key `titel`"), "{text}");
+    assert!(
+        text.contains("workflows/callback.toml:") && text.contains("unknown key `titel`"),
+        "{text}"
+    );
 }
 
 #[test]
 fn warnings_pass_unless_denied() {
     let ticket = std::fs::read_to_string(super::ticket_fixture()).unwrap();
-    let dir = project(&[("renamed.toml", &ticket.replace("id = \"ticket\"", "id = \"other\""))]);
+    let dir = project(&[(
+        "renamed.toml",
+        &ticket.replace("id = \"ticket\"", "id = \"other\""),
+    )]);
     let output = flowkeeper(&["validate", "workflows/renamed.toml"], dir.path());
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(
@@ -118,9 +126,16 @@ fn warnings_pass_unless_denied() {
         "workflows/renamed.toml:4:6: warning: the workflow id `other` differs from the file name `renamed` (hint: rename the file to other.toml, or set id = \"renamed\")\n\
          1 workflow valid, with 1 warning\n"
     );
-    let denied = flowkeeper(&["validate", "--deny-warnings", "workflows/renamed.toml"], dir.path());
+    let denied = flowkeeper(
+        &["validate", "--deny-warnings", "workflows/renamed.toml"],
+        dir.path(),
+    );
     assert_eq!(denied.status.code(), Some(1));
-    assert!(stdout(&denied).ends_with("1 problem (0 errors, 1 warning) in 1 of 1 file\n"), "{}", stdout(&denied));
+    assert!(
+        stdout(&denied).ends_with("1 problem (0 errors, 1 warning) in 1 of 1 file\n"),
+        "{}",
+        stdout(&denied)
+    );
 }
 
 #[test]

@@ -215,9 +215,7 @@ fn expression_reading_an_event_field_the_event_lacks() {
             r#"on.go = "b""#,
             r#"on.go = { when = "event.why == 'x'", to = "b" }"#,
         ),
-        &[
-            "10:19: `event.why` is read, but this event does not carry `why`",
-        ],
+        &["10:19: `event.why` is read, but this event does not carry `why`"],
     );
 }
 
@@ -541,7 +539,11 @@ fn the_documented_example_is_valid() {
     let start = doc.find("```toml\n").expect("an example") + "```toml\n".len();
     let end = start + doc[start..].find("```").expect("a closing fence");
     let report = check_str(Path::new("workflows/ticket.toml"), &doc[start..end]);
-    assert!(report.diagnostics().0.is_empty(), "{}", report.diagnostics());
+    assert!(
+        report.diagnostics().0.is_empty(),
+        "{}",
+        report.diagnostics()
+    );
 }
 
 #[test]
@@ -601,7 +603,9 @@ fn typed(transition: &str) -> String {
 fn a_guard_that_is_not_a_boolean() {
     check(
         &typed(r#"{ when = "data.n + 1", to = "b" }"#),
-        &["17:19: a condition must give true or false, but this gives an integer (hint: compare it, e.g. data.level > 1)"],
+        &[
+            "17:19: a condition must give true or false, but this gives an integer (hint: compare it, e.g. data.level > 1)",
+        ],
     );
 }
 
@@ -609,7 +613,9 @@ fn a_guard_that_is_not_a_boolean() {
 fn a_guard_comparing_a_string_with_a_number() {
     check(
         &typed(r#"{ when = "data.g > 100", to = "b" }"#),
-        &["17:26: `>` compares a string with an integer (hint: both sides must be numbers, or both strings)"],
+        &[
+            "17:26: `>` compares a string with an integer (hint: both sides must be numbers, or both strings)",
+        ],
     );
 }
 
@@ -625,7 +631,9 @@ fn a_set_writing_a_string_into_an_integer_field() {
 fn arithmetic_mixing_integers_and_numbers() {
     check(
         &typed(r#"{ to = "b", set = { x = "data.x + 1" } }"#),
-        &["17:41: `+` mixes a number and an integer, which CEL does not do in arithmetic (hint: write 1.0 for a number, or convert a side with double(…) or int(…))"],
+        &[
+            "17:41: `+` mixes a number and an integer, which CEL does not do in arithmetic (hint: write 1.0 for a number, or convert a side with double(…) or int(…))",
+        ],
     );
 }
 
@@ -633,7 +641,9 @@ fn arithmetic_mixing_integers_and_numbers() {
 fn an_enum_compared_with_a_value_it_never_has_is_a_warning() {
     check(
         &typed(r#"{ when = "data.s == 'robot'", to = "b" }"#),
-        &["17:29: warning: 'robot' is not one of the values of `s`, so this is always false (hint: the values are user, event)"],
+        &[
+            "17:29: warning: 'robot' is not one of the values of `s`, so this is always false (hint: the values are user, event)",
+        ],
     );
 }
 
@@ -641,22 +651,31 @@ fn an_enum_compared_with_a_value_it_never_has_is_a_warning() {
 fn a_recurring_timer_faster_than_a_second() {
     check(
         &with("\n[timers.t]\nevery = \"5ms\"\nevent = \"go\"\nstates = [\"a\"]\n"),
-        &["18:9: `5ms` is shorter than the shortest period of a recurring timer, 1s (hint: a recurring timer fires at most once a second; write every = \"1s\" or more)"],
+        &[
+            "18:9: `5ms` is shorter than the shortest period of a recurring timer, 1s (hint: a recurring timer fires at most once a second; write every = \"1s\" or more)",
+        ],
     );
 }
 
 #[test]
 fn an_eventless_transition_without_when_and_to() {
     check(
-        &BASE.replace(r#"on.go = "b""#, "on.go = \"b\"\nalways = [{ set = { n = \"data.n + 1\" } }]"),
-        &["11:11: this eventless transition of `a` stays in the state and always applies, so it would run again after every step and the instance would never settle (hint: give it a `when` that its `set` makes false, or a `to`)"],
+        &BASE.replace(
+            r#"on.go = "b""#,
+            "on.go = \"b\"\nalways = [{ set = { n = \"data.n + 1\" } }]",
+        ),
+        &[
+            "11:11: this eventless transition of `a` stays in the state and always applies, so it would run again after every step and the instance would never settle (hint: give it a `when` that its `set` makes false, or a `to`)",
+        ],
     );
 }
 
 #[test]
 fn an_eventless_loop_through_a_guard_that_is_always_true() {
-    let text = BASE.replace(r#"on.go = "b""#, "on.go = \"b\"\nalways = [{ when = \"1 == 1\", to = \"c\" }]")
-        + "\n[states.c]\nalways = [{ to = \"a\" }]\n";
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        "on.go = \"b\"\nalways = [{ when = \"1 == 1\", to = \"c\" }]",
+    ) + "\n[states.c]\nalways = [{ to = \"a\" }]\n";
     check(
         &text,
         &[
@@ -669,8 +688,10 @@ fn an_eventless_loop_through_a_guard_that_is_always_true() {
 #[test]
 fn graph_checks_run_despite_name_errors() {
     // `zz` is unknown, and `c` cannot be reached: both are reported.
-    let text = BASE.replace(r#"on.go = "b""#, "on.go = { when = \"data.zz > 1\", to = \"b\" }")
-        + "\n[states.c]\nterminal = true\n";
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        "on.go = { when = \"data.zz > 1\", to = \"b\" }",
+    ) + "\n[states.c]\nterminal = true\n";
     check(
         &text,
         &[
@@ -719,14 +740,19 @@ fn every_missing_top_level_key_is_reported() {
 fn a_quoted_version_names_the_key() {
     check(
         &BASE.replace("version = 1", "version = \"2\""),
-        &["2:11: `version` must be a whole number, not the string \"2\" (hint: write the number without quotes: version = 2)"],
+        &[
+            "2:11: `version` must be a whole number, not the string \"2\" (hint: write the number without quotes: version = 2)",
+        ],
     );
 }
 
 #[test]
 fn a_syntax_error_points_at_the_bad_token() {
     check(
-        &BASE.replace(r#"on.go = "b""#, r#"on.go = { when = "data.n > 100 100.0", to = "b" }"#),
+        &BASE.replace(
+            r#"on.go = "b""#,
+            r#"on.go = { when = "data.n > 100 100.0", to = "b" }"#,
+        ),
         &["10:32: unexpected `100.0` (hint: join two conditions with && or ||)"],
     );
 }
@@ -739,28 +765,45 @@ fn positions_inside_escaped_and_multi_line_strings() {
     );
     check(
         &escaped,
-        &["10:53: the expression ends too soon (hint: expected a value: a number, a 'string', true, false, data.<field>, (…))"],
+        &[
+            "10:53: the expression ends too soon (hint: expected a value: a number, a 'string', true, false, data.<field>, (…))",
+        ],
     );
     let multi_line = BASE.replace(
         r#"on.go = "b""#,
         "on.go = { when = \"\"\"\ndata.n > 1 &&\n   data.n < \"3\"\"\"\", to = \"b\" }",
     );
-    check(&multi_line, &["12:11: `<` compares an integer with a string (hint: both sides must be numbers, or both strings)"]);
+    check(
+        &multi_line,
+        &[
+            "12:11: `<` compares an integer with a string (hint: both sides must be numbers, or both strings)",
+        ],
+    );
 }
 
 #[test]
 fn deeply_nested_expressions_are_refused_in_words() {
     let deep = format!("{}data.n > 1{}", "(".repeat(100), ")".repeat(100));
-    let text = BASE.replace(r#"on.go = "b""#, &format!("on.go = {{ when = \"{deep}\", to = \"b\" }}"));
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        &format!("on.go = {{ when = \"{deep}\", to = \"b\" }}"),
+    );
     check(
         &text,
-        &["10:115: this expression nests brackets or calls more than 96 levels deep (hint: split it into simpler expressions)"],
+        &[
+            "10:115: this expression nests brackets or calls more than 96 levels deep (hint: split it into simpler expressions)",
+        ],
     );
     let long = format!("1{} > 0", " + 1".repeat(300));
-    let text = BASE.replace(r#"on.go = "b""#, &format!("on.go = {{ when = \"{long}\", to = \"b\" }}"));
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        &format!("on.go = {{ when = \"{long}\", to = \"b\" }}"),
+    );
     check(
         &text,
-        &["10:19: this expression is 1205 characters long; an expression may have at most 1000 (hint: split it: several guarded transitions, `set` entries or payload members)"],
+        &[
+            "10:19: this expression is 1205 characters long; an expression may have at most 1000 (hint: split it: several guarded transitions, `set` entries or payload members)",
+        ],
     );
 }
 
@@ -777,10 +820,15 @@ fn keys_nested_too_deeply_are_reported_where_they_are() {
     let deep = vec!["a"; 90].join(".");
     check(
         &with(&format!("\n[states.c.{deep}]\nx = 1\n")),
-        &["17:1: this is nested more than 80 levels deep, more than flowkeeper reads (hint: a workflow file needs only a few levels of tables)"],
+        &[
+            "17:1: this is nested more than 80 levels deep, more than flowkeeper reads (hint: a workflow file needs only a few levels of tables)",
+        ],
     );
     let value = format!("{}1{}", "[".repeat(90), "]".repeat(90));
-    let found = match load_str(Path::new("t.toml"), &with(&format!("\n[states.c]\nx = {value}\n"))) {
+    let found = match load_str(
+        Path::new("t.toml"),
+        &with(&format!("\n[states.c]\nx = {value}\n")),
+    ) {
         Err(diagnostics) => diagnostics.to_string(),
         Ok(_) => String::new(),
     };
@@ -791,7 +839,9 @@ fn keys_nested_too_deeply_are_reported_where_they_are() {
 fn a_duplicated_table_is_reported_once() {
     check(
         &with("\n[states.b]\nterminal = true\ntitle = \"B\"\n"),
-        &["17:9: `b` is defined twice in the same table (hint: TOML allows each key once; merge the two definitions)"],
+        &[
+            "17:9: `b` is defined twice in the same table (hint: TOML allows each key once; merge the two definitions)",
+        ],
     );
 }
 
@@ -800,7 +850,10 @@ fn a_long_eventless_chain_is_checked_in_linear_work() {
     let chain = |states: usize| {
         let mut text = String::from("id = \"t\"\nversion = 1\ntitle = \"T\"\nstart = \"s0\"\n");
         for index in 0..states {
-            text += &format!("[states.s{index}]\nalways = [{{ to = \"s{}\" }}]\n", index + 1);
+            text += &format!(
+                "[states.s{index}]\nalways = [{{ to = \"s{}\" }}]\n",
+                index + 1
+            );
         }
         text += &format!("[states.s{states}]\nterminal = true\n");
         text
@@ -811,5 +864,8 @@ fn a_long_eventless_chain_is_checked_in_linear_work() {
         report.work()
     };
     let (small, large) = (work(1_000), work(4_000));
-    assert!(large < small * 5, "work grew from {small} to {large} for 4× the states");
+    assert!(
+        large < small * 5,
+        "work grew from {small} to {large} for 4× the states"
+    );
 }

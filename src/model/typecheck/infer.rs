@@ -173,7 +173,10 @@ impl<'a, 'e> Walker<'a, 'e> {
             Node::Struct(object) => {
                 self.error(
                     at,
-                    format!("`{}{{…}}` builds a message type, which workflows do not have", object.type_name),
+                    format!(
+                        "`{}{{…}}` builds a message type, which workflows do not have",
+                        object.type_name
+                    ),
                     Some("build a map instead: {'name': value}".into()),
                 );
                 Info::of(Type::Dyn, at)
@@ -195,7 +198,8 @@ impl<'a, 'e> Walker<'a, 'e> {
                 };
                 let accumulator = self.walk(&comprehension.accu_init).ty;
                 let scope = self.bound.len();
-                self.bound.push((comprehension.iter_var.clone(), item.clone()));
+                self.bound
+                    .push((comprehension.iter_var.clone(), item.clone()));
                 if let Some(second) = &comprehension.iter_var2 {
                     self.bound.push((second.clone(), Type::Dyn));
                 }
@@ -317,7 +321,8 @@ impl<'a, 'e> Walker<'a, 'e> {
     fn declared(&self, found: Option<(&'a String, &'a Declared)>, at: usize) -> Info<'a> {
         match found {
             Some((name, Declared::Field(kind, values))) => Info {
-                enum_field: (*kind == FieldKind::Enum).then_some((name.as_str(), values.as_slice())),
+                enum_field: (*kind == FieldKind::Enum)
+                    .then_some((name.as_str(), values.as_slice())),
                 ..Info::of(Type::of_field(*kind), at)
             },
             _ => Info::of(Type::Dyn, at),
@@ -432,20 +437,29 @@ impl<'a, 'e> Walker<'a, 'e> {
                 let ty = match (&collection.ty, &index.ty) {
                     (Type::List(item), Type::Int | Type::UInt | Type::Dyn) => (**item).clone(),
                     (Type::List(_), other) => {
-                        self.error(at, format!("a list is indexed by an integer, not {other}"), None);
+                        self.error(
+                            at,
+                            format!("a list is indexed by an integer, not {other}"),
+                            None,
+                        );
                         Type::Dyn
                     }
                     (Type::Map(_, value), _) => (**value).clone(),
                     (Type::Dyn, _) => Type::Dyn,
                     (other, _) => {
-                        self.error(at, format!("`[…]` reads from a list or a map, but this is {other}"), None);
+                        self.error(
+                            at,
+                            format!("`[…]` reads from a list or a map, but this is {other}"),
+                            None,
+                        );
                         Type::Dyn
                     }
                 };
                 Info::of(ty, at)
             }
             (operators::CONDITIONAL, None, [condition, then, otherwise]) => {
-                let message = if matches!(&nodes[2].expr, Node::Ident(name) if name == ACCUMULATOR) {
+                let message = if matches!(&nodes[2].expr, Node::Ident(name) if name == ACCUMULATOR)
+                {
                     "the condition given to exists_one() or filter() must give true or false"
                 } else {
                     "the condition before `?` must give true or false"
@@ -474,10 +488,19 @@ impl<'a, 'e> Walker<'a, 'e> {
     ) -> Info<'a> {
         let symbol = symbol(function);
         if matches!(&nodes[0].expr, Node::Ident(name) if name == ACCUMULATOR) {
-            self.expect_bool(right, "the condition given to all() or exists() must give true or false");
+            self.expect_bool(
+                right,
+                "the condition given to all() or exists() must give true or false",
+            );
         } else {
-            self.expect_bool(left, &format!("`{symbol}` needs true or false on both sides"));
-            self.expect_bool(right, &format!("`{symbol}` needs true or false on both sides"));
+            self.expect_bool(
+                left,
+                &format!("`{symbol}` needs true or false on both sides"),
+            );
+            self.expect_bool(
+                right,
+                &format!("`{symbol}` needs true or false on both sides"),
+            );
         }
         let is_and = function == operators::LOGICAL_AND;
         let constant = match (&left.constant, &right.constant) {
@@ -503,13 +526,23 @@ impl<'a, 'e> Walker<'a, 'e> {
         }
     }
 
-    fn arithmetic(&mut self, function: &str, left: &Info<'a>, right: &Info<'a>, at: usize) -> Info<'a> {
+    fn arithmetic(
+        &mut self,
+        function: &str,
+        left: &Info<'a>,
+        right: &Info<'a>,
+        at: usize,
+    ) -> Info<'a> {
         let symbol = symbol(function);
         let (a, b) = (&left.ty, &right.ty);
         let ty = match (a, b) {
             (Type::Dyn, other) | (other, Type::Dyn) => other.clone(),
             (Type::Double, Type::Double) if function == operators::MODULO => {
-                self.error(at, "`%` works on integers, not on numbers".into(), Some("convert with int(…)".into()));
+                self.error(
+                    at,
+                    "`%` works on integers, not on numbers".into(),
+                    Some("convert with int(…)".into()),
+                );
                 Type::Dyn
             }
             (x, y) if x == y && x.is_number() => x.clone(),
@@ -545,7 +578,13 @@ impl<'a, 'e> Walker<'a, 'e> {
         Info::of(ty, at)
     }
 
-    fn equality(&mut self, function: &str, left: &Info<'a>, right: &Info<'a>, at: usize) -> Info<'a> {
+    fn equality(
+        &mut self,
+        function: &str,
+        left: &Info<'a>,
+        right: &Info<'a>,
+        at: usize,
+    ) -> Info<'a> {
         let equal = function == operators::EQUALS;
         if !left.ty.comparable_with(&right.ty) {
             self.error(
@@ -556,12 +595,16 @@ impl<'a, 'e> Walker<'a, 'e> {
                     left.ty,
                     right.ty
                 ),
-                Some("compare values of the same kind: numbers with numbers, strings with strings".into()),
+                Some(
+                    "compare values of the same kind: numbers with numbers, strings with strings"
+                        .into(),
+                ),
             );
             return Info::of(Type::Bool, at);
         }
         for (field, other) in [(left, right), (right, left)] {
-            if let (Some((name, values)), Some(Constant::String(text))) = (field.enum_field, &other.constant)
+            if let (Some((name, values)), Some(Constant::String(text))) =
+                (field.enum_field, &other.constant)
                 && !values.iter().any(|value| value == text)
             {
                 self.warning(
@@ -585,7 +628,13 @@ impl<'a, 'e> Walker<'a, 'e> {
     }
 
     /// The functions of the standard environment, with their argument types.
-    fn function(&mut self, name: &str, target: Option<&Info<'a>>, args: &[Info<'a>], at: usize) -> Type {
+    fn function(
+        &mut self,
+        name: &str,
+        target: Option<&Info<'a>>,
+        args: &[Info<'a>],
+        at: usize,
+    ) -> Type {
         let (subject, rest) = match (target, args) {
             (Some(target), rest) => (Some(target), rest),
             (None, [first, rest @ ..]) => (Some(first), rest),
@@ -596,12 +645,31 @@ impl<'a, 'e> Walker<'a, 'e> {
         let (result, allowed, count): (Type, Vec<Type>, usize) = match name {
             "size" => (Type::Int, vec![Type::String, Type::Bytes], 1),
             "contains" | "startsWith" | "endsWith" if member => (Type::Bool, vec![Type::String], 2),
-            "int" if !member => (Type::Int, vec![Type::Int, Type::UInt, Type::Double, Type::String], 1),
-            "uint" if !member => (Type::UInt, vec![Type::Int, Type::UInt, Type::Double, Type::String], 1),
-            "double" if !member => (Type::Double, vec![Type::Int, Type::UInt, Type::Double, Type::String], 1),
+            "int" if !member => (
+                Type::Int,
+                vec![Type::Int, Type::UInt, Type::Double, Type::String],
+                1,
+            ),
+            "uint" if !member => (
+                Type::UInt,
+                vec![Type::Int, Type::UInt, Type::Double, Type::String],
+                1,
+            ),
+            "double" if !member => (
+                Type::Double,
+                vec![Type::Int, Type::UInt, Type::Double, Type::String],
+                1,
+            ),
             "string" if !member => (
                 Type::String,
-                vec![Type::String, Type::Bool, Type::Int, Type::UInt, Type::Double, Type::Bytes],
+                vec![
+                    Type::String,
+                    Type::Bool,
+                    Type::Int,
+                    Type::UInt,
+                    Type::Double,
+                    Type::Bytes,
+                ],
                 1,
             ),
             "bool" if !member => (Type::Bool, vec![Type::Bool, Type::String], 1),
@@ -615,13 +683,21 @@ impl<'a, 'e> Walker<'a, 'e> {
                     .get(..at)
                     .and_then(|before| before.trim_end().strip_suffix(name))
                     .map_or(at, str::len);
-                self.error(named, format!("unknown function `{name}`"), Some(format!("the functions are {FUNCTIONS}")));
+                self.error(
+                    named,
+                    format!("unknown function `{name}`"),
+                    Some(format!("the functions are {FUNCTIONS}")),
+                );
                 return Type::Dyn;
             }
         };
         let given = usize::from(subject.is_some()) + rest.len();
         if given != count {
-            let wanted = if count == 1 { "one value" } else { "a string and one argument" };
+            let wanted = if count == 1 {
+                "one value"
+            } else {
+                "a string and one argument"
+            };
             self.error(at, format!("`{name}` takes {wanted}"), None);
             return result;
         }
@@ -635,7 +711,11 @@ impl<'a, 'e> Walker<'a, 'e> {
         if let [argument] = rest
             && !accepts(&argument.ty, &[Type::String])
         {
-            self.error(argument.start, format!("`{name}` needs a string, but this is {}", argument.ty), None);
+            self.error(
+                argument.start,
+                format!("`{name}` needs a string, but this is {}", argument.ty),
+                None,
+            );
         }
         result
     }
@@ -647,7 +727,10 @@ fn literal_info<'a>(literal: &LiteralValue, at: usize) -> Info<'a> {
         LiteralValue::Int(value) => (Type::Int, Some(Constant::Number(*value.inner() as f64))),
         LiteralValue::UInt(value) => (Type::UInt, Some(Constant::Number(*value.inner() as f64))),
         LiteralValue::Double(value) => (Type::Double, Some(Constant::Number(*value.inner()))),
-        LiteralValue::String(value) => (Type::String, Some(Constant::String(value.inner().to_owned()))),
+        LiteralValue::String(value) => (
+            Type::String,
+            Some(Constant::String(value.inner().to_owned())),
+        ),
         LiteralValue::Bytes(_) => (Type::Bytes, None),
         LiteralValue::Null => (Type::Null, Some(Constant::Null)),
     };
@@ -681,14 +764,16 @@ fn plural(ty: &Type) -> String {
 
 /// `data.total + 1` → "write 1.0 …": the literal side is the one to change.
 fn mixing_hint(left: &Info<'_>, right: &Info<'_>) -> String {
-    let literal = [left, right].into_iter().find(|side| {
-        side.ty == Type::Int && matches!(side.constant, Some(Constant::Number(_)))
-    });
+    let literal = [left, right]
+        .into_iter()
+        .find(|side| side.ty == Type::Int && matches!(side.constant, Some(Constant::Number(_))));
     match literal.and_then(|side| match side.constant {
         Some(Constant::Number(value)) => Some(value),
         _ => None,
     }) {
-        Some(value) => format!("write {value:.1} for a number, or convert a side with double(…) or int(…)"),
+        Some(value) => {
+            format!("write {value:.1} for a number, or convert a side with double(…) or int(…)")
+        }
         None => "convert one side with double(…) or int(…)".into(),
     }
 }

@@ -61,7 +61,10 @@ pub(crate) enum Use<'a> {
     /// `when` of a transition or an SLA case: true or false.
     Guard,
     /// A `set` value, stored in this field.
-    Set { field: &'a str, declared: &'a Declared },
+    Set {
+        field: &'a str,
+        declared: &'a Declared,
+    },
     /// A business key (`spawn` / `send` `key`): a string or a number.
     Key,
     /// Payload members and spawned or sent data: anything JSON holds.
@@ -109,6 +112,9 @@ pub(crate) fn check(source: &str, env: &Env<'_>, usage: Use<'_>) -> Checked {
         return failed(syntax::first_error(source));
     };
     let program = expr.program();
+    if let Some(error) = syntax::too_deep(program.expression()) {
+        return failed(error);
+    }
     let mut walker = Walker::new(env, source, program.source_info());
     let root = walker.walk(program.expression());
     let constant = match root.constant {
@@ -120,7 +126,10 @@ pub(crate) fn check(source: &str, env: &Env<'_>, usage: Use<'_>) -> Checked {
             if !matches!(root.ty, Type::Bool | Type::Dyn) {
                 walker.error(
                     root.start,
-                    format!("a condition must give true or false, but this gives {}", root.ty),
+                    format!(
+                        "a condition must give true or false, but this gives {}",
+                        root.ty
+                    ),
                     Some("compare it, e.g. data.level > 1".into()),
                 );
             }
@@ -130,7 +139,10 @@ pub(crate) fn check(source: &str, env: &Env<'_>, usage: Use<'_>) -> Checked {
             if !(root.ty.is_number() || matches!(root.ty, Type::String | Type::Dyn)) {
                 walker.error(
                     root.start,
-                    format!("a business key must be a string or a number, but this gives {}", root.ty),
+                    format!(
+                        "a business key must be a string or a number, but this gives {}",
+                        root.ty
+                    ),
                     None,
                 );
             }
@@ -207,14 +219,26 @@ mod tests {
 
     fn fields() -> HashMap<String, Declared> {
         HashMap::from([
-            ("level".to_owned(), Declared::Field(FieldKind::Integer, Vec::new())),
-            ("total".to_owned(), Declared::Field(FieldKind::Number, Vec::new())),
-            ("group".to_owned(), Declared::Field(FieldKind::String, Vec::new())),
+            (
+                "level".to_owned(),
+                Declared::Field(FieldKind::Integer, Vec::new()),
+            ),
+            (
+                "total".to_owned(),
+                Declared::Field(FieldKind::Number, Vec::new()),
+            ),
+            (
+                "group".to_owned(),
+                Declared::Field(FieldKind::String, Vec::new()),
+            ),
             (
                 "source".to_owned(),
                 Declared::Field(FieldKind::Enum, vec!["user".into(), "event".into()]),
             ),
-            ("items".to_owned(), Declared::Field(FieldKind::List, Vec::new())),
+            (
+                "items".to_owned(),
+                Declared::Field(FieldKind::List, Vec::new()),
+            ),
         ])
     }
 
@@ -265,7 +289,10 @@ mod tests {
     fn comparisons_and_arithmetic_point_at_the_operator() {
         assert_eq!(
             guard("data.group > 100"),
-            [("> 100".to_owned(), "`>` compares a string with an integer".to_owned())]
+            [(
+                "> 100".to_owned(),
+                "`>` compares a string with an integer".to_owned()
+            )]
         );
         assert_eq!(
             guard("data.total + 1 > 2.0"),
@@ -294,9 +321,62 @@ mod tests {
             event: EventFields::None,
             hints: &hints,
         };
-        for (source, value) in [("true", Some(true)), ("1 == 1", Some(true)), ("!true", Some(false)), ("data.level > 1 || true", Some(true)), ("data.level > 1", None)] {
+        for (source, value) in [
+            ("true", Some(true)),
+            ("1 == 1", Some(true)),
+            ("!true", Some(false)),
+            ("data.level > 1 || true", Some(true)),
+            ("data.level > 1", None),
+        ] {
             assert_eq!(check(source, &env, Use::Guard).constant, value, "{source}");
         }
+    }
+
+    /// The deepest expressions accepted parse, check and evaluate on a
+    /// 2 MiB thread (the default for tokio's workers and test threads), in
+    /// an unoptimised build; the longest ones parse there too.
+    #[test]
+    fn the_longest_expressions_are_safe_on_a_small_stack() {
+        let levels = syntax::MAX_DEPTH - 2;
+        let shapes = [
+            format!("1{}", "+1".repeat(levels)),
+            format!("data{}", ".a".repeat(levels)),
+            format!("1{}", "*1".repeat(levels)),
+        ];
+        for source in shapes {
+            assert!(syntax::too_long(&source).is_none());
+            let run = std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || {
+                    let data = HashMap::new();
+                    let hints = Hints::default();
+                    let env = Env {
+                        data: &data,
+                        data_complete: false,
+                        event: EventFields::None,
+                        hints: &hints,
+                    };
+                    let checked = check(&source, &env, Use::Value);
+                    assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+                    let empty = serde_json::Map::new();
+                    let scope = crate::model::Scope {
+                        data: &empty,
+                        event: &empty,
+                        key: "",
+                        state: "",
+                    };
+                    // Reading a field of an empty map fails, after descending.
+                    let _ = checked.expr.expect("compiles").eval(&scope);
+                })
+                .unwrap();
+            run.join().expect("no stack overflow");
+        }
+        let longest = format!("1{}", "+1".repeat((syntax::MAX_CHARS - 1) / 2));
+        let parse = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || Expr::compile(&longest).is_ok())
+            .unwrap();
+        assert!(parse.join().expect("no stack overflow"));
     }
 
     #[test]
@@ -317,9 +397,15 @@ mod tests {
                 .map(|problem| problem.message)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(into("level", "'high'"), ["`level` is an integer field, but this gives a string"]);
+        assert_eq!(
+            into("level", "'high'"),
+            ["`level` is an integer field, but this gives a string"]
+        );
         assert_eq!(into("total", "data.level + 1"), Vec::<String>::new());
-        assert_eq!(into("source", "'robot'"), ["'robot' is not one of the values of `source`"]);
+        assert_eq!(
+            into("source", "'robot'"),
+            ["'robot' is not one of the values of `source`"]
+        );
         assert_eq!(into("level", "data.total * 2.0").len(), 1);
     }
 }

@@ -15,6 +15,11 @@ pub(crate) const MAX_CHARS: usize = 1_000;
 /// How deep the parser lets brackets and calls nest.
 const MAX_NESTING: usize = 96;
 
+/// How deep the operations of an expression may nest (`1 + 1 + 1` is two
+/// deep). The checks and the evaluator recurse once per level; this keeps
+/// them far from the stack limit of any thread, unoptimised builds too.
+pub(crate) const MAX_DEPTH: usize = 128;
+
 /// One syntax problem: a byte offset into the expression and the words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SyntaxError {
@@ -35,13 +40,73 @@ pub(crate) fn too_long(source: &str) -> Option<SyntaxError> {
     })
 }
 
+/// Refuses an expression whose operations nest deeper than [`MAX_DEPTH`];
+/// measured without recursion, so any depth is safe to measure.
+pub(crate) fn too_deep(root: &cel::IdedExpr) -> Option<SyntaxError> {
+    use cel::common::ast::{EntryExpr, Expr as Node};
+    let mut stack = vec![(root, 1)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Some(SyntaxError {
+                offset: 0,
+                message: format!("this expression nests operations more than {MAX_DEPTH} deep"),
+                hint: Some(
+                    "split it: several guarded transitions, `set` entries or payload members"
+                        .into(),
+                ),
+            });
+        }
+        let below = depth + 1;
+        match &node.expr {
+            Node::Call(call) => {
+                stack.extend(call.target.iter().map(|target| (&**target, below)));
+                stack.extend(call.args.iter().map(|arg| (arg, below)));
+            }
+            Node::Select(select) => stack.push((&select.operand, below)),
+            Node::List(list) => stack.extend(list.elements.iter().map(|e| (e, below))),
+            Node::Map(map) => {
+                for entry in &map.entries {
+                    if let EntryExpr::MapEntry(entry) = &entry.expr {
+                        stack.push((&entry.key, below));
+                        stack.push((&entry.value, below));
+                    }
+                }
+            }
+            Node::Struct(object) => {
+                for entry in &object.entries {
+                    if let EntryExpr::StructField(field) = &entry.expr {
+                        stack.push((&field.value, below));
+                    }
+                }
+            }
+            Node::Comprehension(comprehension) => {
+                for part in [
+                    &comprehension.iter_range,
+                    &comprehension.accu_init,
+                    &comprehension.loop_cond,
+                    &comprehension.loop_step,
+                    &comprehension.result,
+                ] {
+                    stack.push((part, below));
+                }
+            }
+            Node::Ident(_) | Node::Literal(_) | Node::Unspecified => {}
+        }
+    }
+    None
+}
+
 /// The first syntax error of `source`, which did not compile.
 pub(crate) fn first_error(source: &str) -> SyntaxError {
     let errors = match cel::Program::compile(source) {
         Ok(_) => Vec::new(),
         Err(errors) => errors.errors,
     };
-    let Some(error) = errors.iter().find(|error| error.pos.0 > 0).or(errors.first()) else {
+    let Some(error) = errors
+        .iter()
+        .find(|error| error.pos.0 > 0)
+        .or(errors.first())
+    else {
         return SyntaxError {
             offset: 0,
             message: "this expression does not compile".into(),
@@ -94,7 +159,11 @@ fn words(message: &str, source: &str, offset: usize) -> (String, Option<String>)
         };
         return (format!("`{token}` cannot appear here"), Some(hint));
     }
-    for prefix in ["mismatched input ", "extraneous input ", "no viable alternative at input "] {
+    for prefix in [
+        "mismatched input ",
+        "extraneous input ",
+        "no viable alternative at input ",
+    ] {
         if let Some(rest) = message.strip_prefix(prefix) {
             let (token, expected) = match rest.split_once(" expecting ") {
                 Some((token, expected)) => (token, Some(expected)),
@@ -162,7 +231,10 @@ mod tests {
         let error = first_error(source);
         assert_eq!(&source[error.offset..], "100.0");
         assert_eq!(error.message, "unexpected `100.0`");
-        assert_eq!(error.hint.as_deref(), Some("join two conditions with && or ||"));
+        assert_eq!(
+            error.hint.as_deref(),
+            Some("join two conditions with && or ||")
+        );
     }
 
     #[test]
@@ -186,8 +258,21 @@ mod tests {
     fn deep_nesting_is_named_without_repeating_the_expression() {
         let source = format!("{}1{}", "(".repeat(100), ")".repeat(100));
         let error = first_error(&source);
-        assert!(error.message.contains("more than 96 levels"), "{}", error.message);
+        assert!(
+            error.message.contains("more than 96 levels"),
+            "{}",
+            error.message
+        );
         assert!(error.message.len() < 100);
+    }
+
+    #[test]
+    fn deep_chains_are_refused_after_parsing() {
+        let program = |source: &str| cel::Program::compile(source).unwrap();
+        let deep = format!("1{}", " + 1".repeat(MAX_DEPTH));
+        assert!(too_deep(program(&deep).expression()).is_some());
+        let shallow = format!("1{}", " + 1".repeat(MAX_DEPTH - 2));
+        assert!(too_deep(program(&shallow).expression()).is_none());
     }
 
     #[test]
