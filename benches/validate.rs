@@ -17,6 +17,9 @@ use flowkeeper::model::check_str;
 
 const RUNS: usize = 5;
 
+/// A workflow text of the given number of states.
+type Shape = fn(usize) -> String;
+
 fn header() -> String {
     String::from(
         "id = \"t\"\nversion = 1\ntitle = \"T\"\nstart = \"s0\"\n[data.n]\ntype = \"integer\"\ndefault = 0\n",
@@ -83,8 +86,7 @@ fn measure(text: &str) -> (Duration, u64) {
 }
 
 fn main() {
-    let shapes: [(&str, fn(usize) -> String); 3] =
-        [("events", events), ("always", eventless), ("sla", clocks)];
+    let shapes: [(&str, Shape); 3] = [("events", events), ("always", eventless), ("sla", clocks)];
     let mut metrics = Vec::new();
     for (name, shape) in shapes {
         let (small, small_work) = measure(&shape(1_000));

@@ -6,7 +6,7 @@
 //! first, then the files that borrow names from them). A new kind of file
 //! is one variant of [`FileKind`] and one checker called from [`check`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::assess;
 use crate::model::{self, Catalog, Diagnostic, Diagnostics, FileKind, Severity};
@@ -77,7 +77,7 @@ pub fn check(paths: &[PathBuf]) -> Result<Outcome, Diagnostics> {
 }
 
 /// `assessment.toml`: its own rules, then the workflow names it borrows.
-fn assessment(path: &PathBuf, catalog: &Catalog) -> Vec<Diagnostic> {
+fn assessment(path: &Path, catalog: &Catalog) -> Vec<Diagnostic> {
     match assess::load_file(path) {
         Ok(config) => match config.check_names(catalog) {
             Ok(()) => Vec::new(),

@@ -37,7 +37,7 @@ pub(crate) fn check(workflows: &[Loaded<'_>]) -> Vec<Diagnostic> {
         {
             let text = &loaded.definition.source.text;
             let map = SourceMap::new(text);
-            diagnostics.push(LineIndex::new(&loaded.file, text).diagnostic(
+            diagnostics.push(LineIndex::new(loaded.file, text).diagnostic(
                 map.span(&path!["id"]),
                 format!(
                     "workflow id `{id}` is also used by {}",

@@ -232,7 +232,7 @@ impl<'a, 'e> Walker<'a, 'e> {
                 Type::Map(Box::new(Type::String), Box::new(Type::Dyn))
             }
             "key" | "state" => Type::String,
-            _ if TYPE_NAMES.contains(&name) => Type::Type,
+            _ if TYPE_NAMES.contains(&name) => Type::Kind,
             _ => {
                 let hint = did_you_mean(name, VARIABLES)
                     .unwrap_or_else(|| "the variables are data, event, key and state".into());
@@ -675,7 +675,7 @@ impl<'a, 'e> Walker<'a, 'e> {
             "bool" if !member => (Type::Bool, vec![Type::Bool, Type::String], 1),
             "bytes" if !member => (Type::Bytes, vec![Type::String, Type::Bytes], 1),
             "dyn" if !member => (Type::Dyn, Vec::new(), 1),
-            "type" if !member => (Type::Type, Vec::new(), 1),
+            "type" if !member => (Type::Kind, Vec::new(), 1),
             _ => {
                 // A call's position is its `(`; point at the name before it.
                 let named = self
@@ -746,13 +746,13 @@ fn symbol(function: &str) -> &str {
 
 fn order(function: &str, ordering: Option<std::cmp::Ordering>) -> bool {
     use std::cmp::Ordering::{Equal, Greater, Less};
-    match (function, ordering) {
+    matches!(
+        (function, ordering),
         (operators::LESS, Some(Less))
-        | (operators::LESS_EQUALS, Some(Less | Equal))
-        | (operators::GREATER, Some(Greater))
-        | (operators::GREATER_EQUALS, Some(Greater | Equal)) => true,
-        _ => false,
-    }
+            | (operators::LESS_EQUALS, Some(Less | Equal))
+            | (operators::GREATER, Some(Greater))
+            | (operators::GREATER_EQUALS, Some(Greater | Equal))
+    )
 }
 
 fn plural(ty: &Type) -> String {

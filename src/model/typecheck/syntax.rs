@@ -151,7 +151,7 @@ fn words(message: &str, source: &str, offset: usize) -> (String, Option<String>)
         let token = token.trim_matches('\'');
         let hint = if token.starts_with(['\'', '"']) {
             "a string is not closed: add the closing quote".to_owned()
-        } else if token.chars().any(|c| !c.is_ascii()) {
+        } else if !token.is_ascii() {
             format!("names use ASCII letters, digits and `_`; text goes in quotes, e.g. '{token}'")
         } else {
             "expressions use names, numbers, 'strings' and operators such as && || == < + ?:"

@@ -24,8 +24,8 @@ pub(crate) enum Type {
     Null,
     List(Box<Type>),
     Map(Box<Type>, Box<Type>),
-    /// A type value, e.g. `int` in `type(x) == int`.
-    Type,
+    /// A type as a value, e.g. `int` in `type(x) == int`.
+    Kind,
     Dyn,
 }
 
@@ -95,7 +95,7 @@ impl Type {
     /// Whether the value can be written as JSON (payloads, spawned data).
     pub fn is_json(&self) -> bool {
         match self {
-            Type::Bytes | Type::Type => false,
+            Type::Bytes | Type::Kind => false,
             Type::List(item) => item.is_json(),
             Type::Map(key, value) => key.is_json() && value.is_json(),
             _ => true,
@@ -117,7 +117,7 @@ impl fmt::Display for Type {
             Type::Null => "null",
             Type::List(_) => "a list",
             Type::Map(..) => "a map",
-            Type::Type => "a type",
+            Type::Kind => "a type",
             Type::Dyn => "a value",
         })
     }
