@@ -108,7 +108,7 @@ impl fmt::Display for Type {
     /// integers, `number` fields are numbers.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Type::Bool => "true or false",
+            Type::Bool => "a boolean",
             Type::Int => "an integer",
             Type::UInt => "an unsigned integer",
             Type::Double => "a number",
