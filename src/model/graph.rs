@@ -269,13 +269,11 @@ fn dead_ends(skeleton: &Skeleton, problems: &mut Vec<Problem>) -> u64 {
     let mut work = 0;
     // A global event leads out of every state but, when all its targets
     // are one state, that one.
-    let mut only_target: Vec<Option<usize>> = Vec::with_capacity(skeleton.globals.len());
     let mut single_into: HashMap<usize, Vec<&str>> = HashMap::new();
     let mut leading = 0;
     for event in &skeleton.globals {
         let mut targets = event.targets.iter().filter(|t| **t != Target::Stay);
         let Some(first) = targets.next() else {
-            only_target.push(None);
             continue;
         };
         leading += 1;
@@ -287,7 +285,6 @@ fn dead_ends(skeleton: &Skeleton, problems: &mut Vec<Problem>) -> u64 {
         if let Some(to) = only {
             single_into.entry(to).or_default().push(&event.name);
         }
-        only_target.push(only);
         work += event.targets.len() as u64;
     }
     let leads: HashSet<&str> = skeleton
@@ -481,6 +478,9 @@ fn endless_clocks(skeleton: &Skeleton, graph: &Graph, problems: &mut Vec<Problem
                 .any(|event| globals.contains(event.as_str()))
         })
         .collect();
+    if clocks.is_empty() {
+        return 0;
+    }
     // Most clocks stop a few states after they start: a short search
     // settles them. Those it does not settle are answered together.
     let mut search = Search::new(skeleton, graph);
@@ -529,6 +529,8 @@ const SEARCH_BUDGET: u64 = 256;
 struct Search<'g> {
     skeleton: &'g Skeleton,
     graph: &'g Graph,
+    /// (state, event) for every event a state handles.
+    accepts: HashSet<(usize, &'g str)>,
     seen: Vec<u32>,
     stop: Vec<u32>,
     round: u32,
@@ -539,9 +541,21 @@ struct Search<'g> {
 impl<'g> Search<'g> {
     fn new(skeleton: &'g Skeleton, graph: &'g Graph) -> Self {
         let nodes = graph.graph.node_count();
+        let accepts = skeleton
+            .states
+            .iter()
+            .enumerate()
+            .flat_map(|(index, state)| {
+                state
+                    .on
+                    .iter()
+                    .map(move |(event, _)| (index, event.as_str()))
+            })
+            .collect();
         Self {
             skeleton,
             graph,
+            accepts,
             seen: vec![0; nodes],
             stop: vec![0; nodes],
             round: 0,
@@ -558,52 +572,57 @@ impl<'g> Search<'g> {
         for stop in &clock.stop {
             self.stop[*stop] = round;
         }
-        let events: HashSet<&str> = clock.stop_events.iter().map(String::as_str).collect();
         let mut steps = 0;
         // The start states themselves: a stop event accepted there counts,
         // a stop state only once it is entered again.
         for start in &clock.start {
-            if self.settles(*start, &events, &mut steps) {
+            if self.settles(*start, clock, &mut steps) {
                 return Some(true);
             }
-            self.expand(NodeIndex::new(*start), &mut steps);
-        }
-        while let Some(node) = self.queue.pop_front() {
-            if steps > SEARCH_BUDGET {
+            if !self.expand(NodeIndex::new(*start), &mut steps) {
                 return None;
             }
+        }
+        while let Some(node) = self.queue.pop_front() {
             let index = node.index();
             if index < self.skeleton.states.len()
-                && (self.stop[index] == round || self.settles(index, &events, &mut steps))
+                && (self.stop[index] == round || self.settles(index, clock, &mut steps))
             {
                 return Some(true);
             }
-            self.expand(node, &mut steps);
+            if !self.expand(node, &mut steps) {
+                return None;
+            }
         }
         Some(false)
     }
 
     /// Whether the state accepts a stop event, or is unreadable (and may).
-    fn settles(&mut self, state: usize, events: &HashSet<&str>, steps: &mut u64) -> bool {
-        let node = &self.skeleton.states[state];
-        *steps += 1 + node.on.len() as u64;
-        self.work += 1 + node.on.len() as u64;
-        node.broken
-            || node
-                .on
+    fn settles(&mut self, state: usize, clock: &Clock, steps: &mut u64) -> bool {
+        let cost = 1 + clock.stop_events.len() as u64;
+        *steps += cost;
+        self.work += cost;
+        self.skeleton.states[state].broken
+            || clock
+                .stop_events
                 .iter()
-                .any(|(event, _)| events.contains(event.as_str()))
+                .any(|event| self.accepts.contains(&(state, event.as_str())))
     }
 
-    fn expand(&mut self, node: NodeIndex, steps: &mut u64) {
+    /// Queues the unseen successors of `node`; false once over budget.
+    fn expand(&mut self, node: NodeIndex, steps: &mut u64) -> bool {
         for next in self.graph.graph.neighbors(node) {
             *steps += 1;
             self.work += 1;
+            if *steps > SEARCH_BUDGET {
+                return false;
+            }
             if self.seen[next.index()] != self.round {
                 self.seen[next.index()] = self.round;
                 self.queue.push_back(next);
             }
         }
+        true
     }
 }
 
