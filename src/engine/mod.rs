@@ -57,7 +57,7 @@ pub fn create(
         actor: &input.actor,
     };
     step.record(line, Json::Object(step.instance.data.clone()));
-    timers::start_instance_timers(&mut step);
+    timers::start_instance_timers(&mut step)?;
     moves::enter(&mut step, &definition.start, &input.actor)?;
     moves::settle(&mut step)?;
     Ok(step.finish())
@@ -90,11 +90,21 @@ pub fn fire_timer(
         });
     };
     let mut step = Step::new(definition, instance.clone(), now);
-    timers::consume(&mut step, &fired);
+    let consumed = timers::consume(&mut step, &fired);
     match &fired.fires {
+        Fires::Event(event) if !consumed.fire => {
+            let reason = "catch_up = \"skip\": the slots missed while nothing ran are not fired";
+            let data = json!({"ignored": reason, "catch_up": consumed.catch_up});
+            let state = step.instance.state.clone();
+            step.record(timer_line(&state, event), data);
+        }
         Fires::Event(event) => {
             let input = event::internal(event, "timer");
+            let first_line = step.history.len();
             accept_or_ignore(&mut step, &input, HistoryKind::Timer, None);
+            if let Some(note) = consumed.catch_up {
+                step.note_on_line(first_line, "catch_up", note);
+            }
         }
         Fires::SlaDeadline(clock) => {
             if let Some(breach) = sla::deadline(&mut step, clock, "timer")? {
@@ -150,7 +160,7 @@ pub fn move_to(
     );
     if !target.terminal && instance.status != Status::Active {
         step.instance.status = Status::Active;
-        timers::start_instance_timers(&mut step);
+        timers::start_instance_timers(&mut step)?;
     }
     moves::enter(&mut step, state, actor)?;
     moves::settle(&mut step)?;
@@ -181,6 +191,17 @@ fn accept_or_ignore(
             None => json!({"ignored": refusal.to_string()}),
         };
         step.record(line, data);
+    }
+}
+
+/// A `timer` line for `event` that leaves the instance in `state`.
+fn timer_line<'a>(state: &'a str, event: &'a str) -> Line<'a> {
+    Line {
+        kind: HistoryKind::Timer,
+        event: Some(event),
+        from: Some(state),
+        to: Some(state),
+        actor: "timer",
     }
 }
 

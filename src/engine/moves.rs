@@ -25,7 +25,7 @@ pub(super) fn enter(step: &mut Step<'_>, target: &str, actor: &str) -> Result<()
         });
     };
     let from = step.instance.state.clone();
-    timers::on_move(step, &from, target);
+    timers::on_move(step, &from, target)?;
     sla::on_move(step, &from, target, actor);
     step.instance.state = target.to_owned();
     step.instance.entered_at = step.now;
