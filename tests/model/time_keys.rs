@@ -206,3 +206,30 @@ fn a_catalog_loads_the_calendars_beside_its_workflows() {
         "{broken}"
     );
 }
+
+/// `workflows/calendars.toml` names `./calendars.schema.json` in its
+/// `#:schema` header: the shipped copy is the schema this build generates,
+/// and the shipped calendars load and validate against it.
+#[test]
+fn the_shipped_calendars_and_their_schema_agree() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows");
+    let shipped: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(folder.join("calendars.schema.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        shipped,
+        calendar::json_schema(),
+        "regenerate it: cargo run -- schema calendars > workflows/calendars.schema.json"
+    );
+    let text = std::fs::read_to_string(folder.join("calendars.toml")).unwrap();
+    assert!(text.starts_with("#:schema ./calendars.schema.json\n"));
+    let instance: serde_json::Value = toml::from_str(&text).unwrap();
+    let validator = jsonschema::draft7::new(&shipped).unwrap();
+    assert!(validator.is_valid(&instance));
+    let calendars = calendar::load_folder(&folder).unwrap_or_else(|problems| panic!("{problems}"));
+    assert!(calendars.get("office").is_some());
+    let mut typo = instance.clone();
+    typo["calendars"]["office"]["holiday"] = serde_json::json!([]);
+    assert!(!validator.is_valid(&typo));
+}
