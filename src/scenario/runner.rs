@@ -114,10 +114,11 @@ pub async fn run(catalog: &Catalog, scenario: &Scenario) -> Result<ScenarioRun, 
         });
     }
     let store = Store::connect(STORE_URL).await?;
-    let clock = Arc::new(ManualClock::new(scenario.start.at));
-    let runtime = Runtime::new(store, catalog.clone(), clock).await?;
+    let clock = ManualClock::new(scenario.start.at);
+    let runtime = Runtime::new(store, catalog.clone(), Arc::new(clock.clone())).await?;
     let mut run = Run {
         runtime,
+        clock,
         no_guard_held: Vec::new(),
     };
     let failure = run.steps(scenario).await?;
@@ -131,6 +132,8 @@ pub async fn run(catalog: &Catalog, scenario: &Scenario) -> Result<ScenarioRun, 
 
 struct Run {
     runtime: Runtime,
+    /// The runtime's clock, for `jump` steps.
+    clock: ManualClock,
     no_guard_held: Vec<GuardRefusal>,
 }
 
@@ -234,6 +237,12 @@ impl Run {
             }
             StepAction::Advance(duration) => {
                 self.runtime.advance(duration.as_millis()).await?;
+                Ok(Done::Accepted)
+            }
+            StepAction::Jump(duration) => {
+                // Downtime: the clock moves without firing on the way.
+                self.clock.advance(duration.as_millis());
+                self.runtime.fire_due_timers().await?;
                 Ok(Done::Accepted)
             }
         }
@@ -389,7 +398,12 @@ impl Run {
                 .collect();
             found.extend(check::names("timers", timers, &actual));
         }
-        if expect.slas.is_empty() && expect.actions.is_none() {
+        found.extend(check::due_instants(
+            instance,
+            &expect.sla_due,
+            &expect.timer_due,
+        ));
+        if expect.slas.is_empty() && expect.actions.is_none() && expect.caught_up.is_none() {
             return Ok(found);
         }
         let history = self.runtime.store().history(instance.id).await?;
@@ -406,6 +420,14 @@ impl Run {
                 .filter_map(|record| serde_json::from_value(record.entry.data.clone()).ok())
                 .collect();
             found.extend(check::actions(expected, &actual));
+        }
+        if let Some(expected) = &expect.caught_up {
+            let lines: Vec<_> = history
+                .iter()
+                .filter(|record| record.seq > since)
+                .map(|record| &record.entry)
+                .collect();
+            found.extend(check::caught_up(expected, &lines));
         }
         Ok(found)
     }
@@ -491,11 +513,15 @@ fn checks_the_instance(expect: &Expect) -> bool {
         || !expect.slas.is_empty()
         || expect.timers.is_some()
         || expect.actions.is_some()
+        || !expect.sla_due.is_empty()
+        || !expect.timer_due.is_empty()
+        || expect.caught_up.is_some()
 }
 
 fn describe_action(scenario: &Scenario, action: &StepAction, target: &Target) -> String {
     match action {
         StepAction::Advance(duration) => format!("advance {duration}"),
+        StepAction::Jump(duration) => format!("jump {duration}"),
         StepAction::Event { name, .. }
             if target.workflow == scenario.workflow && target.key == scenario.start.key =>
         {
