@@ -328,8 +328,9 @@ impl Loader<'_> {
     /// Parses a day's ranges, reporting each bad one at its place.
     fn ranges(&mut self, at: &[Seg], texts: &[String]) -> Vec<OpenRange> {
         let (ranges, problems) = sorted_ranges(texts);
-        for (index, message, hint) in problems {
-            self.error(&[at, &path![index]].concat(), message, hint);
+        for problem in problems {
+            let at = [at, &path![problem.index]].concat();
+            self.error(&at, problem.message, problem.hint);
         }
         ranges
     }
@@ -413,30 +414,37 @@ fn normal_day(week: &[Vec<OpenRange>; 7]) -> Vec<OpenRange> {
         .unwrap_or_default()
 }
 
-/// A day's ranges, sorted, and the problems by index: ranges that do not
-/// parse, and ranges that overlap the one before them.
-fn sorted_ranges(texts: &[String]) -> (Vec<OpenRange>, Vec<(usize, String, Option<String>)>) {
+/// A problem with the range at `index` of a day's list.
+struct RangeProblem {
+    index: usize,
+    message: String,
+    hint: Option<String>,
+}
+
+/// A day's ranges, sorted, and the problems: ranges that do not parse, and
+/// ranges that overlap the one before them.
+fn sorted_ranges(texts: &[String]) -> (Vec<OpenRange>, Vec<RangeProblem>) {
     let mut problems = Vec::new();
     let mut parsed: Vec<(usize, OpenRange)> = Vec::new();
     for (index, text) in texts.iter().enumerate() {
         match parse_range(text) {
             Ok(range) => parsed.push((index, range)),
-            Err(message) => problems.push((
+            Err(message) => problems.push(RangeProblem {
                 index,
                 message,
-                Some("e.g. \"09:00-12:00\"; a day ends at \"24:00\"".into()),
-            )),
+                hint: Some("e.g. \"09:00-12:00\"; a day ends at \"24:00\"".into()),
+            }),
         }
     }
     parsed.sort_by_key(|(_, range)| *range);
     for pair in parsed.windows(2) {
         let ((_, first), (index, second)) = (pair[0], pair[1]);
         if second.start < first.end {
-            problems.push((
+            problems.push(RangeProblem {
                 index,
-                format!("open ranges `{first}` and `{second}` overlap"),
-                None,
-            ));
+                message: format!("open ranges `{first}` and `{second}` overlap"),
+                hint: None,
+            });
         }
     }
     (

@@ -104,8 +104,8 @@ pub enum Schedule {
     /// Repeatedly, with this period.
     Every(Duration),
     /// At the slots of a cron pattern in a zone (only on a calendar's open
-    /// days when it has one).
-    Cron(CronSchedule),
+    /// days when it has one). Boxed: a compiled pattern is large.
+    Cron(Box<CronSchedule>),
     /// Once, at the instant the expression gives when the timer starts.
     At(Expr),
 }

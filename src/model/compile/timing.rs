@@ -84,7 +84,7 @@ impl Compiler<'_> {
         let schedule = match kind {
             "after" => Schedule::After(self.duration(&key("after"), spec.after.as_deref()?)?),
             "every" => Schedule::Every(self.duration(&key("every"), spec.every.as_deref()?)?),
-            "cron" => Schedule::Cron(self.cron(&key, spec, calendar.clone())?),
+            "cron" => Schedule::Cron(Box::new(self.cron(&key, spec, calendar.clone())?)),
             _ => Schedule::At(self.expr(&key("at"), spec.at.as_deref()?, EventScope::None)?),
         };
         Some(Timing {
