@@ -8,8 +8,10 @@
 //! `revision` is left alone: the store bumps it when it commits.
 
 mod actions;
+mod actor;
 mod data;
 mod event;
+mod housekeeping;
 mod moves;
 mod sla;
 mod step;
@@ -19,6 +21,8 @@ mod types;
 use serde_json::{Value as Json, json};
 
 use crate::model::Definition;
+pub use actor::{AccountName, Actor, NameError};
+pub use housekeeping::{drop_timer, record_retry};
 pub use moves::EVENTLESS_BOUND;
 use step::{Line, Step};
 pub use types::*;
@@ -94,9 +98,11 @@ pub fn fire_timer(
     match &fired.fires {
         Fires::Event(event) if !consumed.fire => {
             let reason = "catch_up = \"skip\": the slots missed while nothing ran are not fired";
-            let data = json!({"ignored": reason, "catch_up": consumed.catch_up});
-            let state = step.instance.state.clone();
-            step.record(timer_line(&state, event), data);
+            let line = step.history.len();
+            housekeeping::record_ignored(&mut step, Some(event), "timer", reason, None);
+            if let Some(note) = consumed.catch_up {
+                step.note_on_line(line, "catch_up", note);
+            }
         }
         Fires::Event(event) => {
             let input = event::internal(event, "timer");
@@ -113,7 +119,9 @@ pub fn fire_timer(
             }
         }
     }
-    Ok(step.finish())
+    let mut outcome = step.finish();
+    housekeeping::settle_fired_timer(&mut outcome, &fired);
+    Ok(outcome)
 }
 
 /// An administrator ends an active instance where it stands.
@@ -178,30 +186,8 @@ fn accept_or_ignore(
     let savepoint = step.clone();
     if let Err(refusal) = event::accept(step, input, kind) {
         *step = savepoint;
-        let state = step.instance.state.clone();
-        let line = Line {
-            kind: HistoryKind::Timer,
-            event: Some(&input.name),
-            from: Some(&state),
-            to: Some(&state),
-            actor: &input.actor,
-        };
-        let data = match clock {
-            Some(clock) => json!({"ignored": refusal.to_string(), "sla": clock}),
-            None => json!({"ignored": refusal.to_string()}),
-        };
-        step.record(line, data);
-    }
-}
-
-/// A `timer` line for `event` that leaves the instance in `state`.
-fn timer_line<'a>(state: &'a str, event: &'a str) -> Line<'a> {
-    Line {
-        kind: HistoryKind::Timer,
-        event: Some(event),
-        from: Some(state),
-        to: Some(state),
-        actor: "timer",
+        let reason = refusal.to_string();
+        housekeeping::record_ignored(step, Some(&input.name), &input.actor, &reason, clock);
     }
 }
 
