@@ -12,6 +12,8 @@ use serde_json::Value as Json;
 
 pub use super::raw::FieldKind;
 use super::{Duration, Expr};
+use jiff::tz::TimeZone;
+
 use crate::calendar::{Calendar, CatchUp, CronSchedule};
 
 /// A loaded workflow version.
@@ -166,6 +168,20 @@ pub enum Action {
         data: Vec<(String, Expr)>,
         start: bool,
     },
+}
+
+impl Timer {
+    /// The zone whose wall clock the timer follows: its calendar's, or its
+    /// cron pattern's; `None` when it only counts elapsed time.
+    pub fn zone(&self) -> Option<(&str, &TimeZone)> {
+        if let Some(calendar) = &self.calendar {
+            return Some((calendar.zone_name(), calendar.zone()));
+        }
+        match &self.schedule {
+            Schedule::Cron(cron) => Some((cron.zone_name(), cron.zone())),
+            _ => None,
+        }
+    }
 }
 
 impl Sla {

@@ -118,11 +118,10 @@ pub async fn run(catalog: &Catalog, scenario: &Scenario) -> Result<ScenarioRun, 
         });
     }
     let store = Store::connect(STORE_URL).await?;
-    let clock = ManualClock::new(scenario.start.at);
-    let runtime = Runtime::new(store, catalog.clone(), Arc::new(clock.clone())).await?;
+    let clock = Arc::new(ManualClock::new(scenario.start.at));
+    let runtime = Runtime::new(store, catalog.clone(), clock).await?;
     let mut run = Run {
         runtime,
-        clock,
         actor: Actor::Account(AccountName::parse(ACTOR)?),
         no_guard_held: Vec::new(),
     };
@@ -137,8 +136,6 @@ pub async fn run(catalog: &Catalog, scenario: &Scenario) -> Result<ScenarioRun, 
 
 struct Run {
     runtime: Runtime,
-    /// The runtime's clock, for `jump` steps.
-    clock: ManualClock,
     /// [`ACTOR`], as the runtime records it.
     actor: Actor,
     no_guard_held: Vec<GuardRefusal>,
@@ -247,9 +244,7 @@ impl Run {
                 Ok(Done::Accepted)
             }
             StepAction::Jump(duration) => {
-                // Downtime: the clock moves without firing on the way.
-                self.clock.advance(duration.as_millis());
-                self.runtime.fire_due_timers().await?;
+                self.runtime.jump(duration.as_millis()).await?;
                 Ok(Done::Accepted)
             }
         }
