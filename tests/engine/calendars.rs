@@ -531,3 +531,26 @@ proptest! {
         prop_assert!(office.worked(start, due_at - 1, &paused) < within);
     }
 }
+
+#[test]
+fn an_sla_deadline_found_late_is_missed_once_at_the_real_instant() {
+    let ticket = load_with(TICKET, &calendars());
+    let friday = at("2026-10-16T17:00:00+08:00");
+    let instance = create_at(&ticket, json!({"level": 3}), friday);
+    let due_at = handling_due(&instance);
+    // The server was down from Friday evening to the next Thursday.
+    let restart = at("2026-10-22T10:00:00+08:00");
+    let late = fire(&ticket, &instance, "sla:handling", restart);
+    let cycle = &late.instance.slas[0];
+    assert_eq!(cycle.outcome, Some(flowkeeper::engine::SlaOutcome::Missed));
+    assert_eq!(cycle.due_at, due_at, "the deadline stays the real one");
+    let lines: Vec<_> = late
+        .history
+        .iter()
+        .filter(|line| line.kind == HistoryKind::Sla)
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].at, restart, "recorded when it was found");
+    assert_eq!(lines[0].data["due_at"], json!(due_at), "naming the due instant");
+    assert!(late.instance.timers.iter().all(|t| t.name != "sla:handling"));
+}
