@@ -551,6 +551,15 @@ fn an_sla_deadline_found_late_is_missed_once_at_the_real_instant() {
         .collect();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].at, restart, "recorded when it was found");
-    assert_eq!(lines[0].data["due_at"], json!(due_at), "naming the due instant");
-    assert!(late.instance.timers.iter().all(|t| t.name != "sla:handling"));
+    assert_eq!(
+        lines[0].data["due_at"],
+        json!(due_at),
+        "naming the due instant"
+    );
+    assert!(
+        late.instance
+            .timers
+            .iter()
+            .all(|t| t.name != "sla:handling")
+    );
 }
