@@ -361,11 +361,22 @@ type = "string"
 
 [events.remind]
 [events.go]
+[events.confirm]
 [states.booked]
+on.remind = {}
+on.go = "done"
+on.confirm = "confirmed"
+[states.confirmed]
 on.remind = {}
 on.go = "done"
 [states.done]
 terminal = true
+
+[timers.confirmed_call]
+# Reads the state being entered.
+at = "state == 'confirmed' ? '2026-10-09T00:00:00Z' : null"
+event = "remind"
+states = ["confirmed"]
 
 [timers.on_the_day]
 at = "has(data.appointment) ? data.appointment : null"
@@ -391,6 +402,17 @@ fn at_timers_take_an_rfc3339_string_or_a_timestamp() {
     assert!(
         timer(&fired, "day_before").is_none(),
         "an `at` timer fires once"
+    );
+    let confirmed = post(
+        &visit,
+        &fired,
+        "confirm",
+        json!({}),
+        at("2026-10-07T02:00:00Z"),
+    );
+    assert_eq!(
+        due(&confirmed.instance, "confirmed_call"),
+        at("2026-10-09T00:00:00Z")
     );
 }
 
