@@ -146,14 +146,25 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         let searched: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         anyhow::bail!("no workflow files (*.toml) in {}", searched.join(", "));
     }
+    // The catalog checks the calendars beside the first file too.
+    let calendars = files[0]
+        .parent()
+        .map(|folder| folder.join(crate::calendar::CALENDARS_FILE))
+        .filter(|file| file.is_file());
     match Catalog::load(&files) {
         Ok(catalog) => {
             let mut out = std::io::stdout().lock();
             let count = catalog.iter().count();
-            writeln!(out, "{count} workflow{} valid", plural(count))?;
+            write!(out, "{count} workflow{} ", plural(count))?;
+            if calendars.is_some() {
+                // `always` is built in, not declared.
+                let declared = catalog.calendars().names().count() - 1;
+                write!(out, "and {declared} calendar{} ", plural(declared))?;
+            }
+            writeln!(out, "valid")?;
             Ok(ExitCode::SUCCESS)
         }
-        Err(problems) => report(&problems, files.len()),
+        Err(problems) => report(&problems, files.len() + usize::from(calendars.is_some())),
     }
 }
 

@@ -233,3 +233,41 @@ fn the_shipped_calendars_and_their_schema_agree() {
     typo["calendars"]["office"]["holiday"] = serde_json::json!([]);
     assert!(!validator.is_valid(&typo));
 }
+
+/// `flowkeeper validate` checks `calendars.toml` with the workflows and
+/// counts it among the files.
+#[test]
+fn validate_reports_calendars_and_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let workflows = dir.path().join("workflows");
+    std::fs::create_dir(&workflows).unwrap();
+    let workflow =
+        format!("{BASE}\n[timers.x]\nafter = \"1d\"\ncalendar = \"office\"\nevent = \"tick\"\n");
+    std::fs::write(workflows.join("t.toml"), workflow).unwrap();
+    std::fs::write(workflows.join("calendars.toml"), CALENDARS).unwrap();
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+            .arg("validate")
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let valid = run();
+    assert_eq!(valid.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&valid.stdout),
+        "1 workflow and 1 calendar valid\n"
+    );
+    std::fs::write(
+        workflows.join("calendars.toml"),
+        CALENDARS.replace("09:00-12:00", "9-12"),
+    )
+    .unwrap();
+    let invalid = run();
+    assert_eq!(invalid.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&invalid.stdout),
+        "workflows/calendars.toml:3:18: `9-12` is not an open range \"HH:MM-HH:MM\" (hint: e.g. \"09:00-12:00\"; a day ends at \"24:00\")\n\
+         1 problem in 1 of 2 files\n"
+    );
+}
