@@ -1,6 +1,7 @@
 //! Firing due timers: claim a batch with a lease, then run a [`FireTimer`]
 //! command for each, in its own transaction. Called by the scheduler's
-//! timer loop and, on a manual clock, by `advance_to`.
+//! timer loop and, on a manual clock, by `advance_to` (time passing with
+//! the server running) and `jump_to` (time passing with it down).
 
 use super::{FireTimer, Firing, Runtime, RuntimeError, metrics};
 use crate::engine::Millis;
@@ -56,5 +57,21 @@ impl Runtime {
     /// `advance_to(now + by)`.
     pub async fn advance(&self, by: Millis) -> Result<usize, RuntimeError> {
         self.advance_to(self.clock.now() + by.max(0)).await
+    }
+
+    /// On a manual clock: moves time to `at` at once, as if the server had
+    /// been down until then: nothing fires on the way, then every timer due
+    /// by `at` fires, late — a recurring timer more than a period late
+    /// catches up as its `catch_up` says (once, by default). Returns how
+    /// many fired.
+    pub async fn jump_to(&self, at: Millis) -> Result<usize, RuntimeError> {
+        let manual = self.clock.manual().ok_or(RuntimeError::NotManualClock)?;
+        manual.set(at);
+        self.fire_due_timers().await
+    }
+
+    /// `jump_to(now + by)`.
+    pub async fn jump(&self, by: Millis) -> Result<usize, RuntimeError> {
+        self.jump_to(self.clock.now() + by.max(0)).await
     }
 }
