@@ -29,8 +29,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Draw a workflow's state graph as Mermaid, Graphviz DOT or SVG.
     Graph(GraphArgs),
-    /// Print the JSON Schema (draft-07) of the workflow file format.
-    Schema,
+    /// Print the JSON Schema (draft-07) of the workflow file format (or of
+    /// `calendars.toml`).
+    Schema(SchemaArgs),
     /// Run the REST API, the timer loop and the store (see docs/api.md).
     Serve(crate::api::ServeOptions),
     /// Run scenario tests in virtual time; prints one line per scenario,
@@ -52,6 +53,22 @@ pub struct ValidateArgs {
     /// Exit 1 on warnings too (for CI).
     #[arg(long)]
     pub deny_warnings: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which file format.
+    #[arg(value_enum, default_value_t = SchemaOf::Workflow)]
+    pub of: SchemaOf,
+}
+
+/// The file formats `schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaOf {
+    /// A workflow file (`workflows/<id>.toml`).
+    Workflow,
+    /// The business calendars (`workflows/calendars.toml`).
+    Calendars,
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,7 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate(&args),
         Command::Graph(args) => graph(&args),
-        Command::Schema => schema(),
+        Command::Schema(args) => schema(args.of),
         Command::Serve(options) => serve(options),
         Command::Test(args) => test(&args),
         Command::Assess(args) => assess(&args),
@@ -153,21 +170,24 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `6 workflows and assessment.toml valid`, `2 problems in 1 of 7 files`,
+/// `6 workflows, 1 calendar and assessment.toml valid`, `2 problems in 1 of 8 files`,
 /// `3 problems (2 errors, 1 warning) in 2 of 7 files`.
 fn summary(outcome: &crate::validate::Outcome, deny_warnings: bool) -> String {
     let (errors, warnings) = (outcome.errors(), outcome.warnings());
     let files = outcome.files;
     let count = errors + warnings;
     if errors == 0 && (warnings == 0 || !deny_warnings) {
-        let mut valid = format!(
+        let mut parts = vec![format!(
             "{} workflow{}",
             outcome.workflows,
             plural(outcome.workflows)
-        );
-        if !outcome.others.is_empty() {
-            valid += &format!(" and {}", outcome.others.join(", "));
-        }
+        )];
+        parts.extend(outcome.others.iter().cloned());
+        let valid = match parts.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, first)) => format!("{} and {last}", first.join(", ")),
+            None => String::new(),
+        };
         return match warnings {
             0 => format!("{valid} valid"),
             _ => format!("{valid} valid, with {warnings} warning{}", plural(warnings)),
@@ -206,8 +226,12 @@ fn graph(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn schema() -> anyhow::Result<ExitCode> {
-    let text = serde_json::to_string_pretty(&model::json_schema())?;
+fn schema(of: SchemaOf) -> anyhow::Result<ExitCode> {
+    let schema = match of {
+        SchemaOf::Workflow => model::json_schema(),
+        SchemaOf::Calendars => crate::calendar::json_schema(),
+    };
+    let text = serde_json::to_string_pretty(&schema)?;
     writeln!(std::io::stdout().lock(), "{text}")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assess;
+pub mod calendar;
 pub mod cli;
 pub mod engine;
 pub mod model;

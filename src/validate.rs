@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::assess;
+use crate::calendar::{self, Calendars};
 use crate::model::{self, Catalog, Diagnostic, Diagnostics, FileKind, Severity};
 
 /// What checking the files found.
@@ -20,7 +21,7 @@ pub struct Outcome {
     pub files: usize,
     /// How many of them are workflows.
     pub workflows: usize,
-    /// The names of the others (`assessment.toml`).
+    /// The others, in words: `1 calendar`, `assessment.toml`.
     pub others: Vec<String>,
 }
 
@@ -54,26 +55,45 @@ impl Outcome {
 /// Fails only when a folder cannot be listed.
 pub fn check(paths: &[PathBuf]) -> Result<Outcome, Diagnostics> {
     let files = model::files(paths)?;
+    let mut found = Vec::new();
+    let mut others = Vec::new();
+    // Calendars first: the workflows name them.
+    let folder = model::calendars_folder(paths);
+    let calendars = calendar::load_folder(folder);
+    let named_calendars = files.of_kind(FileKind::Calendars).count() > 0;
+    match &calendars {
+        Ok(loaded) if named_calendars => {
+            let declared = declared_calendars(loaded);
+            others.push(format!(
+                "{declared} calendar{}",
+                if declared == 1 { "" } else { "s" }
+            ));
+        }
+        Err(problems) if named_calendars => found.extend(problems.0.iter().cloned()),
+        _ => {}
+    }
     let workflows: Vec<PathBuf> = files.of_kind(FileKind::Workflow).cloned().collect();
-    let checked = model::check_workflows(&workflows, &files.context);
-    let mut found = checked.diagnostics.0;
-    let catalog = Catalog::from_shared(checked.definitions);
+    let checked = model::check_workflows(&workflows, &files.context, calendars.as_ref().ok());
+    found.extend(checked.diagnostics.0);
+    let catalog = Catalog::from_shared(checked.definitions, calendars.unwrap_or_default().into());
     for config in files.of_kind(FileKind::Assessment) {
         found.extend(assessment(config, &catalog));
+        others.push("assessment.toml".to_owned());
     }
-    let others = files
-        .named
-        .iter()
-        .filter(|(_, kind)| *kind != FileKind::Workflow)
-        .filter_map(|(path, _)| path.file_name())
-        .map(|name| name.to_string_lossy().into_owned())
-        .collect();
     Ok(Outcome {
         diagnostics: Diagnostics(found).sorted(),
         files: files.named.len(),
         workflows: workflows.len(),
         others,
     })
+}
+
+/// The calendars `calendars.toml` declares (`always` is built in).
+fn declared_calendars(calendars: &Calendars) -> usize {
+    calendars
+        .names()
+        .filter(|name| *name != calendar::ALWAYS)
+        .count()
 }
 
 /// `assessment.toml`: its own rules, then the workflow names it borrows.

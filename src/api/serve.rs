@@ -1,5 +1,6 @@
-//! `flowkeeper serve`: open the store, load the workflows, run the timer and
-//! outbox loops and answer HTTP until SIGTERM or Ctrl-C.
+//! `flowkeeper serve`: open the store, load the workflows, start the
+//! runtime's scheduler (timers, webhooks, upkeep) and answer HTTP until
+//! SIGTERM or Ctrl-C.
 //!
 //! Shutdown order matters: the listener stops accepting, in-flight requests
 //! finish, and only then are the background loops told to stop, so a request
@@ -8,20 +9,17 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use anyhow::Context;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::auth::{Role, Secret, row_for};
 use super::state::AppState;
+use crate::engine::AccountName;
 use crate::model::Catalog;
-use crate::runtime::{Clock, ManualClock, Runtime, RuntimeConfig, SystemClock, Webhooks};
+use crate::runtime::{
+    Clock, ManualClock, Runtime, RuntimeConfig, SchedulerConfig, SystemClock, Webhooks,
+};
 use crate::store::Store;
-
-/// How often the outbox is polled when no commit wakes it.
-const OUTBOX_POLL: StdDuration = StdDuration::from_secs(1);
 
 /// The options of `flowkeeper serve` (also its clap arguments).
 #[derive(Debug, Clone, clap::Args)]
@@ -46,6 +44,10 @@ pub struct ServeOptions {
     /// Run on a clock that only moves through `POST /v1/admin/clock`.
     #[arg(long)]
     pub manual_clock: bool,
+    /// Where the manual clock starts (RFC 3339), e.g. to go on with a
+    /// simulation where an earlier run stopped; default: now.
+    #[arg(long, requires = "manual_clock", value_name = "RFC3339")]
+    pub clock_start: Option<jiff::Timestamp>,
     /// The largest request body accepted, e.g. `1MiB`, `512KiB`, `65536`.
     #[arg(long, default_value = "1MiB", value_parser = parse_size)]
     pub max_body: usize,
@@ -83,7 +85,10 @@ pub async fn serve_with(
         .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))
         .with_context(|| format!("while loading {}", options.workflows.display()))?;
     let clock: Arc<dyn Clock> = if options.manual_clock {
-        Arc::new(ManualClock::new(SystemClock.now()))
+        let start = options
+            .clock_start
+            .map_or_else(|| SystemClock.now(), |start| start.as_millisecond());
+        Arc::new(ManualClock::new(start))
     } else {
         Arc::new(SystemClock)
     };
@@ -98,14 +103,18 @@ pub async fn serve_with(
             .await
             .context("while saving the loaded workflow versions")?,
     );
-    let outbox = runtime.spawn_outbox_loop(OUTBOX_POLL);
-    let state = AppState::new(runtime, options.manual_clock, options.workflows.clone());
+    let state = AppState::new(
+        Arc::clone(&runtime),
+        options.manual_clock,
+        options.workflows.clone(),
+    );
     bootstrap_admin(&state, options.admin_token.as_deref()).await?;
-
-    let (stop, stopped) = watch::channel(false);
-    let mut loops = JoinSet::new();
-    loops.spawn(state.clone().run_timers(stopped.clone()));
-    loops.spawn(state.clone().run_upkeep(stopped));
+    // Under the manual clock timers fire only when the clock is moved.
+    let defaults = SchedulerConfig::default();
+    let scheduler = runtime.start_scheduler(SchedulerConfig {
+        timer_poll: defaults.timer_poll.filter(|_| !options.manual_clock),
+        ..defaults
+    });
 
     let address = listener
         .local_addr()
@@ -117,10 +126,7 @@ pub async fn serve_with(
         .await
         .context("while serving HTTP")?;
     tracing::info!("requests drained; stopping background loops");
-    let _ = stop.send(true);
-    while loops.join_next().await.is_some() {}
-    // An interrupted delivery is leased, so it is retried after restart.
-    outbox.abort();
+    scheduler.stop().await;
     Ok(())
 }
 
@@ -130,6 +136,7 @@ pub async fn serve_with(
 async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Result<()> {
     let now = state.now();
     let store = state.store();
+    let admin = AccountName::parse("admin")?;
     if let Some(text) = given {
         let secret = Secret::given(text.trim());
         anyhow::ensure!(
@@ -138,7 +145,15 @@ async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Resul
         );
         if store.find_token(&secret.hash()).await?.is_none() {
             store
-                .insert_token(&row_for(&secret, "admin", Role::Admin, now, None, None))
+                .insert_token(&row_for(
+                    state.runtime().new_id(),
+                    &secret,
+                    &admin,
+                    Role::Admin,
+                    now,
+                    None,
+                    None,
+                ))
                 .await
                 .context("while registering FLOWKEEPER_ADMIN_TOKEN")?;
         }
@@ -147,7 +162,15 @@ async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Resul
     if !store.has_live_admin(now).await? {
         let secret = Secret::generate();
         store
-            .insert_token(&row_for(&secret, "admin", Role::Admin, now, None, None))
+            .insert_token(&row_for(
+                state.runtime().new_id(),
+                &secret,
+                &admin,
+                Role::Admin,
+                now,
+                None,
+                None,
+            ))
             .await
             .context("while creating the bootstrap admin token")?;
         println!(
@@ -182,10 +205,6 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutdown signal received");
 }
-
-/// How often the timer loop looks for due timers: the worst-case delay of a
-/// timer on the system clock.
-pub(super) const TIMER_POLL: StdDuration = StdDuration::from_millis(250);
 
 /// Parses `1MiB`, `512KiB`, `2MB`, `65536` into bytes.
 pub fn parse_size(text: &str) -> Result<usize, String> {

@@ -8,8 +8,10 @@
 //! `revision` is left alone: the store bumps it when it commits.
 
 mod actions;
+mod actor;
 mod data;
 mod event;
+mod housekeeping;
 mod moves;
 mod sla;
 mod step;
@@ -19,6 +21,8 @@ mod types;
 use serde_json::{Value as Json, json};
 
 use crate::model::Definition;
+pub use actor::{AccountName, Actor, NameError};
+pub use housekeeping::{drop_timer, record_retry};
 pub use moves::EVENTLESS_BOUND;
 use step::{Line, Step};
 pub use types::*;
@@ -57,7 +61,7 @@ pub fn create(
         actor: &input.actor,
     };
     step.record(line, Json::Object(step.instance.data.clone()));
-    timers::start_instance_timers(&mut step);
+    timers::start_instance_timers(&mut step)?;
     moves::enter(&mut step, &definition.start, &input.actor)?;
     moves::settle(&mut step)?;
     Ok(step.finish())
@@ -90,11 +94,23 @@ pub fn fire_timer(
         });
     };
     let mut step = Step::new(definition, instance.clone(), now);
-    timers::consume(&mut step, &fired);
+    let consumed = timers::consume(&mut step, &fired);
     match &fired.fires {
+        Fires::Event(event) if !consumed.fire => {
+            let reason = "catch_up = \"skip\": the slots missed while nothing ran are not fired";
+            let line = step.history.len();
+            housekeeping::record_ignored(&mut step, Some(event), "timer", reason, None);
+            if let Some(note) = consumed.catch_up {
+                step.note_on_line(line, "catch_up", note);
+            }
+        }
         Fires::Event(event) => {
             let input = event::internal(event, "timer");
+            let first_line = step.history.len();
             accept_or_ignore(&mut step, &input, HistoryKind::Timer, None);
+            if let Some(note) = consumed.catch_up {
+                step.note_on_line(first_line, "catch_up", note);
+            }
         }
         Fires::SlaDeadline(clock) => {
             if let Some(breach) = sla::deadline(&mut step, clock, "timer")? {
@@ -103,7 +119,9 @@ pub fn fire_timer(
             }
         }
     }
-    Ok(step.finish())
+    let mut outcome = step.finish();
+    housekeeping::settle_fired_timer(&mut outcome, &fired);
+    Ok(outcome)
 }
 
 /// An administrator ends an active instance where it stands.
@@ -150,7 +168,7 @@ pub fn move_to(
     );
     if !target.terminal && instance.status != Status::Active {
         step.instance.status = Status::Active;
-        timers::start_instance_timers(&mut step);
+        timers::start_instance_timers(&mut step)?;
     }
     moves::enter(&mut step, state, actor)?;
     moves::settle(&mut step)?;
@@ -168,19 +186,8 @@ fn accept_or_ignore(
     let savepoint = step.clone();
     if let Err(refusal) = event::accept(step, input, kind) {
         *step = savepoint;
-        let state = step.instance.state.clone();
-        let line = Line {
-            kind: HistoryKind::Timer,
-            event: Some(&input.name),
-            from: Some(&state),
-            to: Some(&state),
-            actor: &input.actor,
-        };
-        let data = match clock {
-            Some(clock) => json!({"ignored": refusal.to_string(), "sla": clock}),
-            None => json!({"ignored": refusal.to_string()}),
-        };
-        step.record(line, data);
+        let reason = refusal.to_string();
+        housekeeping::record_ignored(step, Some(&input.name), &input.actor, &reason, clock);
     }
 }
 

@@ -15,11 +15,9 @@ use sha2::{Digest, Sha256};
 
 use super::Duration;
 use super::definition::{
-    Action, Definition, Event, Field, Role, Schedule, Sla, SourceText, State, Timer, Transition,
-    Within,
+    Action, Definition, Event, Field, Role, Sla, SourceText, State, Timer, Transition, Within,
 };
 use super::diagnostic::{Diagnostic, Diagnostics, Hints, LineIndex, Severity, without_bom};
-use super::duration::MIN_TIMER_PERIOD;
 use super::expr::Expr;
 use super::graph::{self, Clock, Eventless, GlobalEvent, Guard, Skeleton, StateNode, Target};
 use super::raw::{
@@ -30,7 +28,10 @@ use super::rules::{self, Problem};
 use super::shape::{self, Broken};
 use super::source::{Seg, SourceMap};
 use super::typecheck::{self, Declared, Env, EventFields, Use};
+use crate::calendar::Calendars;
 use crate::path;
+
+mod timing;
 
 /// Everything one check of a workflow file found.
 #[derive(Debug)]
@@ -97,26 +98,54 @@ impl Report {
     }
 }
 
-/// Loads one workflow from its text; `file` is only used in messages.
+/// Loads one workflow from its text; `file` is only used in messages. It
+/// may name only the built-in `always` calendar (see [`load_with`]).
 /// Warnings do not stop it.
 pub fn load_str(file: &FsPath, text: &str) -> Result<Definition, Diagnostics> {
-    check_str(file, text).into_result()
+    load_with(file, text, &Calendars::default())
+}
+
+/// Loads one workflow from its text, resolving the calendars it names in
+/// `calendars`; `file` is only used in messages.
+pub fn load_with(
+    file: &FsPath,
+    text: &str,
+    calendars: &Calendars,
+) -> Result<Definition, Diagnostics> {
+    check_with(file, text, Some(calendars)).into_result()
 }
 
 /// Loads a version the store kept, which was valid when it was stored:
 /// rules added to the validator since (types, timer periods, loops) must
 /// not strand the instances that run it, so only what running needs is
 /// required (shape, names, durations, expressions that compile).
-pub fn load_stored(file: &FsPath, text: &str) -> Result<Definition, Diagnostics> {
-    let report = check_str(file, text);
+pub fn load_stored(
+    file: &FsPath,
+    text: &str,
+    calendars: &Calendars,
+) -> Result<Definition, Diagnostics> {
+    let report = check_with(file, text, Some(calendars));
     match report.definition {
         Some(definition) if report.runnable => Ok(definition),
         _ => Err(report.diagnostics),
     }
 }
 
-/// Checks one workflow file completely: every error and warning.
+/// Checks one workflow file completely: every error and warning. It may
+/// name only the built-in `always` calendar.
 pub fn check_str(file: &FsPath, text: &str) -> Report {
+    check_with(file, text, Some(&Calendars::default()))
+}
+
+/// Checks one workflow file with the calendars of its folder; `None` when
+/// those did not load (their file's problems are reported on their own):
+/// then any calendar name is taken as known, to report nothing twice.
+pub fn check_with(file: &FsPath, text: &str, calendars: Option<&Calendars>) -> Report {
+    let fallback = Calendars::default();
+    let (calendars, calendars_known) = match calendars {
+        Some(calendars) => (calendars, true),
+        None => (&fallback, false),
+    };
     let text = without_bom(text);
     let lines = LineIndex::new(file, text);
     let read = match shape::read(text) {
@@ -135,7 +164,8 @@ pub fn check_str(file: &FsPath, text: &str) -> Report {
         }
     };
     let raw = &read.file;
-    let mut compiler = Compiler::new(raw, &read.broken, SourceMap::new(text), lines);
+    let mut compiler = Compiler::new(raw, &read.broken, SourceMap::new(text), lines, calendars);
+    compiler.calendars_known = calendars_known;
     compiler.runnable = read.errors.is_empty();
     for error in read.errors {
         let diagnostic = compiler
@@ -180,6 +210,11 @@ pub(crate) struct Compiler<'a> {
     visited: u64,
     /// No error so far leaves the definition unable to run.
     runnable: bool,
+    /// The calendars timers and SLA clocks may name.
+    calendars: &'a Calendars,
+    /// False when the folder's calendars did not load: then every calendar
+    /// name is accepted.
+    calendars_known: bool,
 }
 
 impl<'a> Compiler<'a> {
@@ -188,6 +223,7 @@ impl<'a> Compiler<'a> {
         broken: &'a Broken,
         map: SourceMap,
         lines: LineIndex<'a>,
+        calendars: &'a Calendars,
     ) -> Self {
         let mut data: HashMap<String, Declared> = raw
             .data
@@ -227,6 +263,8 @@ impl<'a> Compiler<'a> {
             hints: Hints::default(),
             visited: 0,
             runnable: true,
+            calendars,
+            calendars_known: true,
         }
     }
 
@@ -677,36 +715,14 @@ impl<'a> Compiler<'a> {
         for (index, state) in spec.states.iter().enumerate() {
             self.check_state(&[at.clone(), path!["states", index]].concat(), state);
         }
-        let schedule = match (&spec.after, &spec.every) {
-            (Some(after), None) => {
-                Schedule::After(self.duration(&[at.clone(), path!["after"]].concat(), after)?)
-            }
-            (None, Some(every)) => {
-                let every_at = [at.clone(), path!["every"]].concat();
-                let period = self.duration(&every_at, every)?;
-                if period < MIN_TIMER_PERIOD {
-                    self.rule_error(
-                        &every_at,
-                        format!("`{every}` is shorter than the shortest period of a recurring timer, {MIN_TIMER_PERIOD}"),
-                        Some(format!("a recurring timer fires at most once a second; write every = \"{MIN_TIMER_PERIOD}\" or more")),
-                    );
-                }
-                Schedule::Every(period)
-            }
-            _ => {
-                self.key_error(
-                    &at,
-                    format!("timer `{name}` needs exactly one of `after` and `every`"),
-                    None,
-                );
-                return None;
-            }
-        };
+        let timing = self.timing(name, spec)?;
         Some(Timer {
             name: name.to_owned(),
-            schedule,
+            schedule: timing.schedule,
             event: spec.event.clone(),
             states: spec.states.clone(),
+            calendar: timing.calendar,
+            catch_up: timing.catch_up,
         })
     }
 
@@ -732,10 +748,17 @@ impl<'a> Compiler<'a> {
             .as_ref()
             .map(|role| self.role(&[at.clone(), path!["role"]].concat(), role));
         let within_at = [at.clone(), path!["within"]].concat();
+        let clock_calendar = match &spec.calendar {
+            Some(calendar) => {
+                Some(self.calendar(&[at.clone(), path!["calendar"]].concat(), calendar)?)
+            }
+            None => None,
+        };
         let within = match &spec.within {
             WithinSpec::Fixed(text) => vec![Within {
                 when: None,
                 duration: self.duration(&within_at, text)?,
+                calendar: clock_calendar,
             }],
             WithinSpec::Cases(cases) => {
                 let mut compiled = Vec::new();
@@ -754,11 +777,26 @@ impl<'a> Compiler<'a> {
                         }
                         None => None,
                     };
-                    let duration =
-                        self.duration(&[case_at, path!["duration"]].concat(), &case.duration);
+                    let duration = self.duration(
+                        &[case_at.clone(), path!["duration"]].concat(),
+                        &case.duration,
+                    );
+                    let calendar = match &case.calendar {
+                        Some(calendar) => {
+                            let at = [case_at, path!["calendar"]].concat();
+                            let found = self.calendar(&at, calendar);
+                            complete &= found.is_some();
+                            found
+                        }
+                        None => clock_calendar.clone(),
+                    };
                     complete &= duration.is_some();
                     if let Some(duration) = duration {
-                        compiled.push(Within { when, duration });
+                        compiled.push(Within {
+                            when,
+                            duration,
+                            calendar,
+                        });
                     }
                 }
                 if cases.last().is_none_or(|last| last.when.is_some()) {

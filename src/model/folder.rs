@@ -1,7 +1,7 @@
 //! The files of a workflows folder and what each one is.
 //!
 //! A folder holds workflows (`<id>.toml`) and configuration files that are
-//! not workflows (`assessment.toml`). [`FileKind::of`] is the one place
+//! not workflows (`assessment.toml`, `calendars.toml`). [`FileKind::of`] is the one place
 //! that tells them apart, so `serve` never loads a configuration file as a
 //! workflow and `flowkeeper validate` checks each file as what it is. A new
 //! kind of file is a variant here, an arm in [`FileKind::of`], and a checker
@@ -18,6 +18,8 @@ pub enum FileKind {
     Workflow,
     /// The assessment configuration (`docs/assessment.md`).
     Assessment,
+    /// The business calendars (`workflows/calendars.toml`).
+    Calendars,
 }
 
 impl FileKind {
@@ -25,6 +27,7 @@ impl FileKind {
     pub fn of(path: &Path) -> Self {
         match path.file_name().and_then(|name| name.to_str()) {
             Some("assessment.toml") => FileKind::Assessment,
+            Some(crate::calendar::CALENDARS_FILE) => FileKind::Calendars,
             _ => FileKind::Workflow,
         }
     }

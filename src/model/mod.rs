@@ -23,10 +23,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use compile::{Report, check_str, load_stored, load_str};
+use crate::calendar::{self, Calendars};
+
+pub use compile::{Report, check_str, check_with, load_stored, load_str, load_with};
 pub use definition::Definition;
 pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, Severity, did_you_mean};
-pub use duration::{Duration, DurationError, MIN_TIMER_PERIOD};
+pub use duration::{Duration, DurationError, DurationParts, MIN_TIMER_PERIOD};
 pub use expr::{Expr, ExprError, References, Scope};
 pub use folder::{FileKind, Files, files, workflow_files};
 
@@ -40,15 +42,19 @@ pub fn json_schema() -> serde_json::Value {
     schema.to_value()
 }
 
-/// Loads and validates one workflow file.
+/// Loads and validates one workflow file, with the calendars of its folder
+/// (`calendars.toml` beside it).
 pub fn load_file(path: &Path) -> Result<Definition, Diagnostics> {
-    load_str(path, &Diagnostics::read(path)?)
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let calendars = calendar::load_folder(folder)?;
+    load_with(path, &Diagnostics::read(path)?, &calendars)
 }
 
-/// Checks one workflow file: every error and warning.
-pub fn check_file(path: &Path) -> Report {
+/// Checks one workflow file: every error and warning. `calendars` are its
+/// folder's (`None` when they did not load: any calendar name stands).
+pub fn check_file(path: &Path, calendars: Option<&Calendars>) -> Report {
     match Diagnostics::read(path) {
-        Ok(text) => check_str(path, &text),
+        Ok(text) => check_with(path, &text, calendars),
         Err(diagnostics) => Report::unreadable(diagnostics),
     }
 }
@@ -68,13 +74,18 @@ pub struct CheckedWorkflows {
 }
 
 /// Checks the `named` workflow files, resolving what they refer to among
-/// themselves and the `context` files (whose problems are not reported).
-pub fn check_workflows(named: &[PathBuf], context: &[PathBuf]) -> CheckedWorkflows {
+/// themselves and the `context` files (whose problems are not reported),
+/// with the calendars of their folder (`None`: those did not load).
+pub fn check_workflows(
+    named: &[PathBuf],
+    context: &[PathBuf],
+    calendars: Option<&Calendars>,
+) -> CheckedWorkflows {
     let reports: Vec<(&PathBuf, bool, Report)> = named
         .iter()
         .map(|file| (file, true))
         .chain(context.iter().map(|file| (file, false)))
-        .map(|(file, report)| (file, report, check_file(file)))
+        .map(|(file, report)| (file, report, check_file(file, calendars)))
         .collect();
     let mut checked = CheckedWorkflows::default();
     let mut found = Vec::new();
@@ -104,37 +115,60 @@ pub fn check_workflows(named: &[PathBuf], context: &[PathBuf]) -> CheckedWorkflo
     checked
 }
 
+/// The folder whose `calendars.toml` the files of `paths` use: the first
+/// folder given, or the folder of the first file.
+pub fn calendars_folder(paths: &[PathBuf]) -> &Path {
+    match paths.first() {
+        Some(path) if path.is_dir() => path.as_path(),
+        Some(path) => match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        },
+        None => Path::new("."),
+    }
+}
+
 /// Every workflow of a folder, loaded together so that references between
-/// workflows (spawn, send) are checked too.
+/// workflows (spawn, send) are checked too, with the calendars they name.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     workflows: BTreeMap<String, Arc<Definition>>,
+    calendars: Arc<Calendars>,
 }
 
 impl Catalog {
     /// Loads every workflow file (configuration files such as
-    /// `assessment.toml` are skipped); reports the problems of all files at
-    /// once. Warnings do not stop a load.
+    /// `assessment.toml` and `calendars.toml` are not workflows) with the
+    /// calendars of the first folder given (or of the folder of the first
+    /// file); reports the problems of all of them at once. Warnings do not
+    /// stop a load.
     pub fn load(paths: &[PathBuf]) -> Result<Self, Diagnostics> {
-        let checked = check_workflows(&workflow_files(paths)?, &[]);
-        if checked.diagnostics.has_errors() {
-            return Err(checked.diagnostics);
-        }
-        let workflows = checked
-            .definitions
-            .into_iter()
-            .map(|definition| (definition.id.clone(), definition))
-            .collect();
-        Ok(Self { workflows })
+        let calendars = calendar::load_folder(calendars_folder(paths));
+        let checked = check_workflows(&workflow_files(paths)?, &[], calendars.as_ref().ok());
+        let calendars = match calendars {
+            Ok(calendars) if !checked.diagnostics.has_errors() => calendars,
+            Ok(_) => return Err(checked.diagnostics),
+            Err(Diagnostics(mut problems)) => {
+                problems.extend(checked.diagnostics.0);
+                return Err(Diagnostics(problems).sorted());
+            }
+        };
+        Ok(Self::from_shared(checked.definitions, Arc::new(calendars)))
     }
 
     /// A catalog of definitions already shared (a folder's check).
-    pub fn from_shared(definitions: impl IntoIterator<Item = Arc<Definition>>) -> Self {
+    pub fn from_shared(
+        definitions: impl IntoIterator<Item = Arc<Definition>>,
+        calendars: Arc<Calendars>,
+    ) -> Self {
         let workflows = definitions
             .into_iter()
             .map(|definition| (definition.id.clone(), definition))
             .collect();
-        Self { workflows }
+        Self {
+            workflows,
+            calendars,
+        }
     }
 
     /// A catalog of already-loaded definitions (tests, the store's versions).
@@ -143,7 +177,16 @@ impl Catalog {
             .into_iter()
             .map(|definition| (definition.id.clone(), Arc::new(definition)))
             .collect();
-        Self { workflows }
+        Self {
+            workflows,
+            calendars: Arc::default(),
+        }
+    }
+
+    /// The calendars the workflows were compiled with: stored versions of
+    /// them are compiled with these too.
+    pub fn calendars(&self) -> &Arc<Calendars> {
+        &self.calendars
     }
 
     pub fn get(&self, id: &str) -> Option<&Arc<Definition>> {

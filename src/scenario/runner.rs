@@ -17,7 +17,9 @@ use uuid::Uuid;
 use super::check::{self, Mismatch};
 use super::format::{Expect, Place, RejectionKind, Scenario, StepAction, Target};
 use super::names;
-use crate::engine::{Effect, Fires, HistoryKind, Instance, Rejection};
+use crate::engine::{
+    AccountName, Actor, Effect, Fires, HistoryKind, Instance, NameError, Rejection,
+};
 use crate::model::Catalog;
 use crate::runtime::{self, ManualClock, Runtime, RuntimeError};
 use crate::store::{HistoryRecord, InstanceFilter, Store, StoreError};
@@ -37,6 +39,8 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    #[error("the scenario actor: {0}")]
+    Actor(#[from] NameError),
 }
 
 /// What running one scenario showed.
@@ -118,6 +122,7 @@ pub async fn run(catalog: &Catalog, scenario: &Scenario) -> Result<ScenarioRun, 
     let runtime = Runtime::new(store, catalog.clone(), clock).await?;
     let mut run = Run {
         runtime,
+        actor: Actor::Account(AccountName::parse(ACTOR)?),
         no_guard_held: Vec::new(),
     };
     let failure = run.steps(scenario).await?;
@@ -131,6 +136,8 @@ pub async fn run(catalog: &Catalog, scenario: &Scenario) -> Result<ScenarioRun, 
 
 struct Run {
     runtime: Runtime,
+    /// [`ACTOR`], as the runtime records it.
+    actor: Actor,
     no_guard_held: Vec<GuardRefusal>,
 }
 
@@ -168,7 +175,7 @@ impl Run {
                 &target.workflow,
                 &target.key,
                 start.data.clone(),
-                ACTOR,
+                &self.actor,
                 None,
             )
             .await;
@@ -226,7 +233,7 @@ impl Run {
                         &runtime::Target::Id(instance.id),
                         name,
                         data.clone(),
-                        ACTOR,
+                        &self.actor,
                         None,
                     )
                     .await;
@@ -234,6 +241,10 @@ impl Run {
             }
             StepAction::Advance(duration) => {
                 self.runtime.advance(duration.as_millis()).await?;
+                Ok(Done::Accepted)
+            }
+            StepAction::Jump(duration) => {
+                self.runtime.jump(duration.as_millis()).await?;
                 Ok(Done::Accepted)
             }
         }
@@ -389,7 +400,12 @@ impl Run {
                 .collect();
             found.extend(check::names("timers", timers, &actual));
         }
-        if expect.slas.is_empty() && expect.actions.is_none() {
+        found.extend(check::due_instants(
+            instance,
+            &expect.sla_due,
+            &expect.timer_due,
+        ));
+        if expect.slas.is_empty() && expect.actions.is_none() && expect.caught_up.is_none() {
             return Ok(found);
         }
         let history = self.runtime.store().history(instance.id).await?;
@@ -406,6 +422,14 @@ impl Run {
                 .filter_map(|record| serde_json::from_value(record.entry.data.clone()).ok())
                 .collect();
             found.extend(check::actions(expected, &actual));
+        }
+        if let Some(expected) = &expect.caught_up {
+            let lines: Vec<_> = history
+                .iter()
+                .filter(|record| record.seq > since)
+                .map(|record| &record.entry)
+                .collect();
+            found.extend(check::caught_up(expected, &lines));
         }
         Ok(found)
     }
@@ -491,11 +515,15 @@ fn checks_the_instance(expect: &Expect) -> bool {
         || !expect.slas.is_empty()
         || expect.timers.is_some()
         || expect.actions.is_some()
+        || !expect.sla_due.is_empty()
+        || !expect.timer_due.is_empty()
+        || expect.caught_up.is_some()
 }
 
 fn describe_action(scenario: &Scenario, action: &StepAction, target: &Target) -> String {
     match action {
         StepAction::Advance(duration) => format!("advance {duration}"),
+        StepAction::Jump(duration) => format!("jump {duration}"),
         StepAction::Event { name, .. }
             if target.workflow == scenario.workflow && target.key == scenario.start.key =>
         {

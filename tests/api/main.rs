@@ -40,4 +40,5 @@ mod instances;
 mod openapi;
 mod operations;
 mod server;
+mod time;
 mod workflows;

@@ -67,7 +67,10 @@ fn validate_checks_the_shipped_folder_with_its_assessment_configuration() {
     let dir = shipped(&[]);
     let output = flowkeeper(&["validate", "--deny-warnings"], dir.path());
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert_eq!(stdout(&output), "6 workflows and assessment.toml valid\n");
+    assert_eq!(
+        stdout(&output),
+        "6 workflows, 1 calendar and assessment.toml valid\n"
+    );
 }
 
 #[test]

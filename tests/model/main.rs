@@ -5,6 +5,7 @@ mod cli;
 mod export;
 mod properties;
 mod schema;
+mod time_keys;
 mod validation;
 
 use std::path::PathBuf;

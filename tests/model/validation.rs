@@ -227,7 +227,7 @@ fn eventless_transition_reading_the_event() {
             "on.go = \"b\"\nalways = [{ when = \"event.n > 1\", to = \"b\" }]",
         ),
         &[
-            "11:21: `event.n` is read, but no event is at hand here (hint: eventless transitions, entry actions and SLA durations see only data, key and state)",
+            "11:21: `event.n` is read, but no event is at hand here (hint: eventless transitions, entry actions, SLA durations and `at` timers see only data, key and state)",
         ],
     );
 }

@@ -19,7 +19,23 @@ use crate::model::raw::FieldKind;
 const ACCUMULATOR: &str = "@result";
 
 /// The functions the engine's CEL environment offers, for hints.
-const FUNCTIONS: &str = "size, contains, startsWith, endsWith, int, uint, double, string, bool, bytes, dyn, type, and the macros has, all, exists, exists_one, map, filter";
+const FUNCTIONS: &str = "size, contains, startsWith, endsWith, int, uint, double, string, bool, bytes, dyn, type, timestamp, duration, the getters of timestamps and durations (getHours, getDayOfWeek, …), and the macros has, all, exists, exists_one, map, filter";
+
+/// The getters of a timestamp (an optional time zone argument) and of a
+/// duration, all giving integers.
+const TIMESTAMP_GETTERS: [&str; 10] = [
+    "getFullYear",
+    "getMonth",
+    "getDayOfYear",
+    "getDayOfMonth",
+    "getDate",
+    "getDayOfWeek",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+    "getMilliseconds",
+];
+const DURATION_GETTERS: [&str; 4] = ["getHours", "getMinutes", "getSeconds", "getMilliseconds"];
 
 /// The type names CEL knows as values (`type(x) == int`).
 const TYPE_NAMES: [&str; 10] = [
@@ -247,7 +263,7 @@ impl<'a, 'e> Walker<'a, 'e> {
         self.error(
             at,
             format!("`{what}` is read, but no event is at hand here"),
-            Some("eventless transitions, entry actions and SLA durations see only data, key and state".into()),
+            Some("eventless transitions, entry actions, SLA durations and `at` timers see only data, key and state".into()),
         );
     }
 
@@ -535,8 +551,14 @@ impl<'a, 'e> Walker<'a, 'e> {
     ) -> Info<'a> {
         let symbol = symbol(function);
         let (a, b) = (&left.ty, &right.ty);
+        let add = function == operators::ADD;
+        let subtract = function == operators::SUBSTRACT;
         let ty = match (a, b) {
             (Type::Dyn, other) | (other, Type::Dyn) => other.clone(),
+            (Type::Timestamp, Type::Duration) if add || subtract => Type::Timestamp,
+            (Type::Duration, Type::Timestamp) if add => Type::Timestamp,
+            (Type::Timestamp, Type::Timestamp) if subtract => Type::Duration,
+            (Type::Duration, Type::Duration) if add || subtract => Type::Duration,
             (Type::Double, Type::Double) if function == operators::MODULO => {
                 self.error(
                     at,
@@ -647,9 +669,28 @@ impl<'a, 'e> Walker<'a, 'e> {
             "contains" | "startsWith" | "endsWith" if member => (Type::Bool, vec![Type::String], 2),
             "int" if !member => (
                 Type::Int,
-                vec![Type::Int, Type::UInt, Type::Double, Type::String],
+                vec![
+                    Type::Int,
+                    Type::UInt,
+                    Type::Double,
+                    Type::String,
+                    Type::Timestamp,
+                ],
                 1,
             ),
+            "timestamp" if !member => (
+                Type::Timestamp,
+                vec![Type::String, Type::Int, Type::Timestamp],
+                1,
+            ),
+            "duration" if !member => (Type::Duration, vec![Type::String, Type::Duration], 1),
+            getter
+                if member
+                    && (TIMESTAMP_GETTERS.contains(&getter)
+                        || DURATION_GETTERS.contains(&getter)) =>
+            {
+                return self.getter(getter, subject, rest, at);
+            }
             "uint" if !member => (
                 Type::UInt,
                 vec![Type::Int, Type::UInt, Type::Double, Type::String],
@@ -669,6 +710,8 @@ impl<'a, 'e> Walker<'a, 'e> {
                     Type::UInt,
                     Type::Double,
                     Type::Bytes,
+                    Type::Timestamp,
+                    Type::Duration,
                 ],
                 1,
             ),
@@ -718,6 +761,40 @@ impl<'a, 'e> Walker<'a, 'e> {
             );
         }
         result
+    }
+}
+
+impl<'a> Walker<'a, '_> {
+    /// `t.getHours()`, `t.getDayOfWeek('Asia/Shanghai')`, `d.getMinutes()`.
+    fn getter(
+        &mut self,
+        name: &str,
+        subject: Option<&Info<'a>>,
+        rest: &[Info<'a>],
+        at: usize,
+    ) -> Type {
+        let Some(subject) = subject else {
+            return Type::Int;
+        };
+        let fits = match subject.ty {
+            Type::Timestamp => TIMESTAMP_GETTERS.contains(&name) && rest.len() <= 1,
+            Type::Duration => DURATION_GETTERS.contains(&name) && rest.is_empty(),
+            Type::Dyn => rest.len() <= 1,
+            _ => false,
+        };
+        if !fits {
+            self.error(at, format!("`{name}` cannot take {}", subject.ty), None);
+        }
+        if let [zone] = rest
+            && !matches!(zone.ty, Type::String | Type::Dyn)
+        {
+            self.error(
+                zone.start,
+                format!("`{name}` takes a time zone name, not {}", zone.ty),
+                None,
+            );
+        }
+        Type::Int
     }
 }
 

@@ -69,6 +69,8 @@ pub(crate) enum Use<'a> {
     Key,
     /// Payload members and spawned or sent data: anything JSON holds.
     Value,
+    /// An `at` timer's instant: a timestamp, or an RFC 3339 string.
+    Instant,
 }
 
 /// One problem, at a byte offset into the expression.
@@ -144,6 +146,18 @@ pub(crate) fn check(source: &str, env: &Env<'_>, usage: Use<'_>) -> Checked {
                         root.ty
                     ),
                     None,
+                );
+            }
+        }
+        Use::Instant => {
+            if !matches!(root.ty, Type::Timestamp | Type::String | Type::Dyn) {
+                walker.error(
+                    root.start,
+                    format!(
+                        "an `at` timer needs a timestamp or an RFC 3339 string, but this gives {}",
+                        root.ty
+                    ),
+                    Some("e.g. timestamp(data.due) + duration('24h')".into()),
                 );
             }
         }

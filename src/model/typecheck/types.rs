@@ -24,6 +24,10 @@ pub(crate) enum Type {
     Null,
     List(Box<Type>),
     Map(Box<Type>, Box<Type>),
+    /// `timestamp('2026-01-01T09:00:00Z')`.
+    Timestamp,
+    /// `duration('1h')`.
+    Duration,
     /// A type as a value, e.g. `int` in `type(x) == int`.
     Kind,
     Dyn,
@@ -69,12 +73,19 @@ impl Type {
     pub fn orderable_with(&self, other: &Type) -> bool {
         match (self, other) {
             (Type::Dyn, b) | (b, Type::Dyn) => {
-                b.is_dyn() || b.is_number() || matches!(b, Type::String | Type::Bytes | Type::Bool)
+                b.is_dyn()
+                    || b.is_number()
+                    || matches!(
+                        b,
+                        Type::String | Type::Bytes | Type::Bool | Type::Timestamp | Type::Duration
+                    )
             }
             (a, b) if a.is_number() && b.is_number() => true,
             (Type::String, Type::String)
             | (Type::Bytes, Type::Bytes)
-            | (Type::Bool, Type::Bool) => true,
+            | (Type::Bool, Type::Bool)
+            | (Type::Timestamp, Type::Timestamp)
+            | (Type::Duration, Type::Duration) => true,
             _ => false,
         }
     }
@@ -95,7 +106,7 @@ impl Type {
     /// Whether the value can be written as JSON (payloads, spawned data).
     pub fn is_json(&self) -> bool {
         match self {
-            Type::Bytes | Type::Kind => false,
+            Type::Bytes | Type::Duration | Type::Kind => false,
             Type::List(item) => item.is_json(),
             Type::Map(key, value) => key.is_json() && value.is_json(),
             _ => true,
@@ -117,6 +128,8 @@ impl fmt::Display for Type {
             Type::Null => "null",
             Type::List(_) => "a list",
             Type::Map(..) => "a map",
+            Type::Timestamp => "a timestamp",
+            Type::Duration => "a duration",
             Type::Kind => "a type",
             Type::Dyn => "a value",
         })
@@ -134,6 +147,8 @@ pub(crate) fn assignable(kind: FieldKind, value: &Type) -> Result<(), Option<&'s
         }
         (FieldKind::Number, t) => t.is_number(),
         (FieldKind::String | FieldKind::Enum, Type::String) => true,
+        // Written out as RFC 3339.
+        (FieldKind::String, Type::Timestamp) => true,
         (FieldKind::String | FieldKind::Enum, t) if t.is_number() || *t == Type::Bool => {
             return Err(Some("convert it with string(…)"));
         }
