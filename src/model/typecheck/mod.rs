@@ -347,8 +347,9 @@ mod tests {
     }
 
     /// The deepest expressions accepted parse, check and evaluate on a
-    /// 2 MiB thread (the default for the async runtime's workers and for test threads), in
-    /// an unoptimised build; the longest ones parse there too.
+    /// 2 MiB thread (the default for the async runtime's workers and for
+    /// test threads), in an unoptimised build; the longest ones parse there
+    /// too.
     #[test]
     fn the_longest_expressions_are_safe_on_a_small_stack() {
         let levels = syntax::MAX_DEPTH - 2;
