@@ -347,7 +347,7 @@ mod tests {
     }
 
     /// The deepest expressions accepted parse, check and evaluate on a
-    /// 2 MiB thread (the default for the async runtime's workers and for
+    /// 2 MiB thread (the default for the server's worker threads and for
     /// test threads), in an unoptimised build; the longest ones parse there
     /// too.
     #[test]
