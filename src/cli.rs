@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::model::{self, Catalog, Diagnostics, export};
+use crate::model::{self, export};
 
 /// flowkeeper: a workflow engine whose processes are declared in TOML files.
 #[derive(Debug, Parser)]
@@ -44,9 +44,15 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// Workflow files or folders of them (`*.toml`, `assessment.toml` skipped).
+    /// Workflow files or folders of them. A folder's `*.toml` files are
+    /// each checked as what they are (`assessment.toml` as the assessment
+    /// configuration); a single file is checked against the other
+    /// workflows of its folder.
     #[arg(default_value = "workflows")]
     pub paths: Vec<PathBuf>,
+    /// Exit 1 on warnings too (for CI).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -135,55 +141,73 @@ fn serve(options: crate::api::ServeOptions) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Exit 0 when every file is valid, 1 when any problem was found; the
-/// problems go to stdout (they are the command's answer), then a summary.
+/// Exit 0 when no file has an error (and, with `--deny-warnings`, no
+/// warning), 1 otherwise; the problems go to stdout (they are the
+/// command's answer), then a summary line.
 fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let files = match model::workflow_files(&args.paths) {
-        Ok(files) => files,
-        Err(problems) => return report(&problems, 0),
+    let mut out = std::io::stdout().lock();
+    let outcome = match crate::validate::check(&args.paths) {
+        Ok(outcome) => outcome,
+        Err(problems) => crate::validate::Outcome {
+            diagnostics: problems,
+            ..Default::default()
+        },
     };
-    if files.is_empty() {
+    if outcome.files == 0 && outcome.diagnostics.0.is_empty() {
         let searched: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         anyhow::bail!("no workflow files (*.toml) in {}", searched.join(", "));
     }
-    // The catalog checks the calendars beside the first file too.
-    let calendars = files[0]
-        .parent()
-        .map(|folder| folder.join(crate::calendar::CALENDARS_FILE))
-        .filter(|file| file.is_file());
-    match Catalog::load(&files) {
-        Ok(catalog) => {
-            let mut out = std::io::stdout().lock();
-            let count = catalog.iter().count();
-            write!(out, "{count} workflow{} ", plural(count))?;
-            if calendars.is_some() {
-                // `always` is built in, not declared.
-                let declared = catalog.calendars().names().count() - 1;
-                write!(out, "and {declared} calendar{} ", plural(declared))?;
-            }
-            writeln!(out, "valid")?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(problems) => report(&problems, files.len() + usize::from(calendars.is_some())),
-    }
-}
-
-fn report(problems: &Diagnostics, files: usize) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    for problem in &problems.0 {
+    for problem in &outcome.diagnostics.0 {
         writeln!(out, "{problem}")?;
     }
-    let mut bad: Vec<_> = problems.0.iter().map(|problem| &problem.file).collect();
-    bad.dedup();
-    let count = problems.0.len();
-    writeln!(
-        out,
-        "{count} problem{} in {} of {files} file{}",
+    let (errors, warnings) = (outcome.errors(), outcome.warnings());
+    let failed = errors > 0 || (args.deny_warnings && warnings > 0);
+    writeln!(out, "{}", summary(&outcome, args.deny_warnings))?;
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `6 workflows, 1 calendar and assessment.toml valid`, `2 problems in 1 of 8 files`,
+/// `3 problems (2 errors, 1 warning) in 2 of 7 files`.
+fn summary(outcome: &crate::validate::Outcome, deny_warnings: bool) -> String {
+    let (errors, warnings) = (outcome.errors(), outcome.warnings());
+    let files = outcome.files;
+    let count = errors + warnings;
+    if errors == 0 && (warnings == 0 || !deny_warnings) {
+        let mut parts = vec![format!(
+            "{} workflow{}",
+            outcome.workflows,
+            plural(outcome.workflows)
+        )];
+        parts.extend(outcome.others.iter().cloned());
+        let valid = match parts.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, first)) => format!("{} and {last}", first.join(", ")),
+            None => String::new(),
+        };
+        return match warnings {
+            0 => format!("{valid} valid"),
+            _ => format!("{valid} valid, with {warnings} warning{}", plural(warnings)),
+        };
+    }
+    let kinds = if warnings == 0 {
+        String::new()
+    } else {
+        format!(
+            " ({errors} error{}, {warnings} warning{})",
+            plural(errors),
+            plural(warnings)
+        )
+    };
+    format!(
+        "{count} problem{}{kinds} in {} of {files} file{}",
         plural(count),
-        bad.len(),
+        outcome.files_with_problems(),
         plural(files)
-    )?;
-    Ok(ExitCode::FAILURE)
+    )
 }
 
 fn plural(count: usize) -> &'static str {

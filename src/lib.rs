@@ -10,3 +10,4 @@ pub mod model;
 pub mod runtime;
 pub mod scenario;
 pub mod store;
+pub mod validate;

@@ -1,30 +1,106 @@
 //! `raw::WorkflowFile` → `Definition`: resolve every name, parse every
-//! duration, compile every expression, and report every problem at once.
+//! duration, compile and type every expression, and report every problem
+//! at once.
+//!
+//! The phases run one after the other and *each always runs*, on what the
+//! ones before found sound: shape (`shape`), names, durations and
+//! expressions (here), rules over the file (`rules`), and the graph
+//! (`graph`). Only a file that is not TOML at all stops after the first.
 
-use std::collections::BTreeSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path as FsPath;
 
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
+use super::Duration;
 use super::definition::{
     Action, Definition, Event, Field, Role, Sla, SourceText, State, Timer, Transition, Within,
 };
-use super::diagnostic::{Diagnostic, Diagnostics, LineIndex, did_you_mean};
-use super::expr::{Expr, VARIABLES};
+use super::diagnostic::{Diagnostic, Diagnostics, Hints, LineIndex, Severity, without_bom};
+use super::expr::Expr;
+use super::graph::{self, Clock, Eventless, GlobalEvent, Guard, Skeleton, StateNode, Target};
 use super::raw::{
     ActionSpec, FieldKind, FieldSpec, RoleSpec, TransitionSpec, TransitionsSpec, WithinSpec,
     WorkflowFile,
 };
+use super::rules::{self, Problem};
+use super::shape::{self, Broken};
 use super::source::{Seg, SourceMap};
-use super::{Duration, rules, shape, validate};
+use super::typecheck::{self, Declared, Env, EventFields, Use};
 use crate::calendar::Calendars;
 use crate::path;
 
 mod timing;
 
+/// Everything one check of a workflow file found.
+#[derive(Debug)]
+pub struct Report {
+    diagnostics: Diagnostics,
+    /// The definition as far as it could be built; complete when no
+    /// diagnostic is an error.
+    definition: Option<Definition>,
+    /// Every name resolved, every duration parsed and every expression
+    /// compiled: the definition can run even if it breaks a rule.
+    runnable: bool,
+    work: u64,
+}
+
+impl Report {
+    /// Errors and warnings, in file order.
+    pub fn diagnostics(&self) -> &Diagnostics {
+        &self.diagnostics
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.has_errors()
+    }
+
+    /// The workflow, when the file has no errors (warnings allowed).
+    pub fn definition(&self) -> Option<&Definition> {
+        self.definition.as_ref().filter(|_| !self.has_errors())
+    }
+
+    /// Elementary steps the checks took (graph visits, syntax nodes,
+    /// candidates compared for hints): tests bound it by the file's size
+    /// to keep validation linear, without timing anything.
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+
+    /// The definition, or every problem (errors and warnings) when there is
+    /// an error.
+    pub fn into_result(self) -> Result<Definition, Diagnostics> {
+        match self.definition {
+            Some(definition) if !self.diagnostics.has_errors() => Ok(definition),
+            _ => Err(self.diagnostics),
+        }
+    }
+
+    /// The definition as far as it was read, errors or not: its id and
+    /// names are sound, for checks between files.
+    pub(crate) fn partial(&self) -> Option<&Definition> {
+        self.definition.as_ref()
+    }
+
+    pub(crate) fn into_partial(self) -> Option<Definition> {
+        self.definition
+    }
+
+    /// A file that could not be read at all.
+    pub(crate) fn unreadable(diagnostics: Diagnostics) -> Self {
+        Self {
+            diagnostics,
+            definition: None,
+            runnable: false,
+            work: 0,
+        }
+    }
+}
+
 /// Loads one workflow from its text; `file` is only used in messages. It
 /// may name only the built-in `always` calendar (see [`load_with`]).
+/// Warnings do not stop it.
 pub fn load_str(file: &FsPath, text: &str) -> Result<Definition, Diagnostics> {
     load_with(file, text, &Calendars::default())
 }
@@ -36,71 +112,222 @@ pub fn load_with(
     text: &str,
     calendars: &Calendars,
 ) -> Result<Definition, Diagnostics> {
-    let lines = LineIndex::new(file, text);
-    let raw: WorkflowFile = shape::read(text).map_err(|errors| {
-        let found = errors
-            .into_iter()
-            .map(|error| lines.diagnostic(error.span, error.message, error.hint))
-            .collect();
-        Diagnostics(found).sorted()
-    })?;
-    let mut compiler = Compiler {
-        raw: &raw,
-        map: SourceMap::new(text),
-        lines,
-        diagnostics: Vec::new(),
-        data_fields: BTreeSet::new(),
-        calendars,
+    check_with(file, text, Some(calendars)).into_result()
+}
+
+/// Loads a version the store kept, which was valid when it was stored:
+/// rules added to the validator since (types, timer periods, loops) must
+/// not strand the instances that run it, so only what running needs is
+/// required (shape, names, durations, expressions that compile).
+pub fn load_stored(
+    file: &FsPath,
+    text: &str,
+    calendars: &Calendars,
+) -> Result<Definition, Diagnostics> {
+    let report = check_with(file, text, Some(calendars));
+    match report.definition {
+        Some(definition) if report.runnable => Ok(definition),
+        _ => Err(report.diagnostics),
+    }
+}
+
+/// Checks one workflow file completely: every error and warning. It may
+/// name only the built-in `always` calendar.
+pub fn check_str(file: &FsPath, text: &str) -> Report {
+    check_with(file, text, Some(&Calendars::default()))
+}
+
+/// Checks one workflow file with the calendars of its folder; `None` when
+/// those did not load (their file's problems are reported on their own):
+/// then any calendar name is taken as known, to report nothing twice.
+pub fn check_with(file: &FsPath, text: &str, calendars: Option<&Calendars>) -> Report {
+    let fallback = Calendars::default();
+    let (calendars, calendars_known) = match calendars {
+        Some(calendars) => (calendars, true),
+        None => (&fallback, false),
     };
-    let definition = compiler.compile(text);
-    for problem in rules::check(&raw) {
-        let span = if problem.at_key {
-            compiler.map.key_span(&problem.path)
-        } else {
-            compiler.map.span(&problem.path)
-        };
+    let text = without_bom(text);
+    let lines = LineIndex::new(file, text);
+    let read = match shape::read(text) {
+        Ok(read) => read,
+        Err(errors) => {
+            let found = errors
+                .into_iter()
+                .map(|error| lines.diagnostic(error.span, error.message, error.hint))
+                .collect();
+            return Report {
+                diagnostics: Diagnostics(found).sorted(),
+                definition: None,
+                runnable: false,
+                work: text.len() as u64,
+            };
+        }
+    };
+    let raw = &read.file;
+    let mut compiler = Compiler::new(raw, &read.broken, SourceMap::new(text), lines, calendars);
+    compiler.calendars_known = calendars_known;
+    compiler.runnable = read.errors.is_empty();
+    for error in read.errors {
         let diagnostic = compiler
             .lines
-            .diagnostic(span, problem.message, problem.hint);
+            .diagnostic(error.span, error.message, error.hint);
         compiler.diagnostics.push(diagnostic);
     }
-    if compiler.diagnostics.is_empty() {
-        compiler.diagnostics = validate::check(&definition, &compiler.map, &compiler.lines);
+    let definition = compiler.compile(text);
+    compiler.file_name(file);
+    let skeleton = compiler.skeleton();
+    let (graph_problems, graph_work) = graph::check(&skeleton);
+    let problems = rules::check(raw, &read.broken)
+        .into_iter()
+        .chain(graph_problems);
+    for problem in problems {
+        compiler.problem(problem);
     }
-    if compiler.diagnostics.is_empty() {
-        Ok(definition)
-    } else {
-        Err(Diagnostics(compiler.diagnostics).sorted())
+    let work = text.len() as u64 + graph_work + compiler.visited + compiler.hints.compared();
+    Report {
+        diagnostics: Diagnostics(compiler.diagnostics).sorted(),
+        definition: Some(definition),
+        runnable: compiler.runnable,
+        work,
     }
 }
 
 /// Collects diagnostics while building the definition.
 pub(crate) struct Compiler<'a> {
     raw: &'a WorkflowFile,
+    broken: &'a Broken,
     map: SourceMap,
     lines: LineIndex<'a>,
     diagnostics: Vec<Diagnostic>,
     /// Declared data fields plus the fields of events that merge.
-    data_fields: BTreeSet<String>,
+    data: HashMap<String, Declared>,
+    /// The fields of each readable event.
+    event_fields: HashMap<String, HashMap<String, Declared>>,
+    /// What each state's eventless guards are known to be.
+    eventless: HashMap<String, Vec<Guard>>,
+    hints: Hints,
+    /// Syntax nodes the type checker visited.
+    visited: u64,
+    /// No error so far leaves the definition unable to run.
+    runnable: bool,
     /// The calendars timers and SLA clocks may name.
     calendars: &'a Calendars,
-}
-
-/// Which `event.<field>` names an expression may read.
-#[derive(Clone, Copy)]
-enum EventScope<'a> {
-    None,
-    Fields(&'a IndexMap<String, FieldSpec>),
+    /// False when the folder's calendars did not load: then every calendar
+    /// name is accepted.
+    calendars_known: bool,
 }
 
 impl<'a> Compiler<'a> {
+    fn new(
+        raw: &'a WorkflowFile,
+        broken: &'a Broken,
+        map: SourceMap,
+        lines: LineIndex<'a>,
+        calendars: &'a Calendars,
+    ) -> Self {
+        let mut data: HashMap<String, Declared> = raw
+            .data
+            .iter()
+            .map(|(name, spec)| (name.clone(), declared(spec)))
+            .collect();
+        for name in &broken.data {
+            data.insert(name.clone(), Declared::Unknown);
+        }
+        for event in raw.events.values().filter(|event| event.merge) {
+            for (name, spec) in &event.fields {
+                data.entry(name.clone()).or_insert_with(|| declared(spec));
+            }
+        }
+        let event_fields = raw
+            .events
+            .iter()
+            .filter(|(name, _)| !broken.events.contains(*name))
+            .map(|(name, event)| {
+                let fields = event
+                    .fields
+                    .iter()
+                    .map(|(field, spec)| (field.clone(), declared(spec)))
+                    .collect();
+                (name.clone(), fields)
+            })
+            .collect();
+        Self {
+            raw,
+            broken,
+            map,
+            lines,
+            diagnostics: Vec::new(),
+            data,
+            event_fields,
+            eventless: HashMap::new(),
+            hints: Hints::default(),
+            visited: 0,
+            runnable: true,
+            calendars,
+            calendars_known: true,
+        }
+    }
+
+    /// Whether every field an event may merge into the data is known.
+    fn data_complete(&self) -> bool {
+        self.broken.events.is_empty()
+    }
+
+    fn problem(&mut self, problem: Problem) {
+        let span = if problem.at_key {
+            self.map.key_span(&problem.path)
+        } else {
+            self.map.span(&problem.path)
+        };
+        let diagnostic = self.lines.diagnostic(span, problem.message, problem.hint);
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn warning(&mut self, path: &[Seg], message: String, hint: Option<String>) {
+        let span = self.map.span(path);
+        let diagnostic = self.lines.at(Severity::Warning, span.start, message, hint);
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The id should be the file name, as the docs promise: other
+    /// workflows name this one by its id, people look for it by file name.
+    fn file_name(&mut self, file: &FsPath) {
+        let stem = file.file_stem().and_then(|stem| stem.to_str());
+        if let Some(stem) = stem
+            && !self.broken.id
+            && stem != self.raw.id
+            && !self.raw.id.is_empty()
+        {
+            self.warning(
+                &path!["id"],
+                format!(
+                    "the workflow id `{}` differs from the file name `{stem}`",
+                    self.raw.id
+                ),
+                Some(format!(
+                    "rename the file to {}.toml, or set id = \"{stem}\"",
+                    self.raw.id
+                )),
+            );
+        }
+    }
+
+    /// An error that leaves the definition unable to run (a name that does
+    /// not resolve, a duration that does not parse).
     fn error(&mut self, path: &[Seg], message: impl Into<String>, hint: Option<String>) {
+        self.runnable = false;
+        self.rule_error(path, message, hint);
+    }
+
+    /// An error in a rule the file breaks, though it could run.
+    fn rule_error(&mut self, path: &[Seg], message: impl Into<String>, hint: Option<String>) {
         let span = self.map.span(path);
         let diagnostic = self.lines.diagnostic(span, message.into(), hint);
         self.diagnostics.push(diagnostic);
     }
 
     fn key_error(&mut self, path: &[Seg], message: impl Into<String>, hint: Option<String>) {
+        self.runnable = false;
         let span = self.map.key_span(path);
         let diagnostic = self.lines.diagnostic(span, message.into(), hint);
         self.diagnostics.push(diagnostic);
@@ -108,13 +335,11 @@ impl<'a> Compiler<'a> {
 
     fn compile(&mut self, text: &str) -> Definition {
         let raw = self.raw;
-        self.check_id(&raw.id);
+        if !self.broken.id {
+            self.check_id(&raw.id);
+        }
         if raw.version == 0 {
             self.error(&path!["version"], "`version` must be 1 or more", None);
-        }
-        self.data_fields = raw.data.keys().cloned().collect();
-        for event in raw.events.values().filter(|event| event.merge) {
-            self.data_fields.extend(event.fields.keys().cloned());
         }
         let data = self.fields(&path!["data"], &raw.data);
         let events = raw
@@ -123,11 +348,13 @@ impl<'a> Compiler<'a> {
             .map(|(name, spec)| {
                 let at = path!["events", name];
                 let fields = self.fields(&[at.clone(), path!["fields"]].concat(), &spec.fields);
-                let transitions = self.transition_list(
-                    &[at, path!["transitions"]].concat(),
-                    &spec.transitions,
-                    EventScope::Fields(&spec.fields),
-                );
+                let transitions = self
+                    .transition_list(
+                        &[at, path!["transitions"]].concat(),
+                        &spec.transitions,
+                        Scope::Event(name),
+                    )
+                    .0;
                 let event = Event {
                     name: name.clone(),
                     title: spec.title.clone(),
@@ -154,7 +381,9 @@ impl<'a> Compiler<'a> {
             .iter()
             .filter_map(|(name, spec)| Some((name.clone(), self.sla(name, spec)?)))
             .collect();
-        self.check_state(&path!["start"], &raw.start);
+        if !self.broken.start {
+            self.check_state(&path!["start"], &raw.start);
+        }
         Definition {
             id: raw.id.clone(),
             version: raw.version,
@@ -260,16 +489,19 @@ impl<'a> Compiler<'a> {
         let mut on = IndexMap::new();
         for (event, transitions) in &spec.on {
             let event_at = [at.clone(), path!["on", event]].concat();
-            let Some(event_spec) = self.raw.events.get(event) else {
-                let hint = did_you_mean(event, self.raw.events.keys().map(String::as_str));
+            let scope = if self.raw.events.contains_key(event) {
+                Scope::Event(event)
+            } else {
+                let hint = self
+                    .hints
+                    .did_you_mean(event, self.raw.events.keys().map(String::as_str));
                 self.key_error(
                     &event_at,
                     format!("state `{name}` handles unknown event `{event}`"),
                     hint,
                 );
-                continue;
+                Scope::UnknownEvent
             };
-            let scope = EventScope::Fields(&event_spec.fields);
             let compiled = match transitions {
                 TransitionsSpec::Target(target) => {
                     self.check_state(&event_at, target);
@@ -280,20 +512,21 @@ impl<'a> Compiler<'a> {
                         actions: Vec::new(),
                     }]
                 }
-                TransitionsSpec::One(one) => vec![self.transition(&event_at, one, scope)],
-                TransitionsSpec::Many(many) => self.transition_list(&event_at, many, scope),
+                TransitionsSpec::One(one) => vec![self.transition(&event_at, one, scope).0],
+                TransitionsSpec::Many(many) => self.transition_list(&event_at, many, scope).0,
             };
             on.insert(event.clone(), compiled);
         }
-        let always = self.transition_list(
+        let (always, guards) = self.transition_list(
             &[at.clone(), path!["always"]].concat(),
             &spec.always,
-            EventScope::None,
+            Scope::NoEvent,
         );
+        self.eventless.insert(name.to_owned(), guards);
         let on_enter = self.actions(
             &[at, path!["on_enter"]].concat(),
             &spec.on_enter,
-            EventScope::None,
+            Scope::NoEvent,
         );
         State {
             name: name.to_owned(),
@@ -307,29 +540,30 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The transitions, and what each one's guard is known to be.
     fn transition_list(
         &mut self,
         at: &[Seg],
         specs: &[TransitionSpec],
-        scope: EventScope<'_>,
-    ) -> Vec<Transition> {
+        scope: Scope<'_>,
+    ) -> (Vec<Transition>, Vec<Guard>) {
         specs
             .iter()
             .enumerate()
             .map(|(index, spec)| self.transition(&[at, &path![index]].concat(), spec, scope))
-            .collect()
+            .unzip()
     }
 
     fn transition(
         &mut self,
         at: &[Seg],
         spec: &TransitionSpec,
-        scope: EventScope<'_>,
-    ) -> Transition {
-        let guard = spec
-            .when
-            .as_deref()
-            .and_then(|source| self.expr(&[at, &path!["when"]].concat(), source, scope));
+        scope: Scope<'_>,
+    ) -> (Transition, Guard) {
+        let (guard, known) = match spec.when.as_deref() {
+            None => (None, Guard::Absent),
+            Some(source) => self.condition(&[at, &path!["when"]].concat(), source, scope),
+        };
         if let Some(target) = &spec.to {
             self.check_state(&[at, &path!["to"]].concat(), target);
         }
@@ -338,27 +572,68 @@ impl<'a> Compiler<'a> {
             .iter()
             .filter_map(|(field, source)| {
                 let field_at = [at, &path!["set", field]].concat();
-                if !self.data_fields.contains(field) {
-                    let hint = did_you_mean(field, self.data_fields.iter().map(String::as_str));
-                    self.key_error(
-                        &field_at,
-                        format!("`set` names undeclared data field `{field}`"),
-                        hint,
-                    );
-                }
-                Some((field.clone(), self.expr(&field_at, source, scope)?))
+                let declared = match self.data.get(field) {
+                    Some(declared) => declared.clone(),
+                    None => {
+                        if self.data_complete() {
+                            let hint = self
+                                .hints
+                                .did_you_mean(field, self.data.keys().map(String::as_str));
+                            self.key_error(
+                                &field_at,
+                                format!("`set` names undeclared data field `{field}`"),
+                                hint,
+                            );
+                        }
+                        Declared::Unknown
+                    }
+                };
+                let usage = Use::Set {
+                    field,
+                    declared: &declared,
+                };
+                Some((field.clone(), self.expr(&field_at, source, scope, usage)?.0))
             })
             .collect();
         let actions = self.actions(&[at, &path!["actions"]].concat(), &spec.actions, scope);
-        Transition {
+        let transition = Transition {
             guard,
             to: spec.to.clone(),
             set,
             actions,
-        }
+        };
+        (transition, known)
     }
 
-    fn actions(&mut self, at: &[Seg], specs: &[ActionSpec], scope: EventScope<'_>) -> Vec<Action> {
+    /// A `when`: compiled, typed as a condition, and classified. A guard
+    /// that is always or never true is almost always a mistake.
+    fn condition(&mut self, at: &[Seg], source: &str, scope: Scope<'_>) -> (Option<Expr>, Guard) {
+        let Some((expr, constant)) = self.expr(at, source, scope, Use::Guard) else {
+            return (None, Guard::Depends);
+        };
+        let known = match constant {
+            Some(true) => {
+                self.warning(
+                    at,
+                    "this condition is always true".into(),
+                    Some("leave `when` out to say \"otherwise\"".into()),
+                );
+                Guard::AlwaysTrue
+            }
+            Some(false) => {
+                self.warning(
+                    at,
+                    "this condition is never true, so what it guards never happens".into(),
+                    None,
+                );
+                Guard::NeverTrue
+            }
+            None => Guard::Depends,
+        };
+        (Some(expr), known)
+    }
+
+    fn actions(&mut self, at: &[Seg], specs: &[ActionSpec], scope: Scope<'_>) -> Vec<Action> {
         let mut actions = Vec::new();
         for (index, spec) in specs.iter().enumerate() {
             let at = [at, &path![index]].concat();
@@ -376,29 +651,39 @@ impl<'a> Compiler<'a> {
                 }
                 ActionSpec::Spawn(spawn) => {
                     let at = [at, path!["spawn"]].concat();
-                    let Some(key) =
-                        self.expr(&[at.clone(), path!["key"]].concat(), &spawn.key, scope)
-                    else {
+                    let key = self.expr(
+                        &[at.clone(), path!["key"]].concat(),
+                        &spawn.key,
+                        scope,
+                        Use::Key,
+                    );
+                    let data = self.expr_map(&[at, path!["data"]].concat(), &spawn.data, scope);
+                    let Some((key, _)) = key else {
                         continue;
                     };
                     Action::Spawn {
                         workflow: spawn.workflow.clone(),
                         key,
-                        data: self.expr_map(&[at, path!["data"]].concat(), &spawn.data, scope),
+                        data,
                     }
                 }
                 ActionSpec::Send(send) => {
                     let at = [at, path!["send"]].concat();
-                    let Some(key) =
-                        self.expr(&[at.clone(), path!["key"]].concat(), &send.key, scope)
-                    else {
+                    let key = self.expr(
+                        &[at.clone(), path!["key"]].concat(),
+                        &send.key,
+                        scope,
+                        Use::Key,
+                    );
+                    let data = self.expr_map(&[at, path!["data"]].concat(), &send.data, scope);
+                    let Some((key, _)) = key else {
                         continue;
                     };
                     Action::Send {
                         workflow: send.workflow.clone(),
                         key,
                         event: send.event.clone(),
-                        data: self.expr_map(&[at, path!["data"]].concat(), &send.data, scope),
+                        data,
                         start: send.start,
                     }
                 }
@@ -412,12 +697,13 @@ impl<'a> Compiler<'a> {
         &mut self,
         at: &[Seg],
         specs: &IndexMap<String, String>,
-        scope: EventScope<'_>,
+        scope: Scope<'_>,
     ) -> Vec<(String, Expr)> {
         specs
             .iter()
             .filter_map(|(name, source)| {
-                let expr = self.expr(&[at, &path![name]].concat(), source, scope)?;
+                let at = [at, &path![name]].concat();
+                let (expr, _) = self.expr(&at, source, scope, Use::Value)?;
                 Some((name.clone(), expr))
             })
             .collect()
@@ -476,38 +762,52 @@ impl<'a> Compiler<'a> {
             }],
             WithinSpec::Cases(cases) => {
                 let mut compiled = Vec::new();
+                let mut complete = true;
                 for (index, case) in cases.iter().enumerate() {
                     let case_at = [within_at.clone(), path![index]].concat();
                     let when = match &case.when {
-                        Some(source) => Some(self.expr(
-                            &[case_at.clone(), path!["when"]].concat(),
-                            source,
-                            EventScope::None,
-                        )?),
+                        Some(source) => {
+                            let (when, _) = self.condition(
+                                &[case_at.clone(), path!["when"]].concat(),
+                                source,
+                                Scope::NoEvent,
+                            );
+                            complete &= when.is_some();
+                            when
+                        }
                         None => None,
                     };
                     let duration = self.duration(
                         &[case_at.clone(), path!["duration"]].concat(),
                         &case.duration,
-                    )?;
+                    );
                     let calendar = match &case.calendar {
                         Some(calendar) => {
-                            Some(self.calendar(&[case_at, path!["calendar"]].concat(), calendar)?)
+                            let at = [case_at, path!["calendar"]].concat();
+                            let found = self.calendar(&at, calendar);
+                            complete &= found.is_some();
+                            found
                         }
                         None => clock_calendar.clone(),
                     };
-                    compiled.push(Within {
-                        when,
-                        duration,
-                        calendar,
-                    });
+                    complete &= duration.is_some();
+                    if let Some(duration) = duration {
+                        compiled.push(Within {
+                            when,
+                            duration,
+                            calendar,
+                        });
+                    }
                 }
-                if compiled.last().is_none_or(|last| last.when.is_some()) {
+                if cases.last().is_none_or(|last| last.when.is_some()) {
                     self.error(
                         &within_at,
                         format!("the durations of SLA `{name}` need a last case without `when`"),
                         Some("add { duration = \"48h\" } as the fallback".into()),
                     );
+                    return None;
+                }
+                if !complete {
                     return None;
                 }
                 compiled
@@ -530,9 +830,10 @@ impl<'a> Compiler<'a> {
         match spec {
             RoleSpec::Fixed(name) => Role::Fixed(name.clone()),
             RoleSpec::Field(field) => {
-                if !self.data_fields.contains(&field.field) {
-                    let hint =
-                        did_you_mean(&field.field, self.data_fields.iter().map(String::as_str));
+                if !self.data.contains_key(&field.field) && self.data_complete() {
+                    let hint = self
+                        .hints
+                        .did_you_mean(&field.field, self.data.keys().map(String::as_str));
                     self.error(
                         at,
                         format!("role reads undeclared data field `{}`", field.field),
@@ -552,64 +853,185 @@ impl<'a> Compiler<'a> {
 
     fn check_state(&mut self, at: &[Seg], name: &str) {
         if !self.raw.states.contains_key(name) {
-            let hint = did_you_mean(name, self.raw.states.keys().map(String::as_str));
+            let hint = self
+                .hints
+                .did_you_mean(name, self.raw.states.keys().map(String::as_str));
             self.error(at, format!("unknown state `{name}`"), hint);
         }
     }
 
     fn check_event(&mut self, at: &[Seg], name: &str) {
         if !self.raw.events.contains_key(name) {
-            let hint = did_you_mean(name, self.raw.events.keys().map(String::as_str));
+            let hint = self
+                .hints
+                .did_you_mean(name, self.raw.events.keys().map(String::as_str));
             self.error(at, format!("unknown event `{name}`"), hint);
         }
     }
 
-    /// Compiles `source` and checks every name it reads.
-    fn expr(&mut self, at: &[Seg], source: &str, scope: EventScope<'_>) -> Option<Expr> {
-        let expr = match Expr::compile(source) {
-            Ok(expr) => expr,
-            Err(error) => {
-                self.error(at, error.to_string(), None);
-                return None;
-            }
+    /// Compiles and type-checks `source` for `usage`; every problem is
+    /// reported at the token it is about. Also returns whether the value
+    /// is known without data.
+    fn expr(
+        &mut self,
+        at: &[Seg],
+        source: &str,
+        scope: Scope<'_>,
+        usage: Use<'_>,
+    ) -> Option<(Expr, Option<bool>)> {
+        let event = match scope {
+            Scope::NoEvent => EventFields::None,
+            Scope::UnknownEvent => EventFields::Unknown,
+            Scope::Event(name) => self
+                .event_fields
+                .get(name)
+                .map_or(EventFields::Unknown, EventFields::Known),
         };
-        let references = expr.references();
-        for variable in &references.variables {
-            if !VARIABLES.contains(&variable.as_str()) {
-                let hint = did_you_mean(variable, VARIABLES);
-                self.error(
-                    at,
-                    format!("expression `{source}` reads unknown variable `{variable}` (use data, event, key or state)"),
-                    hint,
-                );
-            }
-        }
-        for field in &references.data_fields {
-            if !self.data_fields.contains(field) {
-                let hint = did_you_mean(field, self.data_fields.iter().map(String::as_str));
-                self.error(
-                    at,
-                    format!("expression `{source}` reads undeclared data field `{field}`"),
-                    hint,
-                );
-            }
-        }
-        let event_fields: Vec<&str> = match scope {
-            EventScope::None => Vec::new(),
-            EventScope::Fields(fields) => fields.keys().map(String::as_str).collect(),
+        let env = Env {
+            data: &self.data,
+            data_complete: self.data_complete(),
+            event,
+            hints: &self.hints,
         };
-        for field in &references.event_fields {
-            if matches!(scope, EventScope::None) {
-                self.error(
-                    at,
-                    format!("expression `{source}` reads `event.{field}`, but no event is at hand here"),
-                    Some("eventless transitions, entry actions and SLA durations see only data, key and state".into()),
-                );
-            } else if !event_fields.contains(&field.as_str()) {
-                let hint = did_you_mean(field, event_fields.iter().copied());
-                self.error(at, format!("expression `{source}` reads `event.{field}`, which this event does not carry"), hint);
-            }
+        let checked = typecheck::check(source, &env, usage);
+        self.visited += checked.visited as u64;
+        self.runnable &= checked.expr.is_some();
+        for problem in checked.problems {
+            let span = self.map.inside_string(at, source, problem.offset);
+            let diagnostic =
+                self.lines
+                    .at(problem.severity, span.start, problem.message, problem.hint);
+            self.diagnostics.push(diagnostic);
         }
-        Some(expr)
+        Some((checked.expr?, checked.constant))
     }
+
+    /// What the graph checks run on: the states, transitions and clocks as
+    /// far as the phases before found them sound.
+    fn skeleton(&self) -> Skeleton {
+        let raw = self.raw;
+        let index: HashMap<&str, usize> = raw
+            .states
+            .keys()
+            .enumerate()
+            .map(|(at, name)| (name.as_str(), at))
+            .collect();
+        let target = |to: Option<&String>| match to {
+            None => Target::Stay,
+            Some(name) => index
+                .get(name.as_str())
+                .map_or(Target::Unknown, |at| Target::State(*at)),
+        };
+        let targets = |transitions: &[TransitionSpec]| -> Vec<Target> {
+            transitions.iter().map(|t| target(t.to.as_ref())).collect()
+        };
+        let states = raw
+            .states
+            .iter()
+            .map(|(name, spec)| {
+                let on = spec
+                    .on
+                    .iter()
+                    .map(|(event, transitions)| {
+                        let leads = match transitions {
+                            TransitionsSpec::Target(to) => vec![target(Some(to))],
+                            TransitionsSpec::One(one) => vec![target(one.to.as_ref())],
+                            TransitionsSpec::Many(many) => targets(many),
+                        };
+                        (event.clone(), leads)
+                    })
+                    .collect();
+                let guards = self.eventless.get(name);
+                let always = spec
+                    .always
+                    .iter()
+                    .enumerate()
+                    .map(|(position, transition)| Eventless {
+                        guard: guards
+                            .and_then(|guards| guards.get(position).copied())
+                            .unwrap_or(Guard::Depends),
+                        target: target(transition.to.as_ref()),
+                    })
+                    .collect();
+                StateNode {
+                    name: name.clone(),
+                    terminal: spec.terminal,
+                    broken: self.broken.states.contains(name),
+                    on,
+                    always,
+                }
+            })
+            .collect();
+        let globals = raw
+            .events
+            .iter()
+            .filter_map(|(name, event)| {
+                let leads = if self.broken.events.contains(name) {
+                    vec![Target::Unknown]
+                } else if event.global {
+                    targets(&event.transitions)
+                } else {
+                    return None;
+                };
+                Some(GlobalEvent {
+                    name: name.clone(),
+                    targets: leads,
+                })
+            })
+            .collect();
+        let known_events: HashSet<&str> = raw
+            .events
+            .keys()
+            .map(String::as_str)
+            .filter(|event| !self.broken.events.contains(*event))
+            .collect();
+        let resolve = |names: &[String]| -> Option<Vec<usize>> {
+            names
+                .iter()
+                .map(|name| index.get(name.as_str()).copied())
+                .collect()
+        };
+        let clocks = raw
+            .slas
+            .iter()
+            .filter_map(|(name, sla)| {
+                let sound = sla
+                    .stop_events
+                    .iter()
+                    .all(|event| known_events.contains(event.as_str()));
+                Some(Clock {
+                    name: name.clone(),
+                    start: resolve(&sla.start)?,
+                    stop: resolve(&sla.stop)?,
+                    stop_events: sound.then(|| sla.stop_events.clone())?,
+                })
+                .filter(|clock| !clock.stop.is_empty() || !clock.stop_events.is_empty())
+            })
+            .collect();
+        let start = (!self.broken.start)
+            .then(|| index.get(raw.start.as_str()).copied())
+            .flatten();
+        Skeleton {
+            states,
+            start,
+            globals,
+            clocks,
+        }
+    }
+}
+
+/// How expressions see a declared field.
+fn declared(spec: &FieldSpec) -> Declared {
+    Declared::Field(spec.kind, spec.values.clone())
+}
+
+/// Which event, if any, an expression is evaluated with.
+#[derive(Debug, Clone, Copy)]
+enum Scope<'s> {
+    /// Eventless transitions, entry actions, SLA durations.
+    NoEvent,
+    /// The transitions of this declared event.
+    Event(&'s str),
+    /// An `on.<event>` whose event is not declared (already reported).
+    UnknownEvent,
 }

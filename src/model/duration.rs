@@ -31,6 +31,15 @@ pub struct DurationParts {
     pub clock_millis: i64,
 }
 
+/// The shortest period a recurring timer may have. A shorter one would
+/// fire thousands of times per instance after an hour of downtime, and no
+/// process is paced faster than by the second.
+pub const MIN_TIMER_PERIOD: Duration = Duration {
+    millis: 1_000,
+    weeks: 0,
+    days: 0,
+};
+
 /// Why a duration string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {

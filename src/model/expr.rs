@@ -79,6 +79,11 @@ impl Expr {
         &self.source
     }
 
+    /// The parsed program, for the load-time checks (`model::typecheck`).
+    pub(crate) fn program(&self) -> &Program {
+        &self.program
+    }
+
     /// The fields and variables the expression reads.
     pub fn references(&self) -> References {
         let mut references = References::default();

@@ -1,31 +1,43 @@
 //! Checks between workflows: what `spawn` and `send` actions name must
-//! exist in the workflow they target. Run by [`super::Catalog::load`] once
-//! every file has loaded on its own.
+//! exist in the workflow they target. Run over every file of a folder,
+//! each as far as it loaded on its own.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path as FsPath;
 
 use super::definition::{Action, Definition, Field, Transition};
 use super::diagnostic::{Diagnostic, LineIndex, did_you_mean};
 use super::source::{Path, Seg, SourceMap};
 use crate::path;
 
-/// A loaded workflow and the file it came from.
-pub(crate) struct Loaded {
-    pub file: PathBuf,
-    pub definition: Definition,
+/// A workflow of the folder, as far as its file loaded.
+pub(crate) struct Loaded<'a> {
+    pub file: &'a FsPath,
+    pub definition: &'a Definition,
+    /// The file loaded without errors. References *into* a file with
+    /// errors are checked only for its id: its events and fields may be
+    /// the ones that did not load.
+    pub sound: bool,
+    /// Report this file's problems (it was asked for, not only read to
+    /// resolve names).
+    pub report: bool,
 }
 
-/// Every broken reference between `workflows`, and ids used twice.
-pub(crate) fn check(workflows: &[Loaded]) -> Vec<Diagnostic> {
-    let mut by_id: BTreeMap<&str, &Loaded> = BTreeMap::new();
+/// Every broken reference from the reported `workflows`, and ids used twice.
+pub(crate) fn check(workflows: &[Loaded<'_>]) -> Vec<Diagnostic> {
+    let mut by_id: BTreeMap<&str, &Loaded<'_>> = BTreeMap::new();
     let mut diagnostics = Vec::new();
-    for loaded in workflows {
+    for loaded in workflows
+        .iter()
+        .filter(|loaded| !loaded.definition.id.is_empty())
+    {
         let id = loaded.definition.id.as_str();
-        if let Some(first) = by_id.insert(id, loaded) {
+        if let Some(first) = by_id.insert(id, loaded)
+            && loaded.report
+        {
             let text = &loaded.definition.source.text;
             let map = SourceMap::new(text);
-            diagnostics.push(LineIndex::new(&loaded.file, text).diagnostic(
+            diagnostics.push(LineIndex::new(loaded.file, text).diagnostic(
                 map.span(&path!["id"]),
                 format!(
                     "workflow id `{id}` is also used by {}",
@@ -35,21 +47,36 @@ pub(crate) fn check(workflows: &[Loaded]) -> Vec<Diagnostic> {
             ));
         }
     }
-    for loaded in workflows {
+    // The events each workflow handles in some state, found once.
+    let handled: HashMap<&str, HashSet<&str>> = by_id
+        .iter()
+        .map(|(id, loaded)| {
+            let events = loaded
+                .definition
+                .states
+                .values()
+                .flat_map(|state| state.on.keys().map(String::as_str))
+                .collect();
+            (*id, events)
+        })
+        .collect();
+    for loaded in workflows.iter().filter(|loaded| loaded.report) {
         let text = &loaded.definition.source.text;
         let mut checker = Checker {
             by_id: &by_id,
+            handled: &handled,
             map: SourceMap::new(text),
-            lines: LineIndex::new(&loaded.file, text),
+            lines: LineIndex::new(loaded.file, text),
             diagnostics: &mut diagnostics,
         };
-        checker.definition(&loaded.definition);
+        checker.definition(loaded.definition);
     }
     diagnostics
 }
 
 struct Checker<'a> {
-    by_id: &'a BTreeMap<&'a str, &'a Loaded>,
+    by_id: &'a BTreeMap<&'a str, &'a Loaded<'a>>,
+    handled: &'a HashMap<&'a str, HashSet<&'a str>>,
     map: SourceMap,
     lines: LineIndex<'a>,
     diagnostics: &'a mut Vec<Diagnostic>,
@@ -110,10 +137,10 @@ impl<'a> Checker<'a> {
                         continue;
                     };
                     let handled = spec.global
-                        || target
-                            .states
-                            .values()
-                            .any(|state| state.on.contains_key(event));
+                        || self
+                            .handled
+                            .get(workflow.as_str())
+                            .is_some_and(|events| events.contains(event.as_str()));
                     if !handled {
                         self.error(
                             &[at.clone(), path!["event"]].concat(),
@@ -128,9 +155,10 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The target, when it loaded soundly enough to check names in it.
     fn workflow(&mut self, at: &[Seg], id: &str) -> Option<&'a Definition> {
         match self.by_id.get(id) {
-            Some(loaded) => Some(&loaded.definition),
+            Some(loaded) => loaded.sound.then_some(loaded.definition),
             None => {
                 let hint = did_you_mean(id, self.by_id.keys().copied());
                 self.error(

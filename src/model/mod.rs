@@ -9,12 +9,15 @@ mod duration;
 pub mod export;
 mod expr;
 pub mod fields;
+mod folder;
+mod graph;
 mod links;
 pub mod raw;
 mod rules;
 mod shape;
 pub mod source;
-pub mod validate;
+mod toml_string;
+mod typecheck;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,11 +25,12 @@ use std::sync::Arc;
 
 use crate::calendar::{self, Calendars};
 
-pub use compile::{load_str, load_with};
+pub use compile::{Report, check_str, check_with, load_stored, load_str, load_with};
 pub use definition::Definition;
-pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, did_you_mean};
-pub use duration::{Duration, DurationError, DurationParts};
+pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, Severity, did_you_mean};
+pub use duration::{Duration, DurationError, DurationParts, MIN_TIMER_PERIOD};
 pub use expr::{Expr, ExprError, References, Scope};
+pub use folder::{FileKind, Files, files, workflow_files};
 
 /// The JSON Schema (draft-07) of a workflow file, derived from
 /// [`raw::WorkflowFile`], for editors (Taplo / Even Better TOML) and for
@@ -46,34 +50,82 @@ pub fn load_file(path: &Path) -> Result<Definition, Diagnostics> {
     load_with(path, &Diagnostics::read(path)?, &calendars)
 }
 
-/// The files of a workflows folder that are not workflows.
-const NOT_WORKFLOWS: [&str; 2] = ["assessment.toml", calendar::CALENDARS_FILE];
+/// Checks one workflow file: every error and warning. `calendars` are its
+/// folder's (`None` when they did not load: any calendar name stands).
+pub fn check_file(path: &Path, calendars: Option<&Calendars>) -> Report {
+    match Diagnostics::read(path) {
+        Ok(text) => check_with(path, &text, calendars),
+        Err(diagnostics) => Report::unreadable(diagnostics),
+    }
+}
 
-/// The workflow files found under `paths` (files as given, folders searched
-/// for `*.toml` at their top level, sorted), skipping `assessment.toml` and
-/// `calendars.toml`, which are not workflows.
-pub fn workflow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let entries =
-                std::fs::read_dir(path).map_err(|error| Diagnostics::unreadable(path, &error))?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-                .filter(|file| file.extension().is_some_and(|ext| ext == "toml"))
-                .filter(|file| {
-                    file.file_name()
-                        .and_then(|name| name.to_str())
-                        .is_some_and(|name| !NOT_WORKFLOWS.contains(&name))
-                })
-                .collect();
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(path.clone());
+/// Workflow files checked together, so that references between them
+/// (spawn, send) are checked too.
+#[derive(Debug, Default)]
+pub struct CheckedWorkflows {
+    /// The problems of the named files, in file order.
+    pub diagnostics: Diagnostics,
+    /// Every workflow as far as it loaded (named and context files): its
+    /// id and names are sound even when its file has errors, for the
+    /// files that borrow names from workflows (`assessment.toml`).
+    pub definitions: Vec<Arc<Definition>>,
+    /// Elementary steps taken, see [`Report::work`].
+    pub work: u64,
+}
+
+/// Checks the `named` workflow files, resolving what they refer to among
+/// themselves and the `context` files (whose problems are not reported),
+/// with the calendars of their folder (`None`: those did not load).
+pub fn check_workflows(
+    named: &[PathBuf],
+    context: &[PathBuf],
+    calendars: Option<&Calendars>,
+) -> CheckedWorkflows {
+    let reports: Vec<(&PathBuf, bool, Report)> = named
+        .iter()
+        .map(|file| (file, true))
+        .chain(context.iter().map(|file| (file, false)))
+        .map(|(file, report)| (file, report, check_file(file, calendars)))
+        .collect();
+    let mut checked = CheckedWorkflows::default();
+    let mut found = Vec::new();
+    for (_, report, outcome) in &reports {
+        checked.work += outcome.work();
+        if *report {
+            found.extend(outcome.diagnostics().0.iter().cloned());
         }
     }
-    Ok(files)
+    let loaded: Vec<links::Loaded<'_>> = reports
+        .iter()
+        .filter_map(|(file, report, outcome)| {
+            Some(links::Loaded {
+                file,
+                definition: outcome.partial()?,
+                sound: !outcome.has_errors(),
+                report: *report,
+            })
+        })
+        .collect();
+    found.extend(links::check(&loaded));
+    checked.definitions = reports
+        .into_iter()
+        .filter_map(|(_, _, outcome)| outcome.into_partial().map(Arc::new))
+        .collect();
+    checked.diagnostics = Diagnostics(found).sorted();
+    checked
+}
+
+/// The folder whose `calendars.toml` the files of `paths` use: the first
+/// folder given, or the folder of the first file.
+pub fn calendars_folder(paths: &[PathBuf]) -> &Path {
+    match paths.first() {
+        Some(path) if path.is_dir() => path.as_path(),
+        Some(path) => match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        },
+        None => Path::new("."),
+    }
 }
 
 /// Every workflow of a folder, loaded together so that references between
@@ -85,47 +137,37 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads every file; reports the problems of all files at once. The
-    /// calendars are those of the first folder given (or of the folder of
-    /// the first file); when they have problems, only those are reported.
+    /// Loads every workflow file (configuration files such as
+    /// `assessment.toml` and `calendars.toml` are not workflows) with the
+    /// calendars of the first folder given (or of the folder of the first
+    /// file); reports the problems of all of them at once. Warnings do not
+    /// stop a load.
     pub fn load(paths: &[PathBuf]) -> Result<Self, Diagnostics> {
-        let folder = match paths.first() {
-            Some(path) if path.is_dir() => path.as_path(),
-            Some(path) => path.parent().unwrap_or(Path::new(".")),
-            None => Path::new("."),
-        };
-        let calendars = calendar::load_folder(folder)?;
-        let mut diagnostics = Vec::new();
-        let mut loaded = Vec::new();
-        for file in workflow_files(paths)? {
-            let text = match Diagnostics::read(&file) {
-                Ok(text) => text,
-                Err(Diagnostics(found)) => {
-                    diagnostics.extend(found);
-                    continue;
-                }
-            };
-            match load_with(&file, &text, &calendars) {
-                Ok(definition) => loaded.push(links::Loaded { file, definition }),
-                Err(Diagnostics(found)) => diagnostics.extend(found),
+        let calendars = calendar::load_folder(calendars_folder(paths));
+        let checked = check_workflows(&workflow_files(paths)?, &[], calendars.as_ref().ok());
+        let calendars = match calendars {
+            Ok(calendars) if !checked.diagnostics.has_errors() => calendars,
+            Ok(_) => return Err(checked.diagnostics),
+            Err(Diagnostics(mut problems)) => {
+                problems.extend(checked.diagnostics.0);
+                return Err(Diagnostics(problems).sorted());
             }
-        }
-        // References are checked only when every file loaded: a file that
-        // failed would make its workflow look unknown to the others.
-        if diagnostics.is_empty() {
-            diagnostics = links::check(&loaded);
-        }
-        if diagnostics.is_empty() {
-            let workflows = loaded
-                .into_iter()
-                .map(|loaded| (loaded.definition.id.clone(), Arc::new(loaded.definition)))
-                .collect();
-            Ok(Self {
-                workflows,
-                calendars: Arc::new(calendars),
-            })
-        } else {
-            Err(Diagnostics(diagnostics).sorted())
+        };
+        Ok(Self::from_shared(checked.definitions, Arc::new(calendars)))
+    }
+
+    /// A catalog of definitions already shared (a folder's check).
+    pub fn from_shared(
+        definitions: impl IntoIterator<Item = Arc<Definition>>,
+        calendars: Arc<Calendars>,
+    ) -> Self {
+        let workflows = definitions
+            .into_iter()
+            .map(|definition| (definition.id.clone(), definition))
+            .collect();
+        Self {
+            workflows,
+            calendars,
         }
     }
 

@@ -5,12 +5,15 @@
 //! so the loader can turn them into `file:line:column` diagnostics and the
 //! rules stay testable without spans.
 
+use std::collections::HashSet;
+
 use indexmap::IndexMap;
 
 use super::raw::{
     EventSpec, FieldKind, FieldSpec, StateSpec, TransitionSpec, TransitionsSpec, WithinSpec,
     WorkflowFile,
 };
+use super::shape::Broken;
 use super::source::{Path, Seg};
 use crate::path;
 
@@ -25,7 +28,7 @@ pub(crate) struct Problem {
 }
 
 impl Problem {
-    fn at(path: Path, message: String, hint: Option<String>) -> Self {
+    pub(crate) fn at(path: Path, message: String, hint: Option<String>) -> Self {
         Self {
             path,
             at_key: false,
@@ -34,7 +37,7 @@ impl Problem {
         }
     }
 
-    fn at_key(path: Path, message: String, hint: Option<String>) -> Self {
+    pub(crate) fn at_key(path: Path, message: String, hint: Option<String>) -> Self {
         Self {
             path,
             at_key: true,
@@ -45,16 +48,16 @@ impl Problem {
 }
 
 /// Every rule over `raw`. Names that do not resolve are skipped here: the
-/// compiler reports them.
-pub(crate) fn check(raw: &WorkflowFile) -> Vec<Problem> {
+/// compiler reports them; so are entries `broken` says could not be read.
+pub(crate) fn check(raw: &WorkflowFile, broken: &Broken) -> Vec<Problem> {
     let mut problems = Vec::new();
     names(raw, &mut problems);
     start_state(raw, &mut problems);
     terminal_states(raw, &mut problems);
-    unhandled_events(raw, &mut problems);
+    unhandled_events(raw, broken, &mut problems);
     global_transitions(raw, &mut problems);
     merged_field_types(raw, &mut problems);
-    timer_states(raw, &mut problems);
+    timer_states(raw, broken, &mut problems);
     sla_lists(raw, &mut problems);
     shadowed_transitions(raw, &mut problems);
     problems
@@ -142,10 +145,17 @@ fn terminal_states(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
 /// An event that no state handles and that is not global is rejected
 /// wherever it arrives: whoever posts it (a service, a timer, an SLA
 /// breach, another workflow's `send`) would always fail.
-fn unhandled_events(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
+fn unhandled_events(raw: &WorkflowFile, broken: &Broken, problems: &mut Vec<Problem>) {
+    if !broken.states.is_empty() {
+        return; // an unreadable state may be the one that handles it
+    }
+    let handled: HashSet<&str> = raw
+        .states
+        .values()
+        .flat_map(|state| state.on.keys().map(String::as_str))
+        .collect();
     for (name, event) in &raw.events {
-        let handled = raw.states.values().any(|state| state.on.contains_key(name));
-        if !event.global && !handled {
+        if !event.global && !handled.contains(name.as_str()) && !broken.events.contains(name) {
             problems.push(Problem::at_key(
                 path!["events", name],
                 format!("event `{name}` is handled in no state and is not global, so it can never be accepted"),
@@ -228,11 +238,19 @@ fn describe(field: &FieldSpec) -> String {
 /// states. A timer spanning several states may be meant to act in only
 /// some of them (a refused firing is consumed), but one whose event none
 /// of its states accepts can never do anything.
-fn timer_states(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
+fn timer_states(raw: &WorkflowFile, broken: &Broken, problems: &mut Vec<Problem>) {
     for (name, timer) in &raw.timers {
         let Some(event) = raw.events.get(&timer.event) else {
             continue;
         };
+        let unreadable = broken.events.contains(&timer.event)
+            || timer
+                .states
+                .iter()
+                .any(|state| broken.states.contains(state));
+        if unreadable {
+            continue;
+        }
         let states: Vec<&StateSpec> = timer
             .states
             .iter()

@@ -104,6 +104,26 @@ impl SourceMap {
         self.places().contains_key(path)
     }
 
+    /// The position of byte `offset` of the string `value` written at
+    /// `path` (an expression), in the file: escapes, quotes and multi-line
+    /// strings accounted for. Falls back to the start of the value when
+    /// the text there is not that string.
+    pub fn inside_string(&self, path: &[Seg], value: &str, offset: usize) -> Range<usize> {
+        let span = self.span(path);
+        let decoded = self
+            .text
+            .get(span.clone())
+            .and_then(super::toml_string::decode)
+            .filter(|decoded| decoded.value == value);
+        match decoded {
+            Some(decoded) => {
+                let at = span.start + decoded.origin(offset);
+                at..at
+            }
+            None => span,
+        }
+    }
+
     /// The span of the key itself (for messages about a name).
     pub fn key_span(&self, path: &[Seg]) -> Range<usize> {
         match self.places().get(path) {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::model::{Catalog, Definition, load_with};
+use crate::model::{Catalog, Definition, load_stored};
 
 use super::{NotFound, RuntimeError};
 
@@ -87,7 +87,7 @@ impl Definitions {
     ) -> Result<Arc<Definition>, RuntimeError> {
         let name = PathBuf::from(format!("{workflow}@{hash}.toml"));
         let calendars = Arc::clone(self.catalog().calendars());
-        let definition = load_with(&name, source, &calendars).map_err(|diagnostics| {
+        let definition = load_stored(&name, source, &calendars).map_err(|diagnostics| {
             RuntimeError::Definition {
                 hash: hash.to_owned(),
                 message: diagnostics.to_string(),

@@ -359,13 +359,14 @@ always = [{ when = "data.total > 10000.0", to = "vip" }]
 [states.vip]
 terminal = true
 
-# Guarded by a constant: the loader rejects loops of unguarded eventless
-# transitions, so this is the kind of loop only the engine's bound stops.
+# Guarded by conditions that stay true but depend on the instance: the
+# loader rejects loops of unguarded (or always-true) eventless transitions,
+# so this is the kind of loop only the engine's bound stops.
 [states.ping]
-always = [{ when = "true", to = "pong" }]
+always = [{ when = "state == 'ping'", to = "pong" }]
 
 [states.pong]
-always = [{ when = "true", to = "ping" }]
+always = [{ when = "state == 'pong'", to = "ping" }]
 "#;
 
 #[test]

@@ -33,10 +33,128 @@ fn project(extra: &[(&str, &str)]) -> tempfile::TempDir {
 
 #[test]
 fn validate_defaults_to_the_workflows_folder_and_exits_0() {
-    let dir = project(&[("assessment.toml", "not a workflow = at all")]);
+    let dir = project(&[]);
     let output = flowkeeper(&["validate"], dir.path());
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(stdout(&output), "1 workflow valid\n");
+}
+
+/// The repository's `workflows/` folder, copied so a test may change it.
+fn shipped(changes: &[(&str, &str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let workflows = dir.path().join("workflows");
+    std::fs::create_dir(&workflows).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows");
+    for entry in std::fs::read_dir(source).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            let name = path.file_name().unwrap().to_str().unwrap();
+            for (file, from, to) in changes {
+                if *file == name {
+                    assert!(text.contains(from), "{from} not in {file}");
+                    text = text.replacen(from, to, 1);
+                }
+            }
+            std::fs::write(workflows.join(name), text).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn validate_checks_the_shipped_folder_with_its_assessment_configuration() {
+    let dir = shipped(&[]);
+    let output = flowkeeper(&["validate", "--deny-warnings"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "6 workflows, 1 calendar and assessment.toml valid\n"
+    );
+}
+
+#[test]
+fn validate_checks_assessment_toml_as_what_it_is() {
+    let dir = shipped(&[(
+        "assessment.toml",
+        "workflow = \"service_desk\"",
+        "workflow = \"service_dsk\"",
+    )]);
+    for args in [
+        &["validate"][..],
+        &["validate", "workflows/assessment.toml"],
+    ] {
+        let output = flowkeeper(args, dir.path());
+        assert_eq!(output.status.code(), Some(1));
+        let text = stdout(&output);
+        assert!(
+            text.starts_with("workflows/assessment.toml:33:12: no workflow `service_dsk` is loaded (hint: did you mean `service_desk`?)\n"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn validate_resolves_a_single_file_against_its_folder() {
+    let dir = shipped(&[]);
+    let output = flowkeeper(&["validate", "workflows/callback.toml"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(stdout(&output), "1 workflow valid\n");
+    // A broken neighbour is not reported, and does not hide the file's own problems.
+    let dir = shipped(&[
+        ("complaint.toml", "version = ", "version = \"x\" #"),
+        ("callback.toml", "title = ", "titel = "),
+    ]);
+    let output = flowkeeper(&["validate", "workflows/callback.toml"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(!text.contains("complaint.toml"), "{text}");
+    assert!(
+        text.contains("workflows/callback.toml:") && text.contains("unknown key `titel`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let ticket = std::fs::read_to_string(super::ticket_fixture()).unwrap();
+    let dir = project(&[(
+        "renamed.toml",
+        &ticket.replace("id = \"ticket\"", "id = \"other\""),
+    )]);
+    let output = flowkeeper(&["validate", "workflows/renamed.toml"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "workflows/renamed.toml:4:6: warning: the workflow id `other` differs from the file name `renamed` (hint: rename the file to other.toml, or set id = \"renamed\")\n\
+         1 workflow valid, with 1 warning\n"
+    );
+    let denied = flowkeeper(
+        &["validate", "--deny-warnings", "workflows/renamed.toml"],
+        dir.path(),
+    );
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(
+        stdout(&denied).ends_with("1 problem (0 errors, 1 warning) in 1 of 1 file\n"),
+        "{}",
+        stdout(&denied)
+    );
+}
+
+#[test]
+fn validate_reports_where_a_file_is_not_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"id = \"t\"\ntitle = \"caf".to_vec();
+    bytes.extend([0xff, 0xfe]);
+    bytes.extend(b"\"\n");
+    std::fs::write(dir.path().join("t.toml"), bytes).unwrap();
+    let output = flowkeeper(&["validate", "t.toml"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "t.toml:2:13: the file is not valid UTF-8: bytes 0xFF 0xFE cannot start or continue a character (hint: save the file as UTF-8 (most editors offer it under \"encoding\"))\n\
+         1 problem in 1 of 1 file\n"
+    );
 }
 
 #[test]
@@ -111,7 +229,11 @@ fn graph_of_an_invalid_file_fails_with_the_problems() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stderr(&output),
-        "error: while loading workflows/bad.toml: workflows/bad.toml:1:1: missing field `version`\n"
+        "error: while loading workflows/bad.toml: \
+         workflows/bad.toml:1:1: missing key `version` (hint: add version = 1, and raise it on every change)\n\
+         workflows/bad.toml:1:1: missing key `title` (hint: add a title for people: title = \"Service desk\")\n\
+         workflows/bad.toml:1:1: missing key `start` (hint: add the state new instances start in: start = \"submitted\")\n\
+         workflows/bad.toml:1:1: missing key `states` (hint: add a [states.<name>] table for each state)\n"
     );
 }
 

@@ -3,6 +3,7 @@
 
 mod cli;
 mod export;
+mod properties;
 mod schema;
 mod time_keys;
 mod validation;

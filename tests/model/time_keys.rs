@@ -157,7 +157,7 @@ fn unknown_calendars_zones_and_bad_patterns() {
     );
     check(
         "\n[timers.x]\nevery = \"1d\"\ncatch_up = \"twice\"\nevent = \"tick\"\n",
-        &["21:12: unknown variant `twice`, expected one of `once`, `all`, `skip`"],
+        &["21:12: `catch_up` cannot be `twice` (hint: one of once, all, skip)"],
     );
 }
 
@@ -166,7 +166,7 @@ fn an_at_expression_sees_no_event() {
     check(
         "\n[timers.x]\nat = \"event.when\"\nevent = \"tick\"\n",
         &[
-            "20:6: expression `event.when` reads `event.when`, but no event is at hand here (hint: eventless transitions, entry actions and SLA durations see only data, key and state)",
+            "20:7: `event.when` is read, but no event is at hand here (hint: eventless transitions, entry actions, SLA durations and `at` timers see only data, key and state)",
         ],
     );
 }

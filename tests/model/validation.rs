@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use flowkeeper::model::{Catalog, load_str};
+use flowkeeper::model::{Catalog, check_str, load_str};
 
 /// A valid workflow the cases below start from: `a --go--> b (terminal)`.
 const BASE: &str = r#"id = "t"
@@ -23,16 +23,17 @@ terminal = true
 [events.go]
 "#;
 
-/// Loads `text` and compares every diagnostic, in order.
+/// Checks `text` and compares every diagnostic (errors and warnings), in
+/// order.
 fn check(text: &str, expected: &[&str]) {
-    let found: Vec<String> = match load_str(Path::new("t.toml"), text) {
-        Ok(_) => Vec::new(),
-        Err(diagnostics) => diagnostics
-            .0
-            .iter()
-            .map(|d| d.to_string().trim_start_matches("t.toml:").to_owned())
-            .collect(),
-    };
+    let report = check_str(Path::new("t.toml"), text);
+    let found: Vec<String> = report
+        .diagnostics()
+        .0
+        .iter()
+        .map(|d| d.to_string().trim_start_matches("t.toml:").to_owned())
+        .collect();
+    assert_eq!(report.definition().is_some(), !report.has_errors());
     assert_eq!(found, expected, "\nfound:\n{}\n", found.join("\n"));
 }
 
@@ -188,7 +189,7 @@ fn expression_that_does_not_compile() {
             r#"on.go = { when = "data.n >", to = "b" }"#,
         ),
         &[
-            "10:18: expression `data.n >` does not compile: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}",
+            "10:27: the expression ends too soon (hint: expected a value: a number, a 'string', true, false, data.<field>, (…))",
         ],
     );
 }
@@ -201,8 +202,8 @@ fn expression_reading_undeclared_field_and_variable() {
             r#"on.go = { when = "data.m > 1 && dta.n > 1", to = "b" }"#,
         ),
         &[
-            "10:18: expression `data.m > 1 && dta.n > 1` reads unknown variable `dta` (use data, event, key or state) (hint: did you mean `data`?)",
-            "10:18: expression `data.m > 1 && dta.n > 1` reads undeclared data field `m`",
+            "10:19: `data.m` is read, but there is no data field `m`",
+            "10:33: unknown name `dta` (hint: did you mean `data`?)",
         ],
     );
 }
@@ -214,9 +215,7 @@ fn expression_reading_an_event_field_the_event_lacks() {
             r#"on.go = "b""#,
             r#"on.go = { when = "event.why == 'x'", to = "b" }"#,
         ),
-        &[
-            "10:18: expression `event.why == 'x'` reads `event.why`, which this event does not carry",
-        ],
+        &["10:19: `event.why` is read, but this event does not carry `why`"],
     );
 }
 
@@ -228,7 +227,7 @@ fn eventless_transition_reading_the_event() {
             "on.go = \"b\"\nalways = [{ when = \"event.n > 1\", to = \"b\" }]",
         ),
         &[
-            "11:20: expression `event.n > 1` reads `event.n`, but no event is at hand here (hint: eventless transitions, entry actions and SLA durations see only data, key and state)",
+            "11:21: `event.n` is read, but no event is at hand here (hint: eventless transitions, entry actions, SLA durations and `at` timers see only data, key and state)",
         ],
     );
 }
@@ -259,7 +258,7 @@ fn unknown_top_level_key() {
 fn wrong_value_type() {
     check(
         &BASE.replace("terminal = true", "terminal = \"yes\""),
-        &["13:12: invalid type: string \"yes\", expected a boolean"],
+        &["13:12: `terminal` must be true or false, not the string \"yes\""],
     );
 }
 
@@ -372,7 +371,9 @@ fn eventless_loop() {
         + "\n[states.c]\nalways = [{ when = \"data.n > 1\", to = \"b\" }, { to = \"a\" }]\n";
     check(
         &text,
-        &["11:1: eventless transitions loop forever: a → c → a (hint: give one of them a `when`)"],
+        &[
+            "11:1: eventless transitions loop forever: a → c → a (hint: give one of them a `when` that becomes false)",
+        ],
     );
 }
 
@@ -524,7 +525,10 @@ fn catalog_reports_actions_in_lists_and_on_enter() {
 fn catalog_workflow_id_used_twice() {
     check_catalog(
         &[("child.toml", CHILD), ("copy.toml", CHILD)],
-        &["copy.toml:1:6: workflow id `child` is also used by child.toml"],
+        &[
+            "copy.toml:1:6: warning: the workflow id `child` differs from the file name `copy` (hint: rename the file to child.toml, or set id = \"copy\")",
+            "copy.toml:1:6: workflow id `child` is also used by child.toml",
+        ],
     );
 }
 
@@ -534,7 +538,12 @@ fn the_documented_example_is_valid() {
     let doc = include_str!("../../docs/workflow-format.md");
     let start = doc.find("```toml\n").expect("an example") + "```toml\n".len();
     let end = start + doc[start..].find("```").expect("a closing fence");
-    check(&doc[start..end], &[]);
+    let report = check_str(Path::new("workflows/ticket.toml"), &doc[start..end]);
+    assert!(
+        report.diagnostics().0.is_empty(),
+        "{}",
+        report.diagnostics()
+    );
 }
 
 #[test]
@@ -576,5 +585,287 @@ fn unknown_action() {
         &[
             "10:34: unknown action `email` (hint: an action is { notify = {…} }, { spawn = {…} } or { send = {…} })",
         ],
+    );
+}
+
+// The cases of issue 16, one test each: message and line:column.
+
+/// BASE with data fields of every kind, for the type rules.
+fn typed(transition: &str) -> String {
+    BASE.replace(r#"on.go = "b""#, &format!("on.go = {transition}"))
+        .replace(
+            "[data.n]\ntype = \"integer\"",
+            "[data.n]\ntype = \"integer\"\n[data.g]\ntype = \"string\"\n[data.x]\ntype = \"number\"\n[data.s]\ntype = \"enum\"\nvalues = [\"user\", \"event\"]",
+        )
+}
+
+#[test]
+fn a_guard_that_is_not_a_boolean() {
+    check(
+        &typed(r#"{ when = "data.n + 1", to = "b" }"#),
+        &[
+            "17:19: a condition must give true or false, but this gives an integer (hint: compare it, e.g. data.level > 1)",
+        ],
+    );
+}
+
+#[test]
+fn a_guard_comparing_a_string_with_a_number() {
+    check(
+        &typed(r#"{ when = "data.g > 100", to = "b" }"#),
+        &[
+            "17:26: `>` compares a string with an integer (hint: both sides must be numbers, or both strings)",
+        ],
+    );
+}
+
+#[test]
+fn a_set_writing_a_string_into_an_integer_field() {
+    check(
+        &typed(r#"{ to = "b", set = { n = "'high'" } }"#),
+        &["17:34: `n` is an integer field, but this gives a string"],
+    );
+}
+
+#[test]
+fn arithmetic_mixing_integers_and_numbers() {
+    check(
+        &typed(r#"{ to = "b", set = { x = "data.x + 1" } }"#),
+        &[
+            "17:41: `+` mixes a number and an integer, which CEL does not do in arithmetic (hint: write 1.0 for a number, or convert a side with double(…) or int(…))",
+        ],
+    );
+}
+
+#[test]
+fn an_enum_compared_with_a_value_it_never_has_is_a_warning() {
+    check(
+        &typed(r#"{ when = "data.s == 'robot'", to = "b" }"#),
+        &[
+            "17:29: warning: 'robot' is not one of the values of `s`, so this is always false (hint: the values are user, event)",
+        ],
+    );
+}
+
+#[test]
+fn a_recurring_timer_faster_than_a_second() {
+    check(
+        &with("\n[timers.t]\nevery = \"5ms\"\nevent = \"go\"\nstates = [\"a\"]\n"),
+        &[
+            "18:9: `5ms` is shorter than the shortest period of a recurring timer, 1s (hint: a recurring timer fires at most once a second; write every = \"1s\" or more)",
+        ],
+    );
+}
+
+#[test]
+fn an_eventless_transition_without_when_and_to() {
+    check(
+        &BASE.replace(
+            r#"on.go = "b""#,
+            "on.go = \"b\"\nalways = [{ set = { n = \"data.n + 1\" } }]",
+        ),
+        &[
+            "11:11: this eventless transition of `a` stays in the state and always applies, so it would run again after every step and the instance would never settle (hint: give it a `when` that its `set` makes false, or a `to`)",
+        ],
+    );
+}
+
+#[test]
+fn an_eventless_loop_through_a_guard_that_is_always_true() {
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        "on.go = \"b\"\nalways = [{ when = \"1 == 1\", to = \"c\" }]",
+    ) + "\n[states.c]\nalways = [{ to = \"a\" }]\n";
+    check(
+        &text,
+        &[
+            "11:1: eventless transitions loop forever: a → c → a (hint: the `when` in `a` is always true; give it a condition that can become false)",
+            "11:20: warning: this condition is always true (hint: leave `when` out to say \"otherwise\")",
+        ],
+    );
+}
+
+#[test]
+fn graph_checks_run_despite_name_errors() {
+    // `zz` is unknown, and `c` cannot be reached: both are reported.
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        "on.go = { when = \"data.zz > 1\", to = \"b\" }",
+    ) + "\n[states.c]\nterminal = true\n";
+    check(
+        &text,
+        &[
+            "10:19: `data.zz` is read, but there is no data field `zz`",
+            "17:9: state `c` cannot be reached from `a`",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_target_does_not_make_its_intended_state_unreachable() {
+    check(
+        &BASE.replace(r#"on.go = "b""#, r#"on.go = "bb""#),
+        &["10:9: unknown state `bb` (hint: did you mean `b`?)"],
+    );
+}
+
+#[test]
+fn an_unreadable_state_does_not_hide_the_others_or_make_them_unreachable() {
+    let text = BASE.replace(r#"on.go = "b""#, "on.go = \"c\"\nterminal = \"no\"")
+        + "\n[states.c]\non.go = \"b\"\ntitel = \"C\"\n";
+    check(
+        &text,
+        &[
+            "11:12: `terminal` must be true or false, not the string \"no\"",
+            "20:1: unknown key `titel` (hint: did you mean `title`?)",
+        ],
+    );
+}
+
+#[test]
+fn every_missing_top_level_key_is_reported() {
+    check(
+        "[data.n]\ntype = \"integer\"\n",
+        &[
+            "1:1: missing key `id` (hint: add the workflow's id, the file name without .toml: id = \"service_desk\")",
+            "1:1: missing key `version` (hint: add version = 1, and raise it on every change)",
+            "1:1: missing key `title` (hint: add a title for people: title = \"Service desk\")",
+            "1:1: missing key `start` (hint: add the state new instances start in: start = \"submitted\")",
+            "1:1: missing key `states` (hint: add a [states.<name>] table for each state)",
+        ],
+    );
+}
+
+#[test]
+fn a_quoted_version_names_the_key() {
+    check(
+        &BASE.replace("version = 1", "version = \"2\""),
+        &[
+            "2:11: `version` must be a whole number, not the string \"2\" (hint: write the number without quotes: version = 2)",
+        ],
+    );
+}
+
+#[test]
+fn a_syntax_error_points_at_the_bad_token() {
+    check(
+        &BASE.replace(
+            r#"on.go = "b""#,
+            r#"on.go = { when = "data.n > 100 100.0", to = "b" }"#,
+        ),
+        &["10:32: unexpected `100.0` (hint: join two conditions with && or ||)"],
+    );
+}
+
+#[test]
+fn positions_inside_escaped_and_multi_line_strings() {
+    let escaped = BASE.replace(
+        r#"on.go = "b""#,
+        r#"on.go = { when = "data.n > 1 && \"\u00e9\" == 'x' &&", to = "b" }"#,
+    );
+    check(
+        &escaped,
+        &[
+            "10:53: the expression ends too soon (hint: expected a value: a number, a 'string', true, false, data.<field>, (…))",
+        ],
+    );
+    let multi_line = BASE.replace(
+        r#"on.go = "b""#,
+        "on.go = { when = \"\"\"\ndata.n > 1 &&\n   data.n < \"3\"\"\"\", to = \"b\" }",
+    );
+    check(
+        &multi_line,
+        &[
+            "12:11: `<` compares an integer with a string (hint: both sides must be numbers, or both strings)",
+        ],
+    );
+}
+
+#[test]
+fn deeply_nested_expressions_are_refused_in_words() {
+    let deep = format!("{}data.n > 1{}", "(".repeat(100), ")".repeat(100));
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        &format!("on.go = {{ when = \"{deep}\", to = \"b\" }}"),
+    );
+    check(
+        &text,
+        &[
+            "10:115: this expression nests brackets or calls more than 96 levels deep (hint: split it into simpler expressions)",
+        ],
+    );
+    let long = format!("1{} > 0", " + 1".repeat(300));
+    let text = BASE.replace(
+        r#"on.go = "b""#,
+        &format!("on.go = {{ when = \"{long}\", to = \"b\" }}"),
+    );
+    check(
+        &text,
+        &[
+            "10:19: this expression is 1205 characters long; an expression may have at most 1000 (hint: split it: several guarded transitions, `set` entries or payload members)",
+        ],
+    );
+}
+
+#[test]
+fn a_byte_order_mark_does_not_shift_columns() {
+    check(
+        &format!("\u{feff}{}", BASE.replace("id = \"t\"", "id = 5")),
+        &["1:6: `id` must be a string, not the number 5"],
+    );
+}
+
+#[test]
+fn keys_nested_too_deeply_are_reported_where_they_are() {
+    let deep = vec!["a"; 90].join(".");
+    check(
+        &with(&format!("\n[states.c.{deep}]\nx = 1\n")),
+        &[
+            "17:1: this is nested more than 80 levels deep, more than flowkeeper reads (hint: a workflow file needs only a few levels of tables)",
+        ],
+    );
+    let value = format!("{}1{}", "[".repeat(90), "]".repeat(90));
+    let found = match load_str(
+        Path::new("t.toml"),
+        &with(&format!("\n[states.c]\nx = {value}\n")),
+    ) {
+        Err(diagnostics) => diagnostics.to_string(),
+        Ok(_) => String::new(),
+    };
+    assert!(found.starts_with("t.toml:18:"), "{found}");
+}
+
+#[test]
+fn a_duplicated_table_is_reported_once() {
+    check(
+        &with("\n[states.b]\nterminal = true\ntitle = \"B\"\n"),
+        &[
+            "17:9: `b` is defined twice in the same table (hint: TOML allows each key once; merge the two definitions)",
+        ],
+    );
+}
+
+#[test]
+fn a_long_eventless_chain_is_checked_in_linear_work() {
+    let chain = |states: usize| {
+        let mut text = String::from("id = \"t\"\nversion = 1\ntitle = \"T\"\nstart = \"s0\"\n");
+        for index in 0..states {
+            text += &format!(
+                "[states.s{index}]\nalways = [{{ to = \"s{}\" }}]\n",
+                index + 1
+            );
+        }
+        text += &format!("[states.s{states}]\nterminal = true\n");
+        text
+    };
+    let work = |states: usize| {
+        let report = flowkeeper::model::check_str(Path::new("t.toml"), &chain(states));
+        assert!(!report.has_errors(), "{}", report.diagnostics());
+        report.work()
+    };
+    let (small, large) = (work(1_000), work(4_000));
+    assert!(
+        large < small * 5,
+        "work grew from {small} to {large} for 4× the states"
     );
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 
-use super::{Compiler, EventScope};
-use crate::calendar::{Calendar, CatchUp, CronSchedule};
+use super::{Compiler, Scope};
+use crate::calendar::{ALWAYS, Calendar, CatchUp, CronSchedule};
 use crate::model::definition::Schedule;
-use crate::model::did_you_mean;
+use crate::model::duration::MIN_TIMER_PERIOD;
 use crate::model::raw::TimerSpec;
 use crate::model::source::Seg;
+use crate::model::typecheck::Use;
 use crate::path;
 
 /// A timer's compiled time keys.
@@ -83,15 +84,38 @@ impl Compiler<'_> {
         };
         let schedule = match kind {
             "after" => Schedule::After(self.duration(&key("after"), spec.after.as_deref()?)?),
-            "every" => Schedule::Every(self.duration(&key("every"), spec.every.as_deref()?)?),
+            "every" => Schedule::Every(self.period(&key("every"), spec.every.as_deref()?)?),
             "cron" => Schedule::Cron(Box::new(self.cron(&key, spec, calendar.clone())?)),
-            _ => Schedule::At(self.expr(&key("at"), spec.at.as_deref()?, EventScope::None)?),
+            _ => {
+                let source = spec.at.as_deref()?;
+                Schedule::At(
+                    self.expr(&key("at"), source, Scope::NoEvent, Use::Instant)?
+                        .0,
+                )
+            }
         };
         Some(Timing {
             schedule,
             calendar,
             catch_up: spec.catch_up.unwrap_or_default(),
         })
+    }
+
+    /// The period of an `every` timer: at least [`MIN_TIMER_PERIOD`].
+    fn period(&mut self, at: &[Seg], text: &str) -> Option<crate::model::Duration> {
+        let period = self.duration(at, text)?;
+        if period < MIN_TIMER_PERIOD {
+            self.rule_error(
+                at,
+                format!(
+                    "`{text}` is shorter than the shortest period of a recurring timer, {MIN_TIMER_PERIOD}"
+                ),
+                Some(format!(
+                    "a recurring timer fires at most once a second; write every = \"{MIN_TIMER_PERIOD}\" or more"
+                )),
+            );
+        }
+        Some(period)
     }
 
     fn cron(
@@ -131,14 +155,22 @@ impl Compiler<'_> {
             .ok()
     }
 
-    /// The calendar called `name`, from `calendars.toml` or built in.
+    /// The calendar called `name`, from `calendars.toml` or built in. When
+    /// `calendars.toml` did not load, any name stands (as `always`): its
+    /// problems are reported with that file.
     pub(super) fn calendar(&mut self, at: &[Seg], name: &str) -> Option<Arc<Calendar>> {
         if let Some(calendar) = self.calendars.get(name) {
             return Some(Arc::clone(calendar));
         }
-        let hint = did_you_mean(name, self.calendars.names()).or_else(|| {
-            Some("calendars are declared in calendars.toml beside the workflows".into())
-        });
+        if !self.calendars_known {
+            return self.calendars.get(ALWAYS).cloned();
+        }
+        let hint = self
+            .hints
+            .did_you_mean(name, self.calendars.names())
+            .or_else(|| {
+                Some("calendars are declared in calendars.toml beside the workflows".into())
+            });
         self.error(at, format!("unknown calendar `{name}`"), hint);
         None
     }
