@@ -1,6 +1,7 @@
 //! flowkeeper: a small, durable workflow engine whose processes are
 //! declared in TOML files. See `docs/architecture.md` for the map.
 
+pub mod accounts;
 pub mod api;
 pub mod assess;
 pub mod cli;
