@@ -8,6 +8,7 @@
 //! `revision` is left alone: the store bumps it when it commits.
 
 mod actions;
+mod authorize;
 mod data;
 mod event;
 mod moves;
@@ -19,6 +20,7 @@ mod types;
 use serde_json::{Value as Json, json};
 
 use crate::model::Definition;
+pub use authorize::{Refusal, Why, authorize_create, authorize_event};
 pub use moves::EVENTLESS_BOUND;
 use step::{Line, Step};
 pub use types::*;
