@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api;
 pub mod assess;
+pub mod audit;
 pub mod cli;
 pub mod engine;
 pub mod model;

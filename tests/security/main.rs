@@ -2,6 +2,7 @@
 //! the pure rules of docs/security.md, one module per concern.
 
 mod accounts;
+mod audit;
 mod authorize;
 
 use flowkeeper::accounts::{Account, AccountName, Role};
