@@ -10,4 +10,5 @@ pub mod engine;
 pub mod model;
 pub mod runtime;
 pub mod scenario;
+pub mod security_report;
 pub mod store;

@@ -119,7 +119,7 @@ pub struct AccountDraft {
 impl AccountDraft {
     /// The account, if the draft follows every rule at `real_now`. Hashes
     /// the password (argon2id, tens of milliseconds) after every check has
-    /// passed: call it from `spawn_blocking` in async code.
+    /// passed: servers call it in `spawn_blocking`.
     pub fn admit(
         self,
         policy: &AccountPolicy,

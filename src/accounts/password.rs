@@ -3,8 +3,8 @@
 //! two of the classes letters, digits and other characters, stored hashed.
 //!
 //! Hashing is argon2id with the crate's defaults (19 MiB, 2 passes: OWASP's
-//! recommendation), tens of milliseconds of CPU by design: callers in async
-//! code run [`PasswordHash::create`] and [`check`] in `spawn_blocking`.
+//! recommendation), tens of milliseconds of CPU by design: a server runs
+//! [`PasswordHash::create`] and [`check`] in `spawn_blocking`.
 
 use std::fmt;
 use std::sync::LazyLock;

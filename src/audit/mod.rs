@@ -8,6 +8,7 @@
 
 mod action;
 mod chain;
+pub mod detail;
 mod entry;
 
 pub use action::AuditAction;

@@ -1,5 +1,7 @@
 //! The engine stays pure: its source names no runtime, database, HTTP or
 //! clock. A test rather than a convention, so a stray import fails the build.
+//! The same holds for the pure rules beside it: accounts, the audit chain
+//! and the security report.
 
 use std::fs;
 use std::path::Path;
@@ -17,7 +19,18 @@ const FORBIDDEN: [&str; 8] = [
 
 #[test]
 fn the_engine_does_no_io_and_never_reads_the_clock() {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine");
+    check_folder("src/engine", 5);
+}
+
+#[test]
+fn accounts_audit_and_the_security_report_do_no_io_and_never_read_the_clock() {
+    check_folder("src/accounts", 5);
+    check_folder("src/audit", 3);
+    check_folder("src/security_report", 3);
+}
+
+fn check_folder(name: &str, at_least: usize) {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
     let mut checked = 0;
     for entry in fs::read_dir(&folder).expect("src/engine exists") {
         let path = entry.expect("a readable entry").path();
@@ -28,7 +41,7 @@ fn the_engine_does_no_io_and_never_reads_the_clock() {
         checked += 1;
     }
     assert!(
-        checked >= 5,
-        "expected the engine's modules, found {checked} files"
+        checked >= at_least,
+        "expected the modules of {name}, found {checked} files"
     );
 }

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod authorize;
+mod report;
 
 use flowkeeper::accounts::{Account, AccountName, Role};
 use flowkeeper::engine::Millis;
