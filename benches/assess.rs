@@ -8,12 +8,11 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use flowkeeper::assess::{self, HistoryRow, PeriodSpec};
-use flowkeeper::engine::HistoryKind;
+use flowkeeper::assess::{self, PeriodSpec};
+use flowkeeper::engine::{HistoryEntry, HistoryKind};
 use flowkeeper::model::Catalog;
-use flowkeeper::store::Store;
+use flowkeeper::store::{AssessmentRow, Store, testing};
 use serde_json::{Value as Json, json};
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 const ROWS: usize = 1_000_000;
@@ -24,7 +23,7 @@ const YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
 
 /// Appends rows of one ticket, varying its path by its number.
 struct Writer<'a> {
-    rows: &'a mut Vec<HistoryRow>,
+    rows: &'a mut Vec<AssessmentRow>,
     id: Uuid,
     seq: i64,
     at: i64,
@@ -35,7 +34,7 @@ impl Writer<'_> {
     fn push(&mut self, kind: HistoryKind, event: Option<&str>, to: &'static str, data: Json) {
         self.seq += 1;
         self.at += 90_000;
-        self.rows.push(HistoryRow {
+        self.rows.push(AssessmentRow {
             instance_id: self.id,
             seq: self.seq,
             workflow: "service_desk".into(),
@@ -61,7 +60,7 @@ impl Writer<'_> {
     }
 }
 
-fn ticket(rows: &mut Vec<HistoryRow>, number: u64) {
+fn ticket(rows: &mut Vec<AssessmentRow>, number: u64) {
     let group = GROUPS[(number % 5) as usize];
     let mut writer = Writer {
         rows,
@@ -101,7 +100,7 @@ fn ticket(rows: &mut Vec<HistoryRow>, number: u64) {
     );
 }
 
-fn year_of_history() -> Vec<HistoryRow> {
+fn year_of_history() -> Vec<AssessmentRow> {
     let mut rows = Vec::with_capacity(ROWS + 20);
     let mut number = 0;
     while rows.len() < ROWS {
@@ -112,40 +111,34 @@ fn year_of_history() -> Vec<HistoryRow> {
     rows
 }
 
-/// Rows per INSERT: 10 columns each, well under SQLite's 32 766 variables.
-const ROWS_PER_INSERT: usize = 1_000;
-
-/// Writes `rows` into the `history` table of a fresh SQLite file in one
-/// transaction of multi-row inserts: the fixture, written directly because
-/// the runtime is not what is measured.
-async fn sqlite_with(rows: &[HistoryRow], dir: &Path) -> Store {
+/// Writes `rows` as the history of a fresh SQLite file: the fixture,
+/// written through the store's test support because the runtime is not
+/// what is measured.
+async fn sqlite_with(rows: &[AssessmentRow], dir: &Path) -> Store {
     let url = format!("sqlite://{}", dir.join("bench.db").display());
     let store = Store::connect(&url).await.expect("open SQLite");
-    let Store::Sqlite(pool) = &store else {
-        unreachable!("a sqlite:// URL opens SQLite")
-    };
-    let mut tx = pool.begin().await.expect("begin");
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::new(
-            "INSERT INTO history (instance_id, seq, workflow, kind, at, event, from_state, \
-             to_state, actor, data) ",
-        );
-        insert.push_values(chunk, |mut values, row| {
-            values
-                .push_bind(row.instance_id.to_string())
-                .push_bind(row.seq)
-                .push_bind(row.workflow.clone())
-                .push_bind(row.kind.as_str())
-                .push_bind(row.at)
-                .push_bind(row.event.clone())
-                .push_bind(row.from_state.clone())
-                .push_bind(row.to_state.clone())
-                .push_bind("bench")
-                .push_bind(row.data.to_string());
-        });
-        insert.build().execute(&mut *tx).await.expect("insert");
+    let mut histories: Vec<(Uuid, Vec<HistoryEntry>)> = Vec::new();
+    for row in rows {
+        let entry = HistoryEntry {
+            kind: row.kind,
+            at: row.at,
+            event: row.event.clone(),
+            from: row.from_state.clone(),
+            to: row.to_state.clone(),
+            actor: "bench".to_owned(),
+            data: row.data.clone(),
+        };
+        match histories.last_mut() {
+            Some((id, entries)) if *id == row.instance_id => entries.push(entry),
+            _ => histories.push((row.instance_id, vec![entry])),
+        }
     }
-    tx.commit().await.expect("commit");
+    let histories = histories
+        .iter()
+        .map(|(id, entries)| (*id, "service_desk", entries.as_slice()));
+    testing::insert_histories(&store, histories)
+        .await
+        .expect("write the history");
     store
 }
 

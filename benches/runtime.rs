@@ -19,12 +19,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use flowkeeper::engine::Millis;
+use flowkeeper::engine::{AccountName, Actor, Millis};
 use flowkeeper::model::{Catalog, load_str};
 use flowkeeper::runtime::{ManualClock, Runtime, RuntimeConfig, Target};
-use flowkeeper::store::{Store, StoreOptions};
+use flowkeeper::store::{Store, StoreOptions, testing};
 use serde_json::{Map, json};
-use uuid::Uuid;
 
 const WORKFLOW: &str = r#"
 id = "bench"
@@ -82,7 +81,7 @@ const START: Millis = 1_767_225_600_000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let (store, cleanup) = open(&args).await?;
+    let (store, raw, cleanup) = open(&args).await?;
     let clock = ManualClock::new(START);
     let config = RuntimeConfig {
         timer_batch: 200,
@@ -94,12 +93,12 @@ async fn main() -> anyhow::Result<()> {
     let runtime = Arc::new(
         Runtime::with_config(store.clone(), catalog, Arc::new(clock.clone()), config).await?,
     );
-    raw::prepare(&store).await?;
+    raw.prepare().await?;
     // Warm up: every pooled connection prepares its statements once, and the
     // first measured run should not pay for that.
     let warm_up = args.connections as usize;
     engine_run(&runtime, usize::MAX, warm_up, 5).await?;
-    raw_run(&store, usize::MAX, warm_up, 5).await?;
+    raw_run(&raw, usize::MAX, warm_up, 5).await?;
 
     println!("database: {}", label(&args.database));
     println!(
@@ -109,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
     for (run, &writers) in args.writers.iter().enumerate() {
         let per_writer = (args.events / writers.max(1)).max(1);
         let engine = engine_run(&runtime, run, writers, per_writer).await?;
-        let raw = raw_run(&store, run, writers, per_writer).await?;
+        let raw = raw_run(&raw, run, writers, per_writer).await?;
         println!(
             "| {writers} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} |",
             engine.count,
@@ -127,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
         took.as_secs_f64(),
         fired as f64 / took.as_secs_f64()
     );
+    raw.close().await;
     cleanup.run(&store).await
 }
 
@@ -196,19 +196,22 @@ async fn engine_run(
     writers: usize,
     per_writer: usize,
 ) -> anyhow::Result<Measured> {
+    let actor = bench_actor()?;
     let mut targets = Vec::with_capacity(writers);
     for writer in 0..writers {
         let key = format!("run{run}-w{writer}");
         let instance = runtime
-            .create("bench", &key, Map::new(), "bench", None)
+            .create("bench", &key, Map::new(), &actor, None)
             .await?;
         targets.push(Target::Id(instance.id));
     }
     let targets = Arc::new(targets);
     let runtime = Arc::clone(runtime);
+    let actor = Arc::new(actor);
     measure(writers, per_writer, move |writer, n| {
         let runtime = Arc::clone(&runtime);
         let targets = Arc::clone(&targets);
+        let actor = Arc::clone(&actor);
         async move {
             let event_id = format!("run{run}-w{writer}-e{n}");
             let data = match json!({ "note": event_id }) {
@@ -216,7 +219,7 @@ async fn engine_run(
                 _ => unreachable!("a literal object"),
             };
             runtime
-                .post_event(&targets[writer], "bump", data, "bench", Some(&event_id))
+                .post_event(&targets[writer], "bump", data, &actor, Some(&event_id))
                 .await?;
             Ok(())
         }
@@ -225,23 +228,28 @@ async fn engine_run(
 }
 
 async fn raw_run(
-    store: &Store,
+    raw: &raw::Pool,
     run: usize,
     writers: usize,
     per_writer: usize,
 ) -> anyhow::Result<Measured> {
     for writer in 0..writers {
-        raw::insert_row(store, &format!("run{run}-w{writer}")).await?;
+        raw.insert_row(&format!("run{run}-w{writer}")).await?;
     }
-    let store = store.clone();
+    let raw = raw.clone();
     measure(writers, per_writer, move |writer, n| {
-        let store = store.clone();
+        let raw = raw.clone();
         async move {
             let row = format!("run{run}-w{writer}");
-            raw::event(&store, &row, &format!("{row}-e{n}")).await
+            raw.event(&row, &format!("{row}-e{n}")).await
         }
     })
     .await
+}
+
+/// Who the benchmark's changes are recorded as.
+fn bench_actor() -> anyhow::Result<Actor> {
+    Ok(Actor::Account(AccountName::parse("bench")?))
 }
 
 /// Creates `count` instances with a 1-minute timer, then moves the clock
@@ -252,14 +260,16 @@ async fn timer_run(
     count: usize,
 ) -> anyhow::Result<(usize, Duration)> {
     let creators = 16;
+    let actor = bench_actor()?;
     let tasks: Vec<_> = (0..creators)
         .map(|creator| {
             let runtime = Arc::clone(runtime);
+            let actor = actor.clone();
             tokio::spawn(async move {
                 for n in (creator..count).step_by(creators) {
                     let key = format!("timer-{n}");
                     runtime
-                        .create("bench", &key, Map::new(), "bench", None)
+                        .create("bench", &key, Map::new(), &actor, None)
                         .await?;
                 }
                 anyhow::Ok(())
@@ -284,40 +294,34 @@ enum Cleanup {
 
 impl Cleanup {
     async fn run(self, store: &Store) -> anyhow::Result<()> {
-        match (self, store) {
-            (Cleanup::SqliteDir(dir), _) => dir.close()?,
-            (Cleanup::PostgresSchema(schema), Store::Postgres(pool)) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                    .execute(pool)
-                    .await?;
-            }
-            (Cleanup::PostgresSchema(_), Store::Sqlite(_)) => {}
+        match self {
+            Cleanup::SqliteDir(dir) => dir.close()?,
+            Cleanup::PostgresSchema(schema) => testing::drop_schema(store, &schema).await?,
         }
         Ok(())
     }
 }
 
-async fn open(args: &Args) -> anyhow::Result<(Store, Cleanup)> {
+/// The store, the raw baseline's own pool on the same database (its own
+/// tables beside the store's), and what to undo at the end.
+async fn open(args: &Args) -> anyhow::Result<(Store, raw::Pool, Cleanup)> {
     if args.database == "sqlite" {
         let dir = tempfile::tempdir()?;
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
         let options = StoreOptions {
             max_connections: args.connections,
-            ..StoreOptions::new(url)
+            ..StoreOptions::new(url.clone())
         };
         let store = Store::connect_with(&options).await?;
-        return Ok((store, Cleanup::SqliteDir(dir)));
+        let raw = raw::Pool::sqlite(&url, args.connections).await?;
+        return Ok((store, raw, Cleanup::SqliteDir(dir)));
     }
-    let schema = format!("bench_{}", Uuid::now_v7().simple());
-    let options = StoreOptions {
-        schema: Some(schema.clone()),
-        max_connections: args.connections,
-        ..StoreOptions::new(args.database.clone())
-    };
-    let store = Store::connect_with(&options)
+    let (store, schema) = testing::fresh_schema(&args.database, "bench", args.connections)
         .await
         .with_context(|| format!("while connecting to {}", args.database))?;
-    Ok((store, Cleanup::PostgresSchema(schema)))
+    let url = testing::url_with_schema(&args.database, &schema);
+    let raw = raw::Pool::postgres(&url, args.connections).await?;
+    Ok((store, raw, Cleanup::PostgresSchema(schema)))
 }
 
 fn label(database: &str) -> &str {
@@ -329,9 +333,21 @@ fn label(database: &str) -> &str {
 }
 
 /// The baseline: the statements of one idempotent event, written by hand,
-/// on tables of its own.
+/// on tables of its own, through a pool of its own opened like the store's.
 mod raw {
-    use flowkeeper::store::Store;
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+
+    #[derive(Clone)]
+    pub enum Pool {
+        Sqlite(sqlx::SqlitePool),
+        Postgres(sqlx::PgPool),
+    }
 
     const TABLES: [&str; 3] = [
         "CREATE TABLE IF NOT EXISTS raw_rows (id TEXT PRIMARY KEY, count BIGINT NOT NULL, \
@@ -341,31 +357,82 @@ mod raw {
         "CREATE TABLE IF NOT EXISTS raw_keys (key TEXT PRIMARY KEY, answer TEXT NOT NULL)",
     ];
 
-    pub async fn prepare(store: &Store) -> anyhow::Result<()> {
-        for statement in TABLES {
-            match store {
-                Store::Sqlite(pool) => {
-                    sqlx::query(statement).execute(pool).await?;
-                }
-                Store::Postgres(pool) => {
-                    sqlx::query(statement).execute(pool).await?;
-                }
-            }
+    impl Pool {
+        /// The SQLite file at `url`, with the store's settings (WAL,
+        /// `synchronous = NORMAL`, a busy timeout).
+        pub async fn sqlite(url: &str, connections: u32) -> anyhow::Result<Self> {
+            let options = SqliteConnectOptions::from_str(url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(connections)
+                .connect_with(options)
+                .await?;
+            Ok(Pool::Sqlite(pool))
         }
-        Ok(())
-    }
 
-    pub async fn insert_row(store: &Store, id: &str) -> anyhow::Result<()> {
-        let statement = "INSERT INTO raw_rows (id, count, data, revision) VALUES ($1, 0, '{}', 1)";
-        match store {
-            Store::Sqlite(pool) => {
-                sqlx::query(statement).bind(id).execute(pool).await?;
+        pub async fn postgres(url: &str, connections: u32) -> anyhow::Result<Self> {
+            let pool = PgPoolOptions::new()
+                .max_connections(connections)
+                .connect_with(PgConnectOptions::from_str(url)?)
+                .await?;
+            Ok(Pool::Postgres(pool))
+        }
+
+        pub async fn prepare(&self) -> anyhow::Result<()> {
+            for statement in TABLES {
+                match self {
+                    Pool::Sqlite(pool) => {
+                        sqlx::query(statement).execute(pool).await?;
+                    }
+                    Pool::Postgres(pool) => {
+                        sqlx::query(statement).execute(pool).await?;
+                    }
+                }
             }
-            Store::Postgres(pool) => {
-                sqlx::query(statement).bind(id).execute(pool).await?;
+            Ok(())
+        }
+
+        pub async fn insert_row(&self, id: &str) -> anyhow::Result<()> {
+            let statement =
+                "INSERT INTO raw_rows (id, count, data, revision) VALUES ($1, 0, '{}', 1)";
+            match self {
+                Pool::Sqlite(pool) => {
+                    sqlx::query(statement).bind(id).execute(pool).await?;
+                }
+                Pool::Postgres(pool) => {
+                    sqlx::query(statement).bind(id).execute(pool).await?;
+                }
+            }
+            Ok(())
+        }
+
+        pub async fn event(&self, row: &str, key: &str) -> anyhow::Result<()> {
+            match self {
+                Pool::Sqlite(pool) => {
+                    // Queued in-process like the store's own writers, for a fair comparison.
+                    static GATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+                    let _gate = GATE.lock().await;
+                    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                    event_on!(tx, "", row, key);
+                    tx.commit().await?;
+                }
+                Pool::Postgres(pool) => {
+                    let mut tx = pool.begin().await?;
+                    event_on!(tx, " FOR UPDATE", row, key);
+                    tx.commit().await?;
+                }
+            }
+            Ok(())
+        }
+
+        pub async fn close(&self) {
+            match self {
+                Pool::Sqlite(pool) => pool.close().await,
+                Pool::Postgres(pool) => pool.close().await,
             }
         }
-        Ok(())
     }
 
     /// One transaction of six statements, shaped like an idempotent event.
@@ -414,23 +481,5 @@ mod raw {
                 .await?;
         }};
     }
-
-    pub async fn event(store: &Store, row: &str, key: &str) -> anyhow::Result<()> {
-        match store {
-            Store::Sqlite(pool) => {
-                // Queued in-process like the store's own writers, for a fair comparison.
-                static GATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-                let _gate = GATE.lock().await;
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                event_on!(tx, "", row, key);
-                tx.commit().await?;
-            }
-            Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                event_on!(tx, " FOR UPDATE", row, key);
-                tx.commit().await?;
-            }
-        }
-        Ok(())
-    }
+    use event_on;
 }

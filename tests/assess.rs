@@ -4,10 +4,9 @@
 
 use std::path::Path;
 
-use flowkeeper::assess::{
-    self, AssessError, AssessmentConfig, HistoryRow, Period, PeriodSpec, Ratio, Report,
-};
+use flowkeeper::assess::{self, AssessError, AssessmentConfig, Period, PeriodSpec, Ratio, Report};
 use flowkeeper::engine::HistoryKind;
+use flowkeeper::store::AssessmentRow;
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
@@ -30,7 +29,7 @@ fn october(config: &AssessmentConfig) -> Period {
 
 /// Builds one service_desk ticket's history row by row.
 struct Ticket {
-    rows: Vec<HistoryRow>,
+    rows: Vec<AssessmentRow>,
     state: String,
     clock: i64,
 }
@@ -51,7 +50,7 @@ impl Ticket {
     fn push(&mut self, kind: HistoryKind, event: Option<&str>, to: Option<&str>, data: Json) {
         let from = (!self.state.is_empty()).then(|| self.state.clone());
         let to = to.map_or_else(|| self.state.clone(), str::to_owned);
-        self.rows.push(HistoryRow {
+        self.rows.push(AssessmentRow {
             instance_id: self.rows.first().map_or(Uuid::nil(), |row| row.instance_id),
             seq: self.rows.len() as i64 + 1,
             workflow: "service_desk".into(),
@@ -99,8 +98,8 @@ impl Ticket {
     }
 }
 
-fn history(tickets: Vec<Ticket>) -> Vec<HistoryRow> {
-    let mut rows: Vec<HistoryRow> = tickets.into_iter().flat_map(|ticket| ticket.rows).collect();
+fn history(tickets: Vec<Ticket>) -> Vec<AssessmentRow> {
+    let mut rows: Vec<AssessmentRow> = tickets.into_iter().flat_map(|ticket| ticket.rows).collect();
     rows.sort_by_key(|row| (row.instance_id, row.seq));
     rows
 }
@@ -559,7 +558,7 @@ mod calculation {
         // A role asked for by name shows even without facts: all no data.
         let vendor = assess::run(
             &config,
-            Vec::<HistoryRow>::new(),
+            Vec::<AssessmentRow>::new(),
             october(&config),
             Some("vendor_a"),
         )

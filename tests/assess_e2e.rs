@@ -62,11 +62,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use flowkeeper::assess::{self, AssessmentConfig, HistoryRow, PeriodSpec, Report, RowSelection};
-use flowkeeper::engine::Millis;
+use flowkeeper::assess::{self, AssessmentConfig, PeriodSpec, Report};
+use flowkeeper::engine::{AccountName, Actor, Millis};
 use flowkeeper::model::Catalog;
 use flowkeeper::runtime::{ManualClock, Runtime, RuntimeConfig, Target};
-use flowkeeper::store::{Store, StoreOptions};
+use flowkeeper::store::{AssessmentRow, RowSelection, Store, testing};
 use futures_util::TryStreamExt as _;
 use serde_json::{Map, Value as Json, json};
 use tempfile::TempDir;
@@ -105,6 +105,7 @@ fn object(value: Json) -> Map<String, Json> {
 /// The service desk on a manual clock.
 struct Desk {
     runtime: Runtime,
+    actor: Actor,
 }
 
 impl Desk {
@@ -114,7 +115,8 @@ impl Desk {
             Runtime::with_config(store, catalog(), Arc::new(clock), RuntimeConfig::default())
                 .await
                 .expect("start the runtime");
-        Self { runtime }
+        let actor = Actor::Account(AccountName::parse("desk").expect("a valid name"));
+        Self { runtime, actor }
     }
 
     /// Moves time to `when`, firing every SLA deadline due on the way.
@@ -130,7 +132,7 @@ impl Desk {
         let data = object(json!({"level": level, "summary": format!("ticket {key}")}));
         let instance = self
             .runtime
-            .create("service_desk", key, data, "desk", None)
+            .create("service_desk", key, data, &self.actor, None)
             .await
             .unwrap_or_else(|error| panic!("create {key}: {error}"));
         instance.id
@@ -138,7 +140,7 @@ impl Desk {
 
     async fn post(&self, ticket: Uuid, event: &str, data: Json) {
         self.runtime
-            .post_event(&Target::Id(ticket), event, object(data), "desk", None)
+            .post_event(&Target::Id(ticket), event, object(data), &self.actor, None)
             .await
             .unwrap_or_else(|error| panic!("{event} on {ticket}: {error}"));
     }
@@ -408,8 +410,8 @@ async fn october_from_the_store(store: Store) {
     // (T1–T11, T14, not T12), all their rows before November (T11's
     // September ones too, T1's November complaint not), in order.
     let period = october().resolve(config().time_zone()).unwrap();
-    let rows: Vec<HistoryRow> = store
-        .assessment_rows(&config().row_selection(), period)
+    let rows: Vec<AssessmentRow> = store
+        .assessment_rows(&config().row_selection(), period.from(), period.to())
         .try_collect()
         .await
         .unwrap();
@@ -447,13 +449,14 @@ async fn october_from_the_store(store: Store) {
         rows.windows(2)
             .all(|pair| (pair[0].instance_id, pair[0].seq) < (pair[1].instance_id, pair[1].seq))
     );
-    let none: Vec<HistoryRow> = store
+    let none: Vec<AssessmentRow> = store
         .assessment_rows(
             &RowSelection {
                 workflows: vec!["presale".to_owned()],
                 ..config().row_selection()
             },
-            period,
+            period.from(),
+            period.to(),
         )
         .try_collect()
         .await
@@ -506,7 +509,8 @@ async fn october_on_sqlite_and_the_command_in_three_formats() {
     let database = format!("sqlite://{}", dir.path().join("flowkeeper.db").display());
     let store = Store::connect(&database).await.unwrap();
     october_from_the_store(store.clone()).await;
-    store_is_closed(store).await;
+    // The command opens the file on its own.
+    store.close().await;
 
     let expected = october_by_hand();
     let json_out = cli(&database, &["--month", "2026-10", "--format", "json"]).unwrap();
@@ -623,32 +627,16 @@ fn cells_after_title(line: &str) -> Vec<String> {
     cells[1..].to_vec()
 }
 
-/// Closes the pool so that the command opens the file on its own.
-async fn store_is_closed(store: Store) {
-    if let Store::Sqlite(pool) = store {
-        pool.close().await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn october_on_postgres() {
-    let Ok(url) = std::env::var("FLOWKEEPER_TEST_DATABASE_URL") else {
-        eprintln!("skipping PostgreSQL: FLOWKEEPER_TEST_DATABASE_URL not set");
+    let Some(url) = testing::postgres_url() else {
         return;
     };
-    let schema = format!("t_{}", Uuid::now_v7().simple());
-    let options = StoreOptions {
-        schema: Some(schema.clone()),
-        ..StoreOptions::new(url)
-    };
-    let store = Store::connect_with(&options).await.expect("connect");
+    let (store, schema) = testing::fresh_schema(&url, "t", 8).await.expect("connect");
     october_from_the_store(store.clone()).await;
-    if let Store::Postgres(pool) = &store {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(pool)
-            .await
-            .expect("drop the test schema");
-    }
+    testing::drop_schema(&store, &schema)
+        .await
+        .expect("drop the test schema");
 }
 
 /// Each mistake is one readable line on stderr and exit code 1, before

@@ -16,15 +16,15 @@
 
 mod account;
 mod lockout;
-mod name;
 mod password;
 mod policy;
 mod role;
 mod vendor;
 
+/// Account names are actors' names: defined beside [`crate::engine::Actor`].
+pub use crate::engine::{AccountName, NameError};
 pub use account::{Account, AccountChange, AccountDraft, AccountError, Changed};
 pub use lockout::{FAILURES, Gate, WINDOW};
-pub use name::{AccountName, NameError, SYSTEM_ACTORS};
 pub use password::{
     Password, PasswordError, PasswordHash, RULE as PASSWORD_RULE, check as check_password,
 };

@@ -2,6 +2,8 @@
 //! workflow files, the manual clock and API tokens. Admin role only; every
 //! change is recorded in the instance's history with the token's name.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,11 +13,13 @@ use super::extract::{JsonBody, PathParams};
 use super::instances::instance_id;
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
+use super::views;
 use super::wire::{
     CancelRequest, ClockRequest, ClockView, InstanceView, IssuedToken, MoveRequest, StuckView,
     TokenRequest, TokenView, WorkflowSummary, parse_timestamp, timestamp,
 };
-use crate::model::Duration;
+use crate::engine::AccountName;
+use crate::model::{Catalog, Duration};
 use crate::runtime::Target;
 
 /// Live instances that need attention, with the reasons.
@@ -30,7 +34,7 @@ pub async fn stuck(
     caller: Caller,
 ) -> Result<Json<Vec<StuckView>>, Problem> {
     caller.allow(Permission::Admin)?;
-    Ok(Json(state.stuck().await?))
+    Ok(Json(views::stuck(&state).await?))
 }
 
 /// Cancels a live instance.
@@ -53,9 +57,9 @@ pub async fn cancel(
     let target = Target::Id(instance_id(&id)?);
     let reply = state
         .runtime()
-        .cancel(&target, &request.reason, caller.name())
+        .cancel(&target, &request.reason, &caller.actor())
         .await?;
-    Ok(Json(state.view(&reply.instance).await?))
+    Ok(Json(views::instance(&state, &reply.instance).await?))
 }
 
 /// Moves a live instance to another state by hand.
@@ -79,9 +83,9 @@ pub async fn move_to(
     let target = Target::Id(instance_id(&id)?);
     let reply = state
         .runtime()
-        .move_to(&target, &request.to, &request.reason, caller.name())
+        .move_to(&target, &request.to, &request.reason, &caller.actor())
         .await?;
-    Ok(Json(state.view(&reply.instance).await?))
+    Ok(Json(views::instance(&state, &reply.instance).await?))
 }
 
 /// Retries what failed on an instance: resolves its open incidents and fires
@@ -99,17 +103,12 @@ pub async fn retry(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
-    let id = instance_id(&id)?;
-    let runtime = state.runtime();
-    runtime.retry(&Target::Id(id), caller.name()).await?;
+    let target = Target::Id(instance_id(&id)?);
+    state.runtime().retry(&target, &caller.actor()).await?;
     // A retried instance may have timers that fell due while it was held.
-    runtime.fire_due_timers().await?;
-    let instance = runtime
-        .store()
-        .get_instance(id)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("instance {id}")))?;
-    Ok(Json(state.view(&instance).await?))
+    state.runtime().fire_due_timers().await?;
+    let instance = views::find(&state, &target).await?;
+    Ok(Json(views::instance(&state, &instance).await?))
 }
 
 /// Re-reads the workflow folder. All files load, or nothing changes.
@@ -124,7 +123,7 @@ pub async fn reload(
     caller: Caller,
 ) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
     caller.allow(Permission::Admin)?;
-    let catalog = state.reload().await?;
+    let catalog = reload_catalog(&state).await?;
     Ok(Json(
         catalog
             .iter()
@@ -197,7 +196,10 @@ pub async fn set_clock(
             ));
         }
     };
-    state.advance_to(target).await?;
+    {
+        let _exclusive = state.exclusive().await;
+        state.runtime().advance_to(target).await?;
+    }
     Ok(Json(ClockView {
         now: timestamp(state.now()),
         manual: true,
@@ -233,10 +235,8 @@ pub async fn issue_token(
     JsonBody(request): JsonBody<TokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), Problem> {
     caller.allow(Permission::Admin)?;
-    let name = request.name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(Problem::bad_request("`name` must be 1 to 200 characters"));
-    }
+    let name = AccountName::parse(request.name.trim())
+        .map_err(|error| Problem::bad_request(error.to_string()))?;
     let now = state.now();
     let expires_at = match request.expires_in.as_deref() {
         None => None,
@@ -246,7 +246,15 @@ pub async fn issue_token(
             Some(now.saturating_add(lifetime.as_millis()))
         }
     };
-    let (secret, row) = auth::mint(name, request.role, now, expires_at, Some(caller.name()));
+    let id = state.runtime().new_id();
+    let (secret, row) = auth::mint(
+        id,
+        &name,
+        request.role,
+        now,
+        expires_at,
+        Some(caller.name()),
+    );
     state
         .store()
         .insert_token(&row)
@@ -287,4 +295,28 @@ pub async fn revoke_token(
     } else {
         Err(not_found())
     }
+}
+
+/// Re-reads the workflow folder; on any error nothing changes.
+async fn reload_catalog(state: &AppState) -> Result<Arc<Catalog>, Problem> {
+    let _exclusive = state.exclusive().await;
+    let folder = state.workflows_dir().to_owned();
+    let loaded = tokio::task::spawn_blocking(move || Catalog::load(&[folder]))
+        .await
+        .map_err(|error| Problem::internal(format!("the reload task failed: {error}")))?;
+    let catalog = loaded.map_err(|diagnostics| {
+        let errors: Vec<serde_json::Value> = diagnostics
+            .0
+            .iter()
+            .map(|diagnostic| diagnostic.to_string().into())
+            .collect();
+        Problem::unprocessable(
+            "invalid-workflows",
+            "Invalid workflow files",
+            format!("{} problem(s); the loaded versions stay", errors.len()),
+        )
+        .with("errors", errors)
+    })?;
+    state.runtime().reload(catalog).await?;
+    Ok(state.runtime().catalog())
 }

@@ -15,11 +15,12 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::problem::Problem;
 use super::state::AppState;
-use crate::engine::Millis;
-use crate::store::tokens::TokenRow;
+use crate::engine::{AccountName, Actor, Millis};
+use crate::store::TokenRow;
 
 /// What a token may do. The five roles of api.md; `vendor` works like
 /// `operator` (temporary staff working tasks) and differs only in that its
@@ -125,36 +126,39 @@ fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// A new token row for `name` with `role`; the secret goes back to the caller once.
+/// A new token row `id` for `name` with `role`; the secret goes back to the
+/// caller once.
 pub fn mint(
-    name: &str,
+    id: Uuid,
+    name: &AccountName,
     role: Role,
     now: Millis,
     expires_at: Option<Millis>,
-    approved_by: Option<&str>,
+    approved_by: Option<&AccountName>,
 ) -> (Secret, TokenRow) {
     let secret = Secret::generate();
-    let row = row_for(&secret, name, role, now, expires_at, approved_by);
+    let row = row_for(id, &secret, name, role, now, expires_at, approved_by);
     (secret, row)
 }
 
-/// The row that stores `secret`.
+/// The row `id` that stores `secret`.
 pub fn row_for(
+    id: Uuid,
     secret: &Secret,
-    name: &str,
+    name: &AccountName,
     role: Role,
     now: Millis,
     expires_at: Option<Millis>,
-    approved_by: Option<&str>,
+    approved_by: Option<&AccountName>,
 ) -> TokenRow {
     TokenRow {
-        id: uuid::Uuid::now_v7().hyphenated().to_string(),
-        name: name.to_owned(),
+        id: id.hyphenated().to_string(),
+        name: name.as_str().to_owned(),
         role: role.as_str().to_owned(),
         hash: secret.hash(),
         created_at: now,
         expires_at,
-        approved_by: approved_by.map(str::to_owned),
+        approved_by: approved_by.map(|name| name.as_str().to_owned()),
         revoked_at: None,
     }
 }
@@ -163,13 +167,18 @@ pub fn row_for(
 /// every change) and with which role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    name: String,
+    name: AccountName,
     role: Role,
 }
 
 impl Caller {
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> &AccountName {
         &self.name
+    }
+
+    /// Who the changes of this request are recorded as.
+    pub fn actor(&self) -> Actor {
+        Actor::Account(self.name.clone())
     }
 
     pub fn role(&self) -> Role {
@@ -205,11 +214,10 @@ impl FromRequestParts<AppState> for Caller {
         }
         let role = Role::parse(&row.role)
             .ok_or_else(|| Problem::unauthorized("the token has an unknown role"))?;
-        tracing::Span::current().record("actor", row.name.as_str());
-        Ok(Caller {
-            name: row.name,
-            role,
-        })
+        let name = AccountName::parse(&row.name)
+            .map_err(|_| Problem::unauthorized("the token's holder is not a valid account name"))?;
+        tracing::Span::current().record("actor", name.as_str());
+        Ok(Caller { name, role })
     }
 }
 
@@ -255,7 +263,15 @@ mod tests {
 
     #[test]
     fn secrets_are_64_hex_digits_and_only_their_hash_is_stored() {
-        let (secret, row) = mint("ci", Role::Service, 0, None, Some("root"));
+        let name = |text| AccountName::parse(text).unwrap();
+        let (secret, row) = mint(
+            Uuid::nil(),
+            &name("ci"),
+            Role::Service,
+            0,
+            None,
+            Some(&name("root")),
+        );
         assert_eq!(secret.expose().len(), 64);
         assert!(secret.expose().chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(row.hash, secret.expose());

@@ -11,6 +11,7 @@ use super::auth::{Caller, Permission};
 use super::extract::{JsonBody, PathParams, QueryParams};
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
+use super::views;
 use super::wire::{
     CreateRequest, EventAnswer, EventRequest, HistoryView, InstancePage, InstanceView,
 };
@@ -51,12 +52,15 @@ pub async fn create(
             &request.workflow,
             &request.key,
             request.data,
-            caller.name(),
+            &caller.actor(),
             idempotency_key,
         )
         .await?;
     tracing::Span::current().record("instance", instance.id.to_string());
-    Ok((StatusCode::CREATED, Json(state.view(&instance).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(views::instance(&state, &instance).await?),
+    ))
 }
 
 /// One instance.
@@ -73,8 +77,8 @@ pub async fn get(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Read)?;
-    let instance = state.instance(&Target::Id(instance_id(&id)?)).await?;
-    Ok(Json(state.view(&instance).await?))
+    let instance = views::find(&state, &Target::Id(instance_id(&id)?)).await?;
+    Ok(Json(views::instance(&state, &instance).await?))
 }
 
 /// The live instance with this business key, else the newest one.
@@ -91,8 +95,8 @@ pub async fn get_by_key(
     PathParams((workflow, key)): PathParams<(String, String)>,
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Read)?;
-    let instance = state.instance(&Target::Key { workflow, key }).await?;
-    Ok(Json(state.view(&instance).await?))
+    let instance = views::find(&state, &Target::Key { workflow, key }).await?;
+    Ok(Json(views::instance(&state, &instance).await?))
 }
 
 /// Filters of `GET /v1/instances`.
@@ -129,22 +133,10 @@ pub async fn list(
     caller.allow(Permission::Read)?;
     let filter = filter(&query)?;
     if query.stuck == Some(true) {
-        return Ok(Json(state.stuck_page(&filter).await?));
+        return Ok(Json(views::stuck_page(&state, &filter).await?));
     }
-    let page = state
-        .runtime()
-        .store()
-        .list_instances(&filter)
-        .await
-        .map_err(Problem::from)?;
-    let mut items = Vec::with_capacity(page.instances.len());
-    for instance in &page.instances {
-        items.push(state.view(instance).await?);
-    }
-    Ok(Json(InstancePage {
-        items,
-        next_cursor: page.next_cursor.map(|cursor| cursor.encode()),
-    }))
+    let page = state.store().list_instances(&filter).await?;
+    Ok(Json(views::page(&state, page).await?))
 }
 
 fn filter(query: &ListQuery) -> Result<InstanceFilter, Problem> {
@@ -255,7 +247,7 @@ async fn send(
             &target,
             &event,
             request.data,
-            caller.name(),
+            &caller.actor(),
             event_id.as_deref(),
         )
         .await;
@@ -275,7 +267,7 @@ async fn send(
     let posted = result?;
     tracing::Span::current().record("instance", posted.instance.id.to_string());
     Ok(Json(EventAnswer {
-        instance: state.view(&posted.instance).await?,
+        instance: views::instance(state, &posted.instance).await?,
         transition: posted.transition.as_ref().map(Into::into),
     }))
 }
@@ -294,13 +286,8 @@ pub async fn history(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<Vec<HistoryView>>, Problem> {
     caller.allow(Permission::Read)?;
-    let instance = state.instance(&Target::Id(instance_id(&id)?)).await?;
-    let records = state
-        .runtime()
-        .store()
-        .history(instance.id)
-        .await
-        .map_err(Problem::from)?;
+    let instance = views::find(&state, &Target::Id(instance_id(&id)?)).await?;
+    let records = state.store().history(instance.id).await?;
     Ok(Json(records.iter().map(HistoryView::from).collect()))
 }
 

@@ -15,6 +15,7 @@ mod ops;
 pub mod problem;
 mod serve;
 mod state;
+mod views;
 pub mod wire;
 mod workflows;
 

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::auth::{Caller, Permission};
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
+use crate::runtime;
 
 /// The answer of `/healthz` and `/readyz`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,7 +51,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>,
     ))]
 pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, Problem> {
     caller.allow(Permission::Read)?;
-    state.refresh_gauges().await;
+    runtime::metrics::refresh_gauges(state.runtime()).await;
     let mut response = state.metrics().render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

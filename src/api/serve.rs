@@ -1,5 +1,6 @@
-//! `flowkeeper serve`: open the store, load the workflows, run the timer and
-//! outbox loops and answer HTTP until SIGTERM or Ctrl-C.
+//! `flowkeeper serve`: open the store, load the workflows, start the
+//! runtime's scheduler (timers, webhooks, upkeep) and answer HTTP until
+//! SIGTERM or Ctrl-C.
 //!
 //! Shutdown order matters: the listener stops accepting, in-flight requests
 //! finish, and only then are the background loops told to stop, so a request
@@ -8,20 +9,17 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use anyhow::Context;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::auth::{Role, Secret, row_for};
 use super::state::AppState;
+use crate::engine::AccountName;
 use crate::model::Catalog;
-use crate::runtime::{Clock, ManualClock, Runtime, RuntimeConfig, SystemClock, Webhooks};
+use crate::runtime::{
+    Clock, ManualClock, Runtime, RuntimeConfig, SchedulerConfig, SystemClock, Webhooks,
+};
 use crate::store::Store;
-
-/// How often the outbox is polled when no commit wakes it.
-const OUTBOX_POLL: StdDuration = StdDuration::from_secs(1);
 
 /// The options of `flowkeeper serve` (also its clap arguments).
 #[derive(Debug, Clone, clap::Args)]
@@ -98,14 +96,18 @@ pub async fn serve_with(
             .await
             .context("while saving the loaded workflow versions")?,
     );
-    let outbox = runtime.spawn_outbox_loop(OUTBOX_POLL);
-    let state = AppState::new(runtime, options.manual_clock, options.workflows.clone());
+    let state = AppState::new(
+        Arc::clone(&runtime),
+        options.manual_clock,
+        options.workflows.clone(),
+    );
     bootstrap_admin(&state, options.admin_token.as_deref()).await?;
-
-    let (stop, stopped) = watch::channel(false);
-    let mut loops = JoinSet::new();
-    loops.spawn(state.clone().run_timers(stopped.clone()));
-    loops.spawn(state.clone().run_upkeep(stopped));
+    // Under the manual clock timers fire only when the clock is moved.
+    let defaults = SchedulerConfig::default();
+    let scheduler = runtime.start_scheduler(SchedulerConfig {
+        timer_poll: defaults.timer_poll.filter(|_| !options.manual_clock),
+        ..defaults
+    });
 
     let address = listener
         .local_addr()
@@ -117,10 +119,7 @@ pub async fn serve_with(
         .await
         .context("while serving HTTP")?;
     tracing::info!("requests drained; stopping background loops");
-    let _ = stop.send(true);
-    while loops.join_next().await.is_some() {}
-    // An interrupted delivery is leased, so it is retried after restart.
-    outbox.abort();
+    scheduler.stop().await;
     Ok(())
 }
 
@@ -130,6 +129,7 @@ pub async fn serve_with(
 async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Result<()> {
     let now = state.now();
     let store = state.store();
+    let admin = AccountName::parse("admin")?;
     if let Some(text) = given {
         let secret = Secret::given(text.trim());
         anyhow::ensure!(
@@ -138,7 +138,15 @@ async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Resul
         );
         if store.find_token(&secret.hash()).await?.is_none() {
             store
-                .insert_token(&row_for(&secret, "admin", Role::Admin, now, None, None))
+                .insert_token(&row_for(
+                    state.runtime().new_id(),
+                    &secret,
+                    &admin,
+                    Role::Admin,
+                    now,
+                    None,
+                    None,
+                ))
                 .await
                 .context("while registering FLOWKEEPER_ADMIN_TOKEN")?;
         }
@@ -147,7 +155,15 @@ async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Resul
     if !store.has_live_admin(now).await? {
         let secret = Secret::generate();
         store
-            .insert_token(&row_for(&secret, "admin", Role::Admin, now, None, None))
+            .insert_token(&row_for(
+                state.runtime().new_id(),
+                &secret,
+                &admin,
+                Role::Admin,
+                now,
+                None,
+                None,
+            ))
             .await
             .context("while creating the bootstrap admin token")?;
         println!(
@@ -182,10 +198,6 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutdown signal received");
 }
-
-/// How often the timer loop looks for due timers: the worst-case delay of a
-/// timer on the system clock.
-pub(super) const TIMER_POLL: StdDuration = StdDuration::from_millis(250);
 
 /// Parses `1MiB`, `512KiB`, `2MB`, `65536` into bytes.
 pub fn parse_size(text: &str) -> Result<usize, String> {

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::engine::{Fires, HistoryKind, Instance, Millis, TransitionRecord};
 use crate::model::Definition;
-use crate::store::HistoryRecord;
+use crate::store::{HistoryRecord, Incident, TokenRow};
 
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-10-01T08:00:00.000Z`.
 pub fn timestamp(millis: Millis) -> String {
@@ -77,9 +77,21 @@ pub struct SlaView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct IncidentView {
     pub id: String,
+    /// `timer`, `webhook`, `spawn`, `send` or `cascade`.
     pub kind: String,
     pub message: String,
     pub created_at: String,
+}
+
+impl From<&Incident> for IncidentView {
+    fn from(incident: &Incident) -> Self {
+        Self {
+            id: incident.id.hyphenated().to_string(),
+            kind: incident.kind.as_str().to_owned(),
+            message: incident.message.clone(),
+            created_at: timestamp(incident.created_at),
+        }
+    }
 }
 
 impl InstanceView {
@@ -339,8 +351,8 @@ pub struct TokenView {
     pub revoked_at: Option<String>,
 }
 
-impl From<&crate::store::tokens::TokenRow> for TokenView {
-    fn from(row: &crate::store::tokens::TokenRow) -> Self {
+impl From<&TokenRow> for TokenView {
+    fn from(row: &TokenRow) -> Self {
         Self {
             id: row.id.clone(),
             name: row.name.clone(),

@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use super::config::{AssessmentConfig, Indicator};
-use super::facts::{Attribution, HistoryRow, Tally};
+use super::facts::{Attribution, Tally};
 use super::period::{Period, local, rfc3339};
 use super::ratio::Ratio;
 use super::report::{IndicatorReport, Report, RoleReport};
+use crate::store::AssessmentRow;
 
 /// Why the rows cannot be assessed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +38,7 @@ struct Counted {
 /// some counted fact of the period was credited to (sorted), each with its
 /// own selection or `default`; a role with neither is left out. With `role`
 /// given, exactly that role is shown, even without facts.
-pub fn run<R: Borrow<HistoryRow>>(
+pub fn run<R: Borrow<AssessmentRow>>(
     config: &AssessmentConfig,
     rows: impl IntoIterator<Item = R>,
     period: Period,
@@ -60,7 +61,7 @@ pub struct Tallies<'c, R> {
     last: Option<(Uuid, i64)>,
 }
 
-impl<'c, R: Borrow<HistoryRow>> Tallies<'c, R> {
+impl<'c, R: Borrow<AssessmentRow>> Tallies<'c, R> {
     pub fn new(config: &'c AssessmentConfig, period: Period) -> Self {
         Self {
             config,
@@ -143,7 +144,7 @@ impl<'c, R: Borrow<HistoryRow>> Tallies<'c, R> {
     }
 }
 
-fn count_instance<R: Borrow<HistoryRow>>(
+fn count_instance<R: Borrow<AssessmentRow>>(
     config: &AssessmentConfig,
     rows: &[R],
     period: Period,

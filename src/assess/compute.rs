@@ -57,7 +57,8 @@ pub async fn compute(
         .check_names(catalog)
         .map_err(AssessCommandError::Config)?;
     let period = spec.resolve(config.time_zone())?;
-    let mut rows = store.assessment_rows(&config.row_selection(), period);
+    let selection = config.row_selection();
+    let mut rows = store.assessment_rows(&selection, period.from(), period.to());
     let mut tallies = Tallies::new(config, period);
     while let Some(row) = rows.try_next().await.map_err(AssessCommandError::Store)? {
         tallies.push(row)?;

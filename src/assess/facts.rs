@@ -9,40 +9,28 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
-use uuid::Uuid;
 
 use super::period::Period;
 use crate::engine::{HistoryKind, Millis};
+use crate::store::AssessmentRow;
 
-/// One row of the store's `history` table, as the calculator reads it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistoryRow {
-    pub instance_id: Uuid,
-    /// Increases within an instance.
-    pub seq: i64,
-    pub workflow: String,
-    pub kind: HistoryKind,
-    pub at: Millis,
-    /// The event's name, for `event` and `timer` rows.
-    pub event: Option<String>,
-    pub from_state: Option<String>,
-    /// The state after the entry.
-    pub to_state: Option<String>,
-    /// For `event`/`timer`: the event data. For `sla`:
-    /// `{"sla", "cycle", "outcome", "role", "due_at"}`. From the store, null
-    /// for rows whose data no indicator reads (see `RowSelection`).
-    pub data: Json,
+/// What the calculator asks of a history row.
+trait Fact {
+    /// Whether this row records the event `name` (posted or fired by a timer).
+    fn is_event(&self, name: &str) -> bool;
+    /// Whether this row moved the instance into `state` (creation included;
+    /// staying in a state is not entering it).
+    fn entered(&self, state: &str) -> bool;
+    /// A text field of the row's data.
+    fn text(&self, field: &str) -> Option<&str>;
 }
 
-impl HistoryRow {
-    /// Whether this row records the event `name` (posted or fired by a timer).
+impl Fact for AssessmentRow {
     fn is_event(&self, name: &str) -> bool {
         matches!(self.kind, HistoryKind::Event | HistoryKind::Timer)
             && self.event.as_deref() == Some(name)
     }
 
-    /// Whether this row moved the instance into `state` (creation included;
-    /// staying in a state is not entering it).
     fn entered(&self, state: &str) -> bool {
         matches!(
             self.kind,
@@ -181,7 +169,7 @@ impl<'a> Holder<'a> {
     }
 
     /// Reads `row`, which may hand the instance to another group.
-    fn observe(&mut self, row: &'a HistoryRow) {
+    fn observe(&mut self, row: &'a AssessmentRow) {
         if let Attribution::Holder { events, field } = self.attribution
             && events.iter().any(|event| row.is_event(event))
             && let Some(group) = row.text(field)
@@ -192,7 +180,7 @@ impl<'a> Holder<'a> {
 
     /// Who a fact recorded by `row` (already observed) is credited to.
     /// Only asked for counted facts: reading the SLA role is not free.
-    fn credit(&self, row: &'a HistoryRow) -> Credit<'a> {
+    fn credit(&self, row: &'a AssessmentRow) -> Credit<'a> {
         match self.attribution {
             Attribution::All => Credit::All,
             Attribution::SlaRole => row.text("role").map_or(Credit::Nobody, Credit::Role),
@@ -204,7 +192,7 @@ impl<'a> Holder<'a> {
 impl Count {
     /// Adds what one instance's history (all rows of one instance, in `seq`
     /// order) contributes in `period`.
-    pub fn tally_instance<R: Borrow<HistoryRow>>(
+    pub fn tally_instance<R: Borrow<AssessmentRow>>(
         &self,
         attribution: &Attribution,
         rows: &[R],
@@ -241,7 +229,7 @@ impl Count {
                 with_events,
                 without_events,
             } => {
-                let rows: Vec<&HistoryRow> = rows.collect();
+                let rows: Vec<&AssessmentRow> = rows.collect();
                 let mut credits: Vec<Credit<'_>> = Vec::new();
                 for row in &rows {
                     holder.observe(row);
@@ -264,7 +252,7 @@ impl Count {
     }
 }
 
-fn anchored(anchor: &Anchor, row: &HistoryRow) -> bool {
+fn anchored(anchor: &Anchor, row: &AssessmentRow) -> bool {
     match anchor {
         Anchor::Reached(state) => row.entered(state),
         Anchor::Created => row.kind == HistoryKind::Created,
@@ -275,7 +263,7 @@ fn anchored(anchor: &Anchor, row: &HistoryRow) -> bool {
 /// The whole-history conditions of an instance count, over what was
 /// recorded before `until` (so a later reopen cannot change a closed period).
 fn qualifies(
-    rows: &[&HistoryRow],
+    rows: &[&AssessmentRow],
     until: Millis,
     with_events: &[(String, Map<String, Json>)],
     without_events: &[String],

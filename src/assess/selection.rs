@@ -5,65 +5,36 @@
 
 use super::config::AssessmentConfig;
 use super::facts::{Anchor, Attribution, Count};
+use crate::store::RowSelection;
 
-/// What the store hands the calculator for one assessment. Derived from the
-/// indicators by [`AssessmentConfig::row_selection`]; the store turns it
-/// into its `WHERE` clause.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RowSelection {
-    /// Workflows whose instances are assessed.
-    pub workflows: Vec<String>,
-    /// Whether `sla` rows (with their data) are read.
-    pub sla: bool,
-    /// Whether `created` rows are read.
-    pub created: bool,
-    /// `event`/`timer` rows of these events are read.
-    pub events: Vec<String>,
-    /// Rows that enter one of these states (`to_state` differs from
-    /// `from_state`; kinds `created`, `event`, `timer`, `admin`) are read.
-    pub states: Vec<String>,
-    /// The data of `event`/`timer` rows of these events is read (a subset
-    /// of `events`); other non-SLA rows come with `data` null.
-    pub data_events: Vec<String>,
+fn add_count(selection: &mut RowSelection, count: &Count) {
+    match count {
+        Count::Sla { .. } => selection.sla = true,
+        Count::Events(name) => selection.events.push(name.clone()),
+        Count::Instances {
+            anchor,
+            with_events,
+            without_events,
+        } => {
+            match anchor {
+                Anchor::Reached(state) => selection.states.push(state.clone()),
+                Anchor::Created => selection.created = true,
+                Anchor::HadEvent(event) => selection.events.push(event.clone()),
+            }
+            for (event, _) in with_events {
+                selection.events.push(event.clone());
+                selection.data_events.push(event.clone());
+            }
+            selection.events.extend(without_events.iter().cloned());
+        }
+    }
 }
 
-impl RowSelection {
-    /// Whether no row can matter (no workflow, or nothing referenced).
-    pub fn is_empty(&self) -> bool {
-        let nothing_referenced =
-            !self.sla && !self.created && self.events.is_empty() && self.states.is_empty();
-        self.workflows.is_empty() || nothing_referenced
-    }
-
-    fn add_count(&mut self, count: &Count) {
-        match count {
-            Count::Sla { .. } => self.sla = true,
-            Count::Events(name) => self.events.push(name.clone()),
-            Count::Instances {
-                anchor,
-                with_events,
-                without_events,
-            } => {
-                match anchor {
-                    Anchor::Reached(state) => self.states.push(state.clone()),
-                    Anchor::Created => self.created = true,
-                    Anchor::HadEvent(event) => self.events.push(event.clone()),
-                }
-                for (event, _) in with_events {
-                    self.events.push(event.clone());
-                    self.data_events.push(event.clone());
-                }
-                self.events.extend(without_events.iter().cloned());
-            }
-        }
-    }
-
-    fn add_attribution(&mut self, attribution: &Attribution) {
-        // `sla_role` reads the role of SLA rows, which always come with data.
-        if let Attribution::Holder { events, .. } = attribution {
-            self.events.extend(events.iter().cloned());
-            self.data_events.extend(events.iter().cloned());
-        }
+fn add_attribution(selection: &mut RowSelection, attribution: &Attribution) {
+    // `sla_role` reads the role of SLA rows, which always come with data.
+    if let Attribution::Holder { events, .. } = attribution {
+        selection.events.extend(events.iter().cloned());
+        selection.data_events.extend(events.iter().cloned());
     }
 }
 
@@ -76,9 +47,9 @@ impl AssessmentConfig {
             ..RowSelection::default()
         };
         for indicator in &self.indicators {
-            selection.add_count(&indicator.numerator);
-            selection.add_count(&indicator.denominator);
-            selection.add_attribution(&indicator.attribution);
+            add_count(&mut selection, &indicator.numerator);
+            add_count(&mut selection, &indicator.denominator);
+            add_attribution(&mut selection, &indicator.attribution);
         }
         for names in [
             &mut selection.events,

@@ -19,6 +19,7 @@ use std::time::{Duration as StdDuration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use flowkeeper::engine::Millis;
+use flowkeeper::engine::{AccountName, Actor};
 use flowkeeper::model::{Catalog, Duration};
 use flowkeeper::runtime::{Clock, Runtime, RuntimeConfig, RuntimeError, SystemClock, Target};
 use flowkeeper::store::{Store, StoreOptions};
@@ -132,6 +133,7 @@ async fn open(args: &Args, clock: Arc<dyn Clock>) -> anyhow::Result<Runtime> {
 }
 
 async fn apply(runtime: &Runtime) -> anyhow::Result<()> {
+    let actor = Actor::Account(AccountName::parse("driver")?);
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = std::io::stdout().lock();
     while let Some(text) = lines.next_line().await? {
@@ -140,7 +142,7 @@ async fn apply(runtime: &Runtime) -> anyhow::Result<()> {
         }
         let line: Line =
             serde_json::from_str(&text).with_context(|| format!("bad input line: {text}"))?;
-        let answer = match apply_line(runtime, &line).await {
+        let answer = match apply_line(runtime, &actor, &line).await {
             Ok(()) => format!("ack {}", line.id),
             // Store trouble is not the event's fault: stop, unanswered.
             Err(RuntimeError::Store(error)) => bail!("store error on {}: {error}", line.id),
@@ -152,8 +154,7 @@ async fn apply(runtime: &Runtime) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn apply_line(runtime: &Runtime, line: &Line) -> Result<(), RuntimeError> {
-    let actor = "driver";
+async fn apply_line(runtime: &Runtime, actor: &Actor, line: &Line) -> Result<(), RuntimeError> {
     match &line.event {
         None => {
             runtime

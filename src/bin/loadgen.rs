@@ -58,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
         .timeout(Duration::from_secs(30))
         .build()?;
     // Keys must be new on every run: ended instances keep their keys.
-    let run = uuid::Uuid::now_v7().simple().to_string();
+    let run = format!("{:016x}", rand::random::<u64>());
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut clients = Vec::new();

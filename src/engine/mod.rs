@@ -8,9 +8,11 @@
 //! `revision` is left alone: the store bumps it when it commits.
 
 mod actions;
+mod actor;
 mod authorize;
 mod data;
 mod event;
+mod housekeeping;
 mod moves;
 mod sla;
 mod step;
@@ -20,7 +22,9 @@ mod types;
 use serde_json::{Value as Json, json};
 
 use crate::model::Definition;
+pub use actor::{AccountName, Actor, NameError};
 pub use authorize::{Refusal, Why, authorize_create, authorize_event};
+pub use housekeeping::{drop_timer, record_retry};
 pub use moves::EVENTLESS_BOUND;
 use step::{Line, Step};
 pub use types::*;
@@ -105,7 +109,9 @@ pub fn fire_timer(
             }
         }
     }
-    Ok(step.finish())
+    let mut outcome = step.finish();
+    housekeeping::settle_fired_timer(&mut outcome, &fired);
+    Ok(outcome)
 }
 
 /// An administrator ends an active instance where it stands.
@@ -170,19 +176,8 @@ fn accept_or_ignore(
     let savepoint = step.clone();
     if let Err(refusal) = event::accept(step, input, kind) {
         *step = savepoint;
-        let state = step.instance.state.clone();
-        let line = Line {
-            kind: HistoryKind::Timer,
-            event: Some(&input.name),
-            from: Some(&state),
-            to: Some(&state),
-            actor: &input.actor,
-        };
-        let data = match clock {
-            Some(clock) => json!({"ignored": refusal.to_string(), "sla": clock}),
-            None => json!({"ignored": refusal.to_string()}),
-        };
-        step.record(line, data);
+        let reason = refusal.to_string();
+        housekeeping::record_ignored(step, Some(&input.name), &input.actor, &reason, clock);
     }
 }
 

@@ -4,14 +4,14 @@
 //! it was; the cause stays committed.
 
 use std::collections::VecDeque;
+use std::fmt;
 
 use serde_json::{Map, Value as Json};
-use uuid::Uuid;
 
-use crate::engine::{self, CreateInput, Effect, EventInput, Instance, Millis, Outcome};
-use crate::store::WriteTx;
-
-use super::{Runtime, RuntimeError};
+use super::RuntimeError;
+use super::change::Change;
+use crate::engine::{self, Actor, CreateInput, Effect, EventInput, Instance, Outcome, Rejection};
+use crate::store::IncidentKind;
 
 /// A spawn or send waiting to be applied, with the instance that caused it.
 struct Pending {
@@ -20,14 +20,56 @@ struct Pending {
     depth: usize,
 }
 
-impl Runtime {
-    pub(crate) async fn cascade(
-        &self,
-        tx: &mut WriteTx,
+/// Why a spawn or send was not applied; the cause stays committed.
+#[derive(Debug)]
+enum Refusal {
+    /// A spawn found its key held by a live instance.
+    KeyInUse { key: String },
+    /// A send without `start` found no live instance with its key.
+    NoLiveInstance { workflow: String, key: String },
+    /// The target workflow is not loaded (any more).
+    UnknownWorkflow(String),
+    /// The engine refused the create or the event.
+    Rejected(Rejection),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::KeyInUse { key } => write!(f, "a live instance already has key `{key}`"),
+            Refusal::NoLiveInstance { workflow, key } => {
+                write!(f, "no live `{workflow}` instance has key `{key}`")
+            }
+            Refusal::UnknownWorkflow(workflow) => write!(f, "workflow `{workflow}` not found"),
+            Refusal::Rejected(rejection) => rejection.fmt(f),
+        }
+    }
+}
+
+/// What starting an instance for a spawn or send did.
+enum Started {
+    /// The instance as stored, and the outcome that created it.
+    Created(Box<(Instance, Outcome)>),
+    Refused(Refusal),
+}
+
+/// What applying one effect did.
+enum Applied {
+    /// The instances it created or changed, with their outcomes (whose own
+    /// spawns and sends come next).
+    Changed(Vec<(Instance, Outcome)>),
+    Refused(Refusal),
+}
+
+impl Change<'_> {
+    /// Applies the spawns and sends among `effects` of `source`, and what
+    /// they cause in turn.
+    pub(super) async fn cascade(
+        &mut self,
         source: &Instance,
         effects: &[Effect],
-        now: Millis,
     ) -> Result<(), RuntimeError> {
+        let max_depth = self.runtime().config.max_cascade_depth;
         let mut queue = VecDeque::new();
         enqueue(&mut queue, source, effects, 1);
         while let Some(Pending {
@@ -36,66 +78,58 @@ impl Runtime {
             depth,
         }) = queue.pop_front()
         {
-            if depth > self.config.max_cascade_depth {
+            if depth > max_depth {
                 let message = format!(
-                    "{} not applied: more than {} hops",
-                    describe(&effect),
-                    self.config.max_cascade_depth
+                    "{} not applied: more than {max_depth} hops",
+                    describe(&effect)
                 );
-                tx.open_incident(source.id, "cascade", &message, now)
+                self.open_incident(source.id, IncidentKind::Cascade, &message)
                     .await?;
                 continue;
             }
-            match self.apply_effect(tx, &source, &effect, now).await? {
-                Ok(outcomes) => {
-                    for (instance, outcome) in outcomes {
+            match self.apply_effect(&source, &effect).await? {
+                Applied::Changed(changed) => {
+                    for (instance, outcome) in changed {
                         enqueue(&mut queue, &instance, &outcome.effects, depth + 1);
-                        self.note_commit(&outcome);
                     }
                 }
-                Err(message) => {
-                    let kind = if matches!(effect, Effect::Spawn { .. }) {
-                        "spawn"
-                    } else {
-                        "send"
+                Applied::Refused(refusal) => {
+                    let kind = match effect {
+                        Effect::Spawn { .. } => IncidentKind::Spawn,
+                        _ => IncidentKind::Send,
                     };
-                    tx.open_incident(
-                        source.id,
-                        kind,
-                        &format!("{}: {message}", describe(&effect)),
-                        now,
-                    )
-                    .await?;
+                    let message = format!("{}: {refusal}", describe(&effect));
+                    self.open_incident(source.id, kind, &message).await?;
                 }
             }
         }
         Ok(())
     }
 
-    /// Applies one effect. The outer error aborts the transaction (store
-    /// trouble); the inner one is a refusal to record as an incident.
+    /// Applies one effect. An error aborts the transaction (store trouble);
+    /// a refusal is for an incident.
     async fn apply_effect(
-        &self,
-        tx: &mut WriteTx,
+        &mut self,
         source: &Instance,
         effect: &Effect,
-        now: Millis,
-    ) -> Result<Result<Vec<(Instance, Outcome)>, String>, RuntimeError> {
-        let actor = format!("workflow:{}", source.workflow);
+    ) -> Result<Applied, RuntimeError> {
+        let actor = Actor::Workflow(source.workflow.clone());
         match effect {
-            Effect::Notify { .. } => Ok(Ok(Vec::new())),
+            Effect::Notify { .. } => Ok(Applied::Changed(Vec::new())),
             Effect::Spawn {
                 workflow,
                 key,
                 data,
             } => {
-                if tx.load_live(workflow, key).await?.is_some() {
-                    return Ok(Err(format!("a live instance already has key `{key}`")));
+                if self.load_live(workflow, key).await?.is_some() {
+                    return Ok(Applied::Refused(Refusal::KeyInUse { key: key.clone() }));
                 }
-                Ok(self
-                    .start(tx, workflow, key, data.clone(), &actor, now)
-                    .await?
-                    .map(|created| vec![created]))
+                Ok(
+                    match self.start(workflow, key, data.clone(), &actor).await? {
+                        Started::Created(created) => Applied::Changed(vec![*created]),
+                        Started::Refused(refusal) => Applied::Refused(refusal),
+                    },
+                )
             }
             Effect::Send {
                 workflow,
@@ -104,45 +138,40 @@ impl Runtime {
                 data,
                 start,
             } => {
-                let mut outcomes = Vec::new();
-                let target = match tx.load_live(workflow, key).await? {
+                let mut changed = Vec::new();
+                let target = match self.load_live(workflow, key).await? {
                     Some(target) => target,
-                    None if *start => match self
-                        .start(
-                            tx,
-                            workflow,
-                            key,
-                            self.creation_data(workflow, data),
-                            &actor,
-                            now,
-                        )
-                        .await?
-                    {
-                        Ok((created, outcome)) => {
-                            outcomes.push((created.clone(), outcome));
-                            created
+                    None if *start => {
+                        let data = self.creation_data(workflow, data);
+                        match self.start(workflow, key, data, &actor).await? {
+                            Started::Created(created) => {
+                                let instance = created.0.clone();
+                                changed.push(*created);
+                                instance
+                            }
+                            Started::Refused(refusal) => return Ok(Applied::Refused(refusal)),
                         }
-                        Err(message) => return Ok(Err(message)),
-                    },
+                    }
                     None => {
-                        return Ok(Err(format!(
-                            "no live `{workflow}` instance has key `{key}`"
-                        )));
+                        return Ok(Applied::Refused(Refusal::NoLiveInstance {
+                            workflow: workflow.clone(),
+                            key: key.clone(),
+                        }));
                     }
                 };
-                let definition = self.definition_in(tx, &target).await?;
+                let definition = self.definition_of(&target).await?;
                 let input = EventInput {
                     name: event.clone(),
                     data: data.clone(),
-                    actor,
+                    actor: actor.to_string(),
                 };
-                let outcome = match engine::apply(&definition, &target, &input, now) {
+                let outcome = match engine::apply(&definition, &target, &input, self.now()) {
                     Ok(outcome) => outcome,
-                    Err(rejection) => return Ok(Err(rejection.to_string())),
+                    Err(rejection) => return Ok(Applied::Refused(Refusal::Rejected(rejection))),
                 };
-                let stored = tx.commit_outcome(&outcome, Some(target.revision)).await?;
-                outcomes.push((stored, outcome));
-                Ok(Ok(outcomes))
+                let stored = self.write(&outcome, Some(target.revision)).await?;
+                changed.push((stored, outcome));
+                Ok(Applied::Changed(changed))
             }
         }
     }
@@ -153,7 +182,7 @@ impl Runtime {
     /// instance the way the event says, not as creation data the workflow
     /// does not declare and would refuse.
     fn creation_data(&self, workflow: &str, data: &Map<String, Json>) -> Map<String, Json> {
-        match self.definitions.current(workflow) {
+        match self.current_definition(workflow) {
             Ok(definition) => data
                 .iter()
                 .filter(|(name, _)| definition.data.contains_key(*name))
@@ -165,30 +194,31 @@ impl Runtime {
 
     /// Creates an instance of the current version of `workflow`.
     async fn start(
-        &self,
-        tx: &mut WriteTx,
+        &mut self,
         workflow: &str,
         key: &str,
-        data: serde_json::Map<String, serde_json::Value>,
-        actor: &str,
-        now: Millis,
-    ) -> Result<Result<(Instance, Outcome), String>, RuntimeError> {
-        let definition = match self.definitions.current(workflow) {
+        data: Map<String, Json>,
+        actor: &Actor,
+    ) -> Result<Started, RuntimeError> {
+        let definition = match self.current_definition(workflow) {
             Ok(definition) => definition,
-            Err(error) => return Ok(Err(error.to_string())),
+            Err(_) => {
+                let workflow = workflow.to_owned();
+                return Ok(Started::Refused(Refusal::UnknownWorkflow(workflow)));
+            }
         };
         let input = CreateInput {
-            id: Uuid::now_v7(),
+            id: self.new_id(),
             key: key.to_owned(),
             data,
-            actor: actor.to_owned(),
+            actor: actor.to_string(),
         };
-        let outcome = match engine::create(&definition, input, now) {
+        let outcome = match engine::create(&definition, input, self.now()) {
             Ok(outcome) => outcome,
-            Err(rejection) => return Ok(Err(rejection.to_string())),
+            Err(rejection) => return Ok(Started::Refused(Refusal::Rejected(rejection))),
         };
-        let created = tx.commit_outcome(&outcome, None).await?;
-        Ok(Ok((created, outcome)))
+        let created = self.write(&outcome, None).await?;
+        Ok(Started::Created(Box::new((created, outcome))))
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::model::{Catalog, Definition, load_str};
 
-use super::RuntimeError;
+use super::{NotFound, RuntimeError};
 
 /// The current catalog plus every version seen, by hash.
 #[derive(Debug, Default)]
@@ -43,7 +43,7 @@ impl Definitions {
         self.catalog()
             .get(workflow)
             .cloned()
-            .ok_or_else(|| RuntimeError::NotFound(format!("workflow `{workflow}`")))
+            .ok_or_else(|| RuntimeError::NotFound(NotFound::Workflow(workflow.to_owned())))
     }
 
     pub(crate) fn by_hash(&self, hash: &str) -> Option<Arc<Definition>> {
@@ -52,6 +52,21 @@ impl Definitions {
             .unwrap_or_else(PoisonError::into_inner)
             .get(hash)
             .cloned()
+    }
+
+    /// Compiles the stored `source` of version `hash`, which must exist.
+    pub(crate) fn compile_stored(
+        &self,
+        hash: &str,
+        workflow: &str,
+        source: Option<String>,
+    ) -> Result<Arc<Definition>, RuntimeError> {
+        let source = source.ok_or_else(|| {
+            RuntimeError::NotFound(NotFound::Definition {
+                hash: hash.to_owned(),
+            })
+        })?;
+        self.compile(hash, workflow, &source)
     }
 
     /// Compiles a stored version and keeps it.

@@ -1,14 +1,17 @@
 //! What can go wrong when the runtime changes an instance, in terms the API
 //! maps to one problem type each.
 
+use std::fmt;
+
+use super::Target;
 use crate::engine::Rejection;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    /// The named thing (instance, workflow, definition version) does not exist.
+    /// The named thing does not exist.
     #[error("{0} not found")]
-    NotFound(String),
+    NotFound(NotFound),
     /// The engine refused; nothing changed.
     #[error(transparent)]
     Rejected(#[from] Rejection),
@@ -29,4 +32,25 @@ pub enum RuntimeError {
     NotManualClock,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What was looked for and not found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotFound {
+    /// No instance (for a key: no live one).
+    Instance(Target),
+    /// No workflow of this id is loaded.
+    Workflow(String),
+    /// No stored definition version has this content hash.
+    Definition { hash: String },
+}
+
+impl fmt::Display for NotFound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotFound::Instance(target) => write!(f, "instance {target}"),
+            NotFound::Workflow(workflow) => write!(f, "workflow `{workflow}`"),
+            NotFound::Definition { hash } => write!(f, "definition {hash}"),
+        }
+    }
 }

@@ -2,13 +2,11 @@
 //! transaction as the change, so a retry gets that answer back and a
 //! different request under the same key is refused.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::engine::Millis;
-use crate::store::{IdempotencyRecord, StoreError, WriteTx};
+use crate::store::{Answer, IdempotencyRecord, WriteTx};
 
 use super::RuntimeError;
 
@@ -33,7 +31,7 @@ impl Idempotency {
     }
 
     pub(crate) fn new(scope: String, key: &str, request: &Json) -> Self {
-        let request_hash = hex(&Sha256::digest(canonical(request).as_bytes()));
+        let request_hash = hex::encode(Sha256::digest(canonical(request).as_bytes()));
         Self {
             scope,
             key: key.to_owned(),
@@ -47,44 +45,32 @@ pub(crate) fn event_scope(target: &str) -> String {
     format!("event:{target}")
 }
 
-/// The stored answer for a repeated request; `None` for a new key.
-pub(crate) async fn replay<T: DeserializeOwned>(
-    tx: &mut WriteTx,
-    idempotency: Option<&Idempotency>,
-) -> Result<Option<T>, RuntimeError> {
-    let Some(idempotency) = idempotency else {
-        return Ok(None);
-    };
-    let Some(record) = tx.idempotency(&idempotency.scope, &idempotency.key).await? else {
-        return Ok(None);
-    };
-    if record.request_hash != idempotency.request_hash {
-        return Err(RuntimeError::IdempotencyMismatch(idempotency.key.clone()));
+impl Idempotency {
+    /// The stored answer for a repeated request; `None` for a new key.
+    pub(crate) async fn replay(&self, tx: &mut WriteTx) -> Result<Option<Answer>, RuntimeError> {
+        let Some(record) = tx.idempotency(&self.scope, &self.key).await? else {
+            return Ok(None);
+        };
+        if record.request_hash != self.request_hash {
+            return Err(RuntimeError::IdempotencyMismatch(self.key.clone()));
+        }
+        Ok(Some(record.answer))
     }
-    let answer = serde_json::from_value(record.response)
-        .map_err(|error| StoreError::Corrupt(format!("idempotent answer: {error}")))?;
-    Ok(Some(answer))
-}
 
-/// Stores `answer` under the key, in the transaction that produced it.
-pub(crate) async fn remember<T: Serialize>(
-    tx: &mut WriteTx,
-    idempotency: Option<&Idempotency>,
-    answer: &T,
-    now: Millis,
-) -> Result<(), RuntimeError> {
-    let Some(idempotency) = idempotency else {
-        return Ok(());
-    };
-    let response = serde_json::to_value(answer)
-        .map_err(|error| StoreError::Corrupt(format!("idempotent answer: {error}")))?;
-    let record = IdempotencyRecord {
-        request_hash: idempotency.request_hash.clone(),
-        response,
-    };
-    tx.remember(&idempotency.scope, &idempotency.key, &record, now)
-        .await?;
-    Ok(())
+    /// Stores `answer` under the key, in the transaction that produced it.
+    pub(crate) async fn remember(
+        &self,
+        tx: &mut WriteTx,
+        answer: &Answer,
+        now: Millis,
+    ) -> Result<(), RuntimeError> {
+        let record = IdempotencyRecord {
+            request_hash: self.request_hash.clone(),
+            answer: answer.clone(),
+        };
+        tx.remember(&self.scope, &self.key, &record, now).await?;
+        Ok(())
+    }
 }
 
 /// JSON text with object keys sorted, so that the same request written with
@@ -106,10 +92,6 @@ fn canonical(value: &Json) -> String {
         ),
         other => other.to_string(),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

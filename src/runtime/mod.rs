@@ -1,55 +1,66 @@
-//! The imperative shell around the pure engine: load an instance, run one
-//! engine step, commit the outcome — in one store transaction, retried when
-//! a concurrent change wins the race. Spawn and send effects are applied in
-//! that same transaction; timers are fired by `fire_due_timers` (called by
-//! the timer loop or, on a manual clock, by `advance_to`).
+//! The imperative shell around the pure engine.
+//!
+//! Every change of state is a [`Command`] (create, event, cancel, move,
+//! retry, a timer firing), and every command runs through one seam,
+//! [`Runtime::execute`]: inside a given [`WriteTx`], at the clock's now, it
+//! loads what it changes, runs one pure engine function and commits the
+//! outcome with its history line (see `change.rs`). [`Runtime::run`] gives a
+//! command a transaction of its own, retried while a concurrent change wins
+//! the race. Spawn and send effects are applied in the same transaction;
+//! the [`Scheduler`] fires timers and delivers webhooks in the background.
 //!
 //! A spawn or send the engine rejects does not undo the change that caused
 //! it: the cause is a fact already decided, so the runtime commits it and
 //! opens an incident on the source instance for a person to look at.
 
-mod admin;
 mod cascade;
+mod change;
 mod clock;
+mod commands;
 mod definitions;
 mod error;
 mod idempotency;
+mod ids;
+pub mod metrics;
 mod outbox;
+mod scheduler;
 mod stuck;
 mod timers;
+mod versions;
 mod webhooks;
 
+use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as Json, json};
+use serde::Serialize;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+pub use change::Change;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::RuntimeError;
+pub use commands::{Cancel, Command, CreateInstance, FireTimer, Firing, MoveTo, PostEvent, Retry};
+pub use error::{NotFound, RuntimeError};
+pub use ids::Ids;
 pub use outbox::{
     ATTEMPT_HEADER, DeliveryRound, IDEMPOTENCY_HEADER, INSTANCE_HEADER, OutboxConfig, RetryReport,
     WEBHOOK_HEADER,
 };
+pub use scheduler::{Scheduler, SchedulerConfig};
 pub use stuck::{StuckInstance, StuckReason};
 pub use webhooks::{WebhookConfigError, WebhookTarget, Webhooks};
 
-use crate::engine::{
-    self, CreateInput, Effect, EventInput, Instance, Millis, Outcome, Rejection, TransitionRecord,
-};
+use crate::engine::{Instance, Millis, TransitionRecord};
 use crate::model::{Catalog, Definition};
-use crate::store::{Store, WriteTx};
+use crate::store::{Answer, Store, WriteTx};
 use definitions::Definitions;
-use idempotency::Idempotency;
 
 /// How often a transaction is tried before giving up with `Conflict`.
 const MAX_ATTEMPTS: usize = 20;
 
 /// Runs one transaction attempt after another while the store says the
 /// failure was a race (a revision conflict, a busy or serialization
-/// error), up to [`MAX_ATTEMPTS`]; any other result is final. Every write
-/// path of the runtime goes through here, so they all retry alike.
+/// error), up to [`MAX_ATTEMPTS`]; any other result is final.
 async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, RuntimeError>
 where
     F: FnMut() -> Fut,
@@ -87,7 +98,7 @@ pub struct RuntimeConfig {
 impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
-            runner_id: format!("runner-{}", Uuid::now_v7()),
+            runner_id: format!("runner-{:016x}", rand::random::<u64>()),
             timer_batch: 100,
             timer_lease: 60_000,
             stuck_grace: 60_000,
@@ -98,7 +109,7 @@ impl Default for RuntimeConfig {
     }
 }
 
-/// Which instance an event is for.
+/// Which instance a command is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Id(Uuid),
@@ -109,8 +120,18 @@ pub enum Target {
     },
 }
 
+/// The id, or `workflow/key`.
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Id(id) => write!(f, "{id}"),
+            Target::Key { workflow, key } => write!(f, "{workflow}/{key}"),
+        }
+    }
+}
+
 /// What posting an event (or an administrative change) returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventReply {
     /// The instance after the change, with its new revision.
     pub instance: Instance,
@@ -118,15 +139,55 @@ pub struct EventReply {
     pub transition: Option<TransitionRecord>,
 }
 
-/// The runner: the store, the workflow definitions and the clock.
+impl From<EventReply> for Answer {
+    fn from(reply: EventReply) -> Self {
+        Answer::Changed {
+            instance: reply.instance,
+            transition: reply.transition,
+        }
+    }
+}
+
+impl From<Answer> for EventReply {
+    fn from(answer: Answer) -> Self {
+        match answer {
+            Answer::Created(instance) => EventReply {
+                instance,
+                transition: None,
+            },
+            Answer::Changed {
+                instance,
+                transition,
+            } => EventReply {
+                instance,
+                transition,
+            },
+        }
+    }
+}
+
+/// A command's reply, with what its commit should wake; hand it to
+/// [`Runtime::committed`] once the transaction committed.
+#[derive(Debug)]
+#[must_use = "the reply and the wake-up are handed over by Runtime::committed"]
+pub struct Executed<R> {
+    reply: R,
+    wake: change::Wake,
+}
+
+/// The runner: the store, the workflow definitions, the clock and the ids.
 pub struct Runtime {
     store: Store,
     definitions: Definitions,
     clock: Arc<dyn Clock>,
+    ids: Ids,
     config: RuntimeConfig,
-    /// Wakes the timer loop when a commit set a timer.
+    /// When the timer loop looks for due timers next; a commit that sets a
+    /// timer due earlier wakes it through `timers_changed`.
+    next_timer_round: AtomicI64,
+    /// Wakes the timer loop when a commit set a timer due soon.
     timers_changed: Notify,
-    /// Wakes the outbox loop when a commit wrote a delivery.
+    /// Wakes the outbox loop when a commit queued a delivery.
     outbox_changed: Notify,
     /// One client for every webhook POST (it pools connections).
     http: reqwest::Client,
@@ -154,7 +215,9 @@ impl Runtime {
             store,
             definitions: Definitions::new(catalog),
             clock,
+            ids: Ids::default(),
             config,
+            next_timer_round: AtomicI64::new(Millis::MIN),
             timers_changed: Notify::new(),
             outbox_changed: Notify::new(),
             http: reqwest::Client::new(),
@@ -183,235 +246,77 @@ impl Runtime {
         self.clock.now()
     }
 
+    /// A new id (UUID v7) stamped with the clock's now.
+    pub fn new_id(&self) -> Uuid {
+        self.ids.at(self.clock.now())
+    }
+
     /// The definition version `instance` runs.
     pub async fn definition_of(
         &self,
         instance: &Instance,
     ) -> Result<Arc<Definition>, RuntimeError> {
-        if let Some(definition) = self.definitions.by_hash(&instance.definition_hash) {
-            return Ok(definition);
-        }
-        let source = self
-            .store
-            .definition_source(&instance.definition_hash)
-            .await?;
-        self.compile_stored(instance, source)
+        self.stored_definition(&instance.workflow, &instance.definition_hash)
+            .await
     }
 
-    /// Starts an instance of `workflow` with business key `key`.
-    ///
-    /// Fails with `KeyInUse` while a live instance holds the key. With an
-    /// `idempotency_key`, a retry of the same request returns the first
-    /// answer and a different request with that key fails with
-    /// `IdempotencyMismatch`.
-    pub async fn create(
+    /// The version of `workflow` with content hash `hash`, compiled from
+    /// the store when not known yet.
+    async fn stored_definition(
         &self,
         workflow: &str,
-        key: &str,
-        data: Map<String, Json>,
-        actor: &str,
-        idempotency_key: Option<&str>,
-    ) -> Result<Instance, RuntimeError> {
-        let idempotency = idempotency_key.map(|idempotency_key| {
-            Idempotency::new(
-                format!("create:{workflow}"),
-                idempotency_key,
-                &json!({ "key": key, "data": data }),
-            )
-        });
-        retrying(|| self.try_create(workflow, key, &data, actor, idempotency.as_ref())).await
-    }
-
-    async fn try_create(
-        &self,
-        workflow: &str,
-        key: &str,
-        data: &Map<String, Json>,
-        actor: &str,
-        idempotency: Option<&Idempotency>,
-    ) -> Result<Instance, RuntimeError> {
-        let mut tx = self.store.begin().await?;
-        if let Some(answer) = idempotency::replay(&mut tx, idempotency).await? {
-            return Ok(answer);
-        }
-        let definition = self.definitions.current(workflow)?;
-        if tx.load_live(workflow, key).await?.is_some() {
-            return Err(RuntimeError::KeyInUse {
-                workflow: workflow.to_owned(),
-                key: key.to_owned(),
-            });
-        }
-        let now = self.clock.now();
-        let input = CreateInput {
-            id: Uuid::now_v7(),
-            key: key.to_owned(),
-            data: data.clone(),
-            actor: actor.to_owned(),
-        };
-        let outcome = engine::create(&definition, input, now)?;
-        let instance = tx.commit_outcome(&outcome, None).await?;
-        self.cascade(&mut tx, &instance, &outcome.effects, now)
-            .await?;
-        idempotency::remember(&mut tx, idempotency, &instance, now).await?;
-        tx.commit().await?;
-        self.note_commit(&outcome);
-        Ok(instance)
-    }
-
-    /// Posts `event` with `data` to the target instance. `event_id` makes
-    /// the post idempotent like `create`'s idempotency key.
-    pub async fn post_event(
-        &self,
-        target: &Target,
-        event: &str,
-        data: Map<String, Json>,
-        actor: &str,
-        event_id: Option<&str>,
-    ) -> Result<EventReply, RuntimeError> {
-        let idempotency = event_id.map(|event_id| {
-            Idempotency::new(
-                idempotency::event_scope(&target_label(target)),
-                event_id,
-                &json!({ "event": event, "data": data }),
-            )
-        });
-        let input = EventInput {
-            name: event.to_owned(),
-            data,
-            actor: actor.to_owned(),
-        };
-        self.change(
-            target,
-            idempotency.as_ref(),
-            &|definition, instance, now| engine::apply(definition, instance, &input, now),
-        )
-        .await
-    }
-
-    /// Cancels a live instance (administrative, recorded in its history).
-    pub async fn cancel(
-        &self,
-        target: &Target,
-        reason: &str,
-        actor: &str,
-    ) -> Result<EventReply, RuntimeError> {
-        self.change(target, None, &|definition, instance, now| {
-            engine::cancel(definition, instance, reason, actor, now)
-        })
-        .await
-    }
-
-    /// Moves a live instance to `state` (administrative, recorded).
-    pub async fn move_to(
-        &self,
-        target: &Target,
-        state: &str,
-        reason: &str,
-        actor: &str,
-    ) -> Result<EventReply, RuntimeError> {
-        self.change(target, None, &|definition, instance, now| {
-            engine::move_to(definition, instance, state, reason, actor, now)
-        })
-        .await
-    }
-
-    /// Runs one engine step on an existing instance, retrying on races.
-    async fn change<F>(
-        &self,
-        target: &Target,
-        idempotency: Option<&Idempotency>,
-        step: &F,
-    ) -> Result<EventReply, RuntimeError>
-    where
-        F: Fn(&Definition, &Instance, Millis) -> Result<Outcome, Rejection> + Sync,
-    {
-        retrying(|| self.try_change(target, idempotency, step)).await
-    }
-
-    async fn try_change<F>(
-        &self,
-        target: &Target,
-        idempotency: Option<&Idempotency>,
-        step: &F,
-    ) -> Result<EventReply, RuntimeError>
-    where
-        F: Fn(&Definition, &Instance, Millis) -> Result<Outcome, Rejection> + Sync,
-    {
-        let mut tx = self.store.begin().await?;
-        if let Some(answer) = idempotency::replay(&mut tx, idempotency).await? {
-            return Ok(answer);
-        }
-        let instance = self.load_target(&mut tx, target).await?;
-        let by_instance = idempotency.and_then(|key| key.for_instance(instance.id));
-        if let Some(answer) = idempotency::replay(&mut tx, by_instance.as_ref()).await? {
-            return Ok(answer);
-        }
-        let definition = self.definition_in(&mut tx, &instance).await?;
-        let now = self.clock.now();
-        let outcome = step(&definition, &instance, now)?;
-        let stored = tx.commit_outcome(&outcome, Some(instance.revision)).await?;
-        self.cascade(&mut tx, &stored, &outcome.effects, now)
-            .await?;
-        let reply = EventReply {
-            instance: stored,
-            transition: outcome.transition.clone(),
-        };
-        idempotency::remember(&mut tx, idempotency, &reply, now).await?;
-        idempotency::remember(&mut tx, by_instance.as_ref(), &reply, now).await?;
-        tx.commit().await?;
-        self.note_commit(&outcome);
-        Ok(reply)
-    }
-
-    /// Loads (and on PostgreSQL locks) the instance `target` names.
-    async fn load_target(
-        &self,
-        tx: &mut WriteTx,
-        target: &Target,
-    ) -> Result<Instance, RuntimeError> {
-        match target {
-            Target::Id(id) => tx.load_instance(*id).await?,
-            Target::Key { workflow, key } => tx.load_live(workflow, key).await?,
-        }
-        .ok_or_else(|| RuntimeError::NotFound(format!("instance {}", target_label(target))))
-    }
-
-    /// The definition `instance` runs, read through `tx` when not cached.
-    async fn definition_in(
-        &self,
-        tx: &mut WriteTx,
-        instance: &Instance,
+        hash: &str,
     ) -> Result<Arc<Definition>, RuntimeError> {
-        if let Some(definition) = self.definitions.by_hash(&instance.definition_hash) {
+        if let Some(definition) = self.definitions.by_hash(hash) {
             return Ok(definition);
         }
-        let source = tx.definition_source(&instance.definition_hash).await?;
-        self.compile_stored(instance, source)
+        let source = self.store.definition_source(hash).await?;
+        self.definitions.compile_stored(hash, workflow, source)
     }
 
-    fn compile_stored(
+    /// The write seam: runs `command` inside `tx` at the clock's now. It
+    /// loads what it changes, runs one engine function and writes the
+    /// outcome with its history line (and what the outcome's spawns and
+    /// sends cause). Nothing is committed: several commands may share
+    /// `tx` (each under a savepoint of its own), and other writes may join
+    /// it. Once `tx` committed, [`Self::committed`] hands the reply over.
+    pub async fn execute<C: Command>(
         &self,
-        instance: &Instance,
-        source: Option<String>,
-    ) -> Result<Arc<Definition>, RuntimeError> {
-        let hash = &instance.definition_hash;
-        let source = source.ok_or_else(|| RuntimeError::NotFound(format!("definition {hash}")))?;
-        self.definitions.compile(hash, &instance.workflow, &source)
+        tx: &mut WriteTx,
+        command: &C,
+    ) -> Result<Executed<C::Reply>, RuntimeError> {
+        let mut change = Change::new(self, tx, self.clock.now());
+        let reply = command.apply(&mut change).await?;
+        Ok(Executed {
+            reply,
+            wake: change.into_wake(),
+        })
     }
 
-    /// Wakes the timer loop after a commit that set timers, and the outbox
-    /// loop after one that wrote deliveries.
-    fn note_commit(&self, outcome: &Outcome) {
-        if !outcome.timers_set.is_empty() {
+    /// The reply of a command whose transaction committed; wakes the
+    /// scheduler's loops for the timers and deliveries it wrote.
+    pub fn committed<R>(&self, executed: Executed<R>) -> R {
+        let wake = executed.wake;
+        if wake.timers {
             self.timers_changed.notify_one();
         }
-        if outcome
-            .effects
-            .iter()
-            .any(|effect| matches!(effect, Effect::Notify { .. }))
-        {
+        if wake.outbox {
             self.outbox_changed.notify_one();
         }
+        executed.reply
+    }
+
+    /// Runs `command` in a transaction of its own, again while a concurrent
+    /// change wins the race (up to a limit, then `Conflict`).
+    pub async fn run<C: Command>(&self, command: &C) -> Result<C::Reply, RuntimeError> {
+        let executed = retrying(|| async {
+            let mut tx = self.store.begin().await?;
+            let executed = self.execute(&mut tx, command).await?;
+            tx.commit().await?;
+            Ok(executed)
+        })
+        .await?;
+        Ok(self.committed(executed))
     }
 }
 
@@ -433,11 +338,4 @@ async fn save_definitions(
             .await?;
     }
     Ok(())
-}
-
-fn target_label(target: &Target) -> String {
-    match target {
-        Target::Id(id) => id.to_string(),
-        Target::Key { workflow, key } => format!("{workflow}/{key}"),
-    }
 }

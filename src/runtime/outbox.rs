@@ -3,23 +3,18 @@
 //! lease, POSTs them, and records the result. A failure is retried with
 //! exponential backoff; when the attempts run out the row is marked dead and
 //! the instance gets a `webhook` incident, in one transaction, for an
-//! administrator to [`Runtime::retry`] once the receiver is fixed.
+//! administrator to retry ([`super::Retry`]) once the receiver is fixed.
 //!
 //! Delivery is at least once: a runner that dies after the POST but before
 //! recording it leaves the row to be sent again when its lease runs out.
 //! Receivers deduplicate by the `Idempotency-Key` header (the outbox row id).
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use serde::Serialize;
-use tokio::task::JoinHandle;
-
-use crate::engine::{HistoryEntry, HistoryKind, Millis, Outcome};
-use crate::store::OutboxMessage;
 
 use super::webhooks::WebhookTarget;
-use super::{Runtime, RuntimeError, Target, retrying};
+use super::{Runtime, RuntimeError};
+use crate::engine::Millis;
+use crate::store::{IncidentKind, NewIncident, OutboxMessage};
 
 /// The header carrying the outbox row id, stable across retries.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -124,73 +119,6 @@ impl Runtime {
         }
     }
 
-    /// Runs `deliver_due_outbox` every `poll` and whenever a commit wrote to
-    /// the outbox, until the task is aborted. Errors are logged; the lease
-    /// lets the rows be claimed again.
-    pub fn spawn_outbox_loop(self: &Arc<Self>, poll: Duration) -> JoinHandle<()> {
-        let runtime = Arc::clone(self);
-        tokio::spawn(async move {
-            loop {
-                if let Err(error) = runtime.deliver_due_outbox().await {
-                    tracing::warn!(%error, "delivering webhooks failed");
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(poll) => {}
-                    () = runtime.outbox_changed.notified() => {}
-                }
-            }
-        })
-    }
-
-    /// For administrators: resolves the instance's open incidents and puts
-    /// its dead deliveries back in the queue, due now, recorded in its
-    /// history as `{"action": "retry"}` — all in one transaction.
-    pub async fn retry(&self, target: &Target, actor: &str) -> Result<RetryReport, RuntimeError> {
-        retrying(|| self.try_retry(target, actor)).await
-    }
-
-    async fn try_retry(&self, target: &Target, actor: &str) -> Result<RetryReport, RuntimeError> {
-        let mut tx = self.store.begin().await?;
-        let instance = self.load_target(&mut tx, target).await?;
-        let now = self.clock.now();
-        let incidents_resolved = tx.resolve_incidents_of(instance.id, now).await?;
-        let deliveries_requeued = tx.requeue_dead_outbox(instance.id, now).await?;
-        let mut after = instance.clone();
-        after.updated_at = now;
-        let audit = HistoryEntry {
-            kind: HistoryKind::Admin,
-            at: now,
-            event: None,
-            from: Some(instance.state.clone()),
-            to: Some(instance.state.clone()),
-            actor: actor.to_owned(),
-            data: serde_json::json!({
-                "action": "retry",
-                "incidents_resolved": incidents_resolved,
-                "deliveries_requeued": deliveries_requeued,
-            }),
-        };
-        let outcome = Outcome {
-            instance: after,
-            history: vec![audit],
-            transition: None,
-            timers_set: Vec::new(),
-            timers_cancelled: Vec::new(),
-            sla_changes: Vec::new(),
-            effects: Vec::new(),
-        };
-        tx.commit_outcome(&outcome, Some(instance.revision)).await?;
-        tx.commit().await?;
-        if deliveries_requeued > 0 {
-            self.outbox_changed.notify_one();
-        }
-        Ok(RetryReport {
-            instance_id: instance.id,
-            incidents_resolved,
-            deliveries_requeued,
-        })
-    }
-
     /// One try at one delivery; the error says what the receiver did.
     async fn send(&self, message: &OutboxMessage) -> Result<(), String> {
         let (url, timeout) = match self.config.webhooks.target(&message.webhook) {
@@ -255,10 +183,16 @@ impl Runtime {
             "webhook `{}` failed {failures} times; last error: {error}",
             message.webhook
         );
+        let incident = NewIncident {
+            id: self.ids.at(now),
+            instance_id: message.instance_id,
+            kind: IncidentKind::Webhook,
+            message: &incident,
+            created_at: now,
+        };
         let mut tx = self.store.begin().await?;
         tx.mark_outbox_dead(message.id, error, now).await?;
-        tx.open_incident(message.instance_id, "webhook", &incident, now)
-            .await?;
+        tx.open_incident(&incident).await?;
         tx.commit().await?;
         Ok(true)
     }

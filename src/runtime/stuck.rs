@@ -47,17 +47,9 @@ impl Runtime {
         let now = self.clock.now();
         let mut stuck = Vec::new();
         for facts in self.store.live_facts().await? {
-            let definition = match self.definitions.by_hash(&facts.definition_hash) {
-                Some(definition) => definition,
-                None => {
-                    let source = self.store.definition_source(&facts.definition_hash).await?;
-                    let source = source.ok_or_else(|| {
-                        RuntimeError::NotFound(format!("definition {}", facts.definition_hash))
-                    })?;
-                    self.definitions
-                        .compile(&facts.definition_hash, &facts.workflow, &source)?
-                }
-            };
+            let definition = self
+                .stored_definition(&facts.workflow, &facts.definition_hash)
+                .await?;
             let reasons = reasons(&definition, &facts, now, self.config.stuck_grace);
             if !reasons.is_empty() {
                 stuck.push(StuckInstance {

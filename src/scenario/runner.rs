@@ -17,7 +17,9 @@ use uuid::Uuid;
 use super::check::{self, Mismatch};
 use super::format::{Expect, Place, RejectionKind, Scenario, StepAction, Target};
 use super::names;
-use crate::engine::{Effect, Fires, HistoryKind, Instance, Rejection};
+use crate::engine::{
+    AccountName, Actor, Effect, Fires, HistoryKind, Instance, NameError, Rejection,
+};
 use crate::model::Catalog;
 use crate::runtime::{self, ManualClock, Runtime, RuntimeError};
 use crate::store::{HistoryRecord, InstanceFilter, Store, StoreError};
@@ -37,6 +39,8 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    #[error("the scenario actor: {0}")]
+    Actor(#[from] NameError),
 }
 
 /// What running one scenario showed.
@@ -118,6 +122,7 @@ pub async fn run(catalog: &Catalog, scenario: &Scenario) -> Result<ScenarioRun, 
     let runtime = Runtime::new(store, catalog.clone(), clock).await?;
     let mut run = Run {
         runtime,
+        actor: Actor::Account(AccountName::parse(ACTOR)?),
         no_guard_held: Vec::new(),
     };
     let failure = run.steps(scenario).await?;
@@ -131,6 +136,8 @@ pub async fn run(catalog: &Catalog, scenario: &Scenario) -> Result<ScenarioRun, 
 
 struct Run {
     runtime: Runtime,
+    /// [`ACTOR`], as the runtime records it.
+    actor: Actor,
     no_guard_held: Vec<GuardRefusal>,
 }
 
@@ -168,7 +175,7 @@ impl Run {
                 &target.workflow,
                 &target.key,
                 start.data.clone(),
-                ACTOR,
+                &self.actor,
                 None,
             )
             .await;
@@ -226,7 +233,7 @@ impl Run {
                         &runtime::Target::Id(instance.id),
                         name,
                         data.clone(),
-                        ACTOR,
+                        &self.actor,
                         None,
                     )
                     .await;

@@ -7,14 +7,16 @@
 
 use std::str::FromStr;
 
+use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Connection, Postgres};
+
+use super::StoreError;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Connects, optionally inside `schema` (created if missing; tests use one
 /// fresh schema each), and brings the schema up to date.
-pub(crate) async fn connect(
+pub(super) async fn connect(
     url: &str,
     schema: Option<&str>,
     max_connections: u32,
@@ -43,7 +45,7 @@ pub(crate) async fn connect(
 
 /// Lower-case letters, digits and `_`, not starting with a digit: safe to
 /// splice into `CREATE SCHEMA` without quoting.
-fn is_plain_identifier(name: &str) -> bool {
+pub(super) fn is_plain_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -51,12 +53,3 @@ fn is_plain_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && name.len() <= 63
 }
-
-pub(crate) async fn begin(
-    pool: &PgPool,
-) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
-    Ok(pool.begin().await?)
-}
-
-super::sql::queries!(Postgres, " FOR UPDATE", " FOR UPDATE SKIP LOCKED");
-super::assessment::queries!(sqlx::Postgres, " COLLATE \"C\"");

@@ -19,10 +19,12 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, SqliteConnection};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::StoreError;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Opens (creating if missing) the database file and brings its schema up to date.
-pub(crate) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, StoreError> {
+pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -54,14 +56,14 @@ pub(crate) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePoo
 /// the moment the last writer commits. Other processes on the same file
 /// still meet the busy timeout, as before.
 #[derive(Debug)]
-pub struct SqliteTransaction {
+pub(super) struct SqliteTransaction {
     tx: sqlx::Transaction<'static, Sqlite>,
     /// `None` for `:memory:`, whose single connection already serializes.
     _gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl SqliteTransaction {
-    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+    pub(super) async fn commit(self) -> Result<(), StoreError> {
         Ok(self.tx.commit().await?)
     }
 }
@@ -79,7 +81,7 @@ impl DerefMut for SqliteTransaction {
     }
 }
 
-pub(crate) async fn begin(pool: &SqlitePool) -> Result<SqliteTransaction, StoreError> {
+pub(super) async fn begin(pool: &SqlitePool) -> Result<SqliteTransaction, StoreError> {
     let options = pool.connect_options();
     let file = options.get_filename();
     let gate = match file.to_str() {
@@ -102,6 +104,3 @@ fn write_gate(file: &Path) -> Arc<Mutex<()>> {
         .unwrap_or_else(PoisonError::into_inner);
     Arc::clone(gates.entry(file.to_owned()).or_default())
 }
-
-super::sql::queries!(Sqlite, "", "");
-super::assessment::queries!(sqlx::Sqlite, "");

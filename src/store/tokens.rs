@@ -6,8 +6,11 @@
 
 use uuid::Uuid;
 
+use super::db::Sql;
 use super::{Store, StoreError};
 use crate::engine::Millis;
+
+pub(super) const TABLE: &str = "tokens";
 
 /// One issued token, without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -32,84 +35,59 @@ impl TokenRow {
     }
 }
 
-/// Runs the same query on whichever pool the store holds: the SQL in this
-/// file is written once, in the dialect both databases accept.
-macro_rules! on_pool {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match $store {
-            Store::Sqlite($pool) => $body,
-            Store::Postgres($pool) => $body,
-        }
-    };
-}
-
-const BY_HASH: &str = "SELECT id, name, role, hash, created_at, expires_at, approved_by, revoked_at \
-                       FROM tokens WHERE hash = $1";
-const LIST: &str = "SELECT id, name, role, hash, created_at, expires_at, approved_by, revoked_at \
-                    FROM tokens ORDER BY created_at DESC, id DESC";
+const COLUMNS: &str = "id, name, role, hash, created_at, expires_at, approved_by, revoked_at";
 
 impl Store {
     /// Stores a new token row.
     pub async fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError> {
-        let sql = "INSERT INTO tokens (id, name, role, hash, created_at, expires_at, approved_by, revoked_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        on_pool!(self, |pool| {
-            sqlx::query(sql)
-                .bind(row.id.clone())
-                .bind(row.name.clone())
-                .bind(row.role.clone())
-                .bind(row.hash.clone())
-                .bind(row.created_at)
-                .bind(row.expires_at)
-                .bind(row.approved_by.clone())
-                .bind(row.revoked_at)
-                .execute(pool)
-                .await?;
-        });
+        let sql = Sql::new(format!(
+            "INSERT INTO tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(row.id.as_str())
+        .bind(row.name.as_str())
+        .bind(row.role.as_str())
+        .bind(row.hash.as_str())
+        .bind(row.created_at)
+        .bind(row.expires_at)
+        .bind(row.approved_by.as_deref())
+        .bind(row.revoked_at);
+        self.db().execute(sql).await?;
         Ok(())
     }
 
     /// The token with this hash, live or not (the caller decides what an
     /// expired token means).
     pub async fn find_token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
-        on_pool!(self, |pool| {
-            sqlx::query_as(BY_HASH)
-                .bind(hash.to_owned())
-                .fetch_optional(pool)
-                .await
-        })
-        .map_err(StoreError::from)
+        let sql = Sql::new(format!("SELECT {COLUMNS} FROM tokens WHERE hash = $1")).bind(hash);
+        self.db().fetch_optional(sql).await
     }
 
     /// Every token, newest first, for the admin listing.
     pub async fn list_tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
-        on_pool!(self, |pool| { sqlx::query_as(LIST).fetch_all(pool).await })
-            .map_err(StoreError::from)
+        let sql = Sql::new(format!(
+            "SELECT {COLUMNS} FROM tokens ORDER BY created_at DESC, id DESC"
+        ));
+        self.db().fetch_all(sql).await
     }
 
     /// Whether a usable admin token exists, so `serve` only mints a bootstrap
     /// token on a fresh database.
     pub async fn has_live_admin(&self, now: Millis) -> Result<bool, StoreError> {
-        let sql = "SELECT COUNT(*) FROM tokens WHERE role = 'admin' AND revoked_at IS NULL \
-                   AND (expires_at IS NULL OR expires_at > $1)";
-        let count: i64 = on_pool!(self, |pool| {
-            sqlx::query_scalar(sql).bind(now).fetch_one(pool).await?
-        });
+        let sql = Sql::new(
+            "SELECT COUNT(*) FROM tokens WHERE role = 'admin' AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $1)",
+        )
+        .bind(now);
+        let (count,): (i64,) = self.db().fetch_one(sql).await?;
         Ok(count > 0)
     }
 
     /// Revokes a token; `false` when no live token has this id.
     pub async fn revoke_token(&self, id: Uuid, now: Millis) -> Result<bool, StoreError> {
-        let sql = "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
-        let id = id.hyphenated().to_string();
-        let affected = on_pool!(self, |pool| {
-            sqlx::query(sql)
+        let sql =
+            Sql::new("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(now)
-                .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(affected > 0)
+                .bind(id);
+        Ok(self.db().execute(sql).await? > 0)
     }
 }

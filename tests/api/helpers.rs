@@ -11,12 +11,14 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use flowkeeper::api::auth::{Role, Secret, row_for};
 use flowkeeper::api::{AppState, DEFAULT_MAX_BODY, router};
+use flowkeeper::engine::AccountName;
 use flowkeeper::model::Catalog;
 use flowkeeper::runtime::{Clock, ManualClock, Runtime, SystemClock};
-use flowkeeper::store::{Store, StoreOptions};
+use flowkeeper::store::{Store, testing};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tower::ServiceExt;
+use uuid::Uuid;
 
 /// 2026-10-01T08:00:00Z, where every manual clock starts.
 pub const START: i64 = 1_790_841_600_000;
@@ -96,10 +98,7 @@ impl Backend {
     /// when it is not set. A set but unreachable database fails the test
     /// at its first `spawn`, never skips it.
     pub fn postgres() -> Option<Self> {
-        let Ok(url) = std::env::var("FLOWKEEPER_TEST_DATABASE_URL") else {
-            eprintln!("skipping PostgreSQL: FLOWKEEPER_TEST_DATABASE_URL not set");
-            return None;
-        };
+        let url = testing::postgres_url()?;
         Some(Self::Postgres(Arc::new(Postgres {
             url,
             schemas: Mutex::new(Vec::new()),
@@ -128,11 +127,7 @@ impl Backend {
             Self::Sqlite => format!("sqlite://{}", folder.join("serve.db").display()),
             Self::Postgres(postgres) => {
                 let (_, schema) = postgres.fresh_schema().await;
-                let separator = if postgres.url.contains('?') { '&' } else { '?' };
-                format!(
-                    "{}{separator}options=-c%20search_path%3D{schema}",
-                    postgres.url
-                )
+                testing::url_with_schema(&postgres.url, &schema)
             }
         }
     }
@@ -145,13 +140,9 @@ impl Backend {
         };
         let schemas = std::mem::take(&mut *postgres.schemas.lock().expect("the schema list"));
         for (store, schema) in schemas {
-            if let Store::Postgres(pool) = &store {
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                    .execute(pool)
-                    .await
-                    .expect("drop the test schema");
-                pool.close().await;
-            }
+            testing::drop_schema(&store, &schema)
+                .await
+                .expect("drop the test schema");
         }
     }
 }
@@ -159,11 +150,7 @@ impl Backend {
 impl Postgres {
     /// Creates and migrates a new schema, remembered for `drop_schemas`.
     async fn fresh_schema(&self) -> (Store, String) {
-        let schema = format!("api_{}", uuid::Uuid::now_v7().simple());
-        let mut options = StoreOptions::new(self.url.clone());
-        options.schema = Some(schema.clone());
-        options.max_connections = 4;
-        let store = Store::connect_with(&options)
+        let (store, schema) = testing::fresh_schema(&self.url, "api", 4)
             .await
             .expect("connect to FLOWKEEPER_TEST_DATABASE_URL");
         self.schemas
@@ -208,7 +195,15 @@ pub async fn spawn_with(backend: &Backend, options: Options) -> TestApp {
     let state = AppState::new(Arc::new(runtime), options.manual_clock, workflows);
     let admin = Secret::given(ADMIN);
     store
-        .insert_token(&row_for(&admin, "root", Role::Admin, START, None, None))
+        .insert_token(&row_for(
+            Uuid::nil(),
+            &admin,
+            &AccountName::parse("root").expect("a valid name"),
+            Role::Admin,
+            START,
+            None,
+            None,
+        ))
         .await
         .expect("the admin token");
     TestApp {

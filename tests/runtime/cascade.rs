@@ -2,10 +2,10 @@
 //! an incident on the source and leaves the cause committed.
 
 use flowkeeper::runtime::Target;
-use flowkeeper::store::Store;
+use flowkeeper::store::{IncidentKind, Store};
 use serde_json::{Map, json};
 
-use crate::support::harness;
+use crate::support::{actor, harness};
 
 on_both!(
     spawn_in_the_same_transaction,
@@ -17,12 +17,18 @@ async fn spawn_in_the_same_transaction(store: Store) {
     let h = harness(store).await;
     let ticket = h
         .runtime
-        .create("ticket", "T-1", Map::new(), "svc", None)
+        .create("ticket", "T-1", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let reply = h
         .runtime
-        .post_event(&Target::Id(ticket.id), "escalate", Map::new(), "svc", None)
+        .post_event(
+            &Target::Id(ticket.id),
+            "escalate",
+            Map::new(),
+            &actor("svc"),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(reply.instance.state, "escalated");
@@ -49,12 +55,12 @@ async fn send_starts_then_delivers(store: Store) {
     let h = harness(store).await;
     let ticket = h
         .runtime
-        .create("ticket", "T-2", Map::new(), "svc", None)
+        .create("ticket", "T-2", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let target = Target::Id(ticket.id);
     h.runtime
-        .post_event(&target, "ping_review", Map::new(), "svc", None)
+        .post_event(&target, "ping_review", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let review = h
@@ -65,7 +71,7 @@ async fn send_starts_then_delivers(store: Store) {
         .expect("started by send");
     assert_eq!(review.data["pings"], json!(1));
     h.runtime
-        .post_event(&target, "ping_review", Map::new(), "svc", None)
+        .post_event(&target, "ping_review", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let again = h.store.find_by_key("review", "T-2").await.unwrap().unwrap();
@@ -80,18 +86,18 @@ async fn refused_effects_open_incidents(store: Store) {
     let h = harness(store).await;
     // A live review already holds the key the spawn wants.
     h.runtime
-        .create("review", "T-3", Map::new(), "svc", None)
+        .create("review", "T-3", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let ticket = h
         .runtime
-        .create("ticket", "T-3", Map::new(), "svc", None)
+        .create("ticket", "T-3", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let target = Target::Id(ticket.id);
     let reply = h
         .runtime
-        .post_event(&target, "escalate", Map::new(), "svc", None)
+        .post_event(&target, "escalate", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     assert_eq!(
@@ -101,7 +107,7 @@ async fn refused_effects_open_incidents(store: Store) {
 
     let other = h
         .runtime
-        .create("ticket", "T-4", Map::new(), "svc", None)
+        .create("ticket", "T-4", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     h.runtime
@@ -109,7 +115,7 @@ async fn refused_effects_open_incidents(store: Store) {
             &Target::Id(other.id),
             "poke_missing",
             Map::new(),
-            "svc",
+            &actor("svc"),
             None,
         )
         .await
@@ -117,10 +123,10 @@ async fn refused_effects_open_incidents(store: Store) {
 
     let spawn = h.store.incidents(Some(ticket.id), true).await.unwrap();
     assert_eq!(spawn.len(), 1);
-    assert_eq!(spawn[0].kind, "spawn");
+    assert_eq!(spawn[0].kind, IncidentKind::Spawn);
     assert!(spawn[0].message.contains("T-3"), "{}", spawn[0].message);
     let send = h.store.incidents(Some(other.id), true).await.unwrap();
     assert_eq!(send.len(), 1);
-    assert_eq!(send[0].kind, "send");
+    assert_eq!(send[0].kind, IncidentKind::Send);
     assert!(send[0].message.contains("nobody"), "{}", send[0].message);
 }

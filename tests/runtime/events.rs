@@ -1,11 +1,11 @@
 //! Creating instances and posting events through the runtime.
 
 use flowkeeper::engine::{Rejection, Status};
-use flowkeeper::runtime::{RuntimeError, Target};
+use flowkeeper::runtime::{NotFound, RuntimeError, Target};
 use flowkeeper::store::Store;
 use serde_json::{Map, json};
 
-use crate::support::{data, harness};
+use crate::support::{actor, data, harness};
 
 on_both!(
     rejected_event_leaves_instance_and_history_untouched,
@@ -21,12 +21,12 @@ async fn rejected_event_leaves_instance_and_history_untouched(store: Store) {
     let h = harness(store).await;
     let created = h
         .runtime
-        .create("ticket", "T-1", Map::new(), "svc", None)
+        .create("ticket", "T-1", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let target = Target::Id(created.id);
     h.runtime
-        .post_event(&target, "bump", Map::new(), "svc", None)
+        .post_event(&target, "bump", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let before = h.store.get_instance(created.id).await.unwrap().unwrap();
@@ -34,7 +34,7 @@ async fn rejected_event_leaves_instance_and_history_untouched(store: Store) {
 
     let error = h
         .runtime
-        .post_event(&target, "followup", Map::new(), "svc", None)
+        .post_event(&target, "followup", Map::new(), &actor("svc"), None)
         .await
         .unwrap_err();
     match error {
@@ -59,7 +59,7 @@ async fn concurrent_events_are_all_applied(store: Store) {
     let h = harness(store).await;
     let created = h
         .runtime
-        .create("ticket", "T-2", Map::new(), "svc", None)
+        .create("ticket", "T-2", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let posts = (0..40).map(|n| {
@@ -74,7 +74,7 @@ async fn concurrent_events_are_all_applied(store: Store) {
         };
         tokio::spawn(async move {
             runtime
-                .post_event(&target, "bump", Map::new(), "svc", None)
+                .post_event(&target, "bump", Map::new(), &actor("svc"), None)
                 .await
         })
     });
@@ -103,12 +103,12 @@ async fn idempotent_create(store: Store) {
     let body = data(json!({ "count": 5 }));
     let first = h
         .runtime
-        .create("ticket", "T-3", body.clone(), "svc", Some("req-1"))
+        .create("ticket", "T-3", body.clone(), &actor("svc"), Some("req-1"))
         .await
         .unwrap();
     let again = h
         .runtime
-        .create("ticket", "T-3", body, "svc", Some("req-1"))
+        .create("ticket", "T-3", body, &actor("svc"), Some("req-1"))
         .await
         .unwrap();
     assert_eq!(again, first, "a retry gets the first answer, not KeyInUse");
@@ -119,7 +119,7 @@ async fn idempotent_create(store: Store) {
             "ticket",
             "T-3",
             data(json!({ "count": 6 })),
-            "svc",
+            &actor("svc"),
             Some("req-1"),
         )
         .await;
@@ -138,7 +138,7 @@ async fn idempotent_event(store: Store) {
     let h = harness(store).await;
     let created = h
         .runtime
-        .create("ticket", "T-4", Map::new(), "svc", None)
+        .create("ticket", "T-4", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let target = Target::Key {
@@ -147,12 +147,12 @@ async fn idempotent_event(store: Store) {
     };
     let first = h
         .runtime
-        .post_event(&target, "bump", Map::new(), "svc", Some("evt-1"))
+        .post_event(&target, "bump", Map::new(), &actor("svc"), Some("evt-1"))
         .await
         .unwrap();
     let again = h
         .runtime
-        .post_event(&target, "bump", Map::new(), "svc", Some("evt-1"))
+        .post_event(&target, "bump", Map::new(), &actor("svc"), Some("evt-1"))
         .await
         .unwrap();
     assert_eq!(again, first);
@@ -160,7 +160,7 @@ async fn idempotent_event(store: Store) {
     assert_eq!(stored.data["count"], json!(1), "applied once");
     let other = h
         .runtime
-        .post_event(&target, "close", Map::new(), "svc", Some("evt-1"))
+        .post_event(&target, "close", Map::new(), &actor("svc"), Some("evt-1"))
         .await;
     assert!(matches!(other, Err(RuntimeError::IdempotencyMismatch(_))));
     assert_eq!(
@@ -178,12 +178,12 @@ async fn live_key_is_unique_until_the_instance_ends(store: Store) {
     let h = harness(store).await;
     let first = h
         .runtime
-        .create("ticket", "T-5", Map::new(), "svc", None)
+        .create("ticket", "T-5", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let clash = h
         .runtime
-        .create("ticket", "T-5", Map::new(), "svc", None)
+        .create("ticket", "T-5", Map::new(), &actor("svc"), None)
         .await;
     assert!(
         matches!(clash, Err(RuntimeError::KeyInUse { ref key, .. }) if key == "T-5"),
@@ -191,13 +191,19 @@ async fn live_key_is_unique_until_the_instance_ends(store: Store) {
     );
     // Another workflow may use the same key.
     h.runtime
-        .create("review", "T-5", Map::new(), "svc", None)
+        .create("review", "T-5", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
 
     let closed = h
         .runtime
-        .post_event(&Target::Id(first.id), "close", Map::new(), "svc", None)
+        .post_event(
+            &Target::Id(first.id),
+            "close",
+            Map::new(),
+            &actor("svc"),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(closed.instance.status, Status::Completed);
@@ -208,7 +214,7 @@ async fn live_key_is_unique_until_the_instance_ends(store: Store) {
     );
     let second = h
         .runtime
-        .create("ticket", "T-5", Map::new(), "svc", None)
+        .create("ticket", "T-5", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     assert_ne!(second.id, first.id);
@@ -230,17 +236,17 @@ async fn unknown_targets_are_not_found(store: Store) {
     };
     let error = h
         .runtime
-        .post_event(&missing, "bump", Map::new(), "svc", None)
+        .post_event(&missing, "bump", Map::new(), &actor("svc"), None)
         .await
         .unwrap_err();
     assert!(matches!(error, RuntimeError::NotFound(_)), "{error:?}");
     let error = h
         .runtime
-        .create("nosuch", "k", Map::new(), "svc", None)
+        .create("nosuch", "k", Map::new(), &actor("svc"), None)
         .await
         .unwrap_err();
     assert!(
-        matches!(error, RuntimeError::NotFound(ref what) if what.contains("nosuch")),
+        matches!(error, RuntimeError::NotFound(NotFound::Workflow(ref what)) if what == "nosuch"),
         "{error:?}"
     );
 }
@@ -263,7 +269,13 @@ async fn sqlite_concurrent_writers_all_commit() {
     for writer in 0..32 {
         let created = h
             .runtime
-            .create("ticket", &format!("C-{writer}"), Map::new(), "svc", None)
+            .create(
+                "ticket",
+                &format!("C-{writer}"),
+                Map::new(),
+                &actor("svc"),
+                None,
+            )
             .await
             .unwrap();
         targets.push(created.id);
@@ -276,7 +288,7 @@ async fn sqlite_concurrent_writers_all_commit() {
             tokio::spawn(async move {
                 for _ in 0..10 {
                     runtime
-                        .post_event(&target, "bump", Map::new(), "svc", None)
+                        .post_event(&target, "bump", Map::new(), &actor("svc"), None)
                         .await
                         .unwrap();
                 }
@@ -299,7 +311,7 @@ async fn an_event_id_is_unique_per_instance_by_id_or_by_key(store: Store) {
     let h = harness(store).await;
     let created = h
         .runtime
-        .create("ticket", "T-9", Map::new(), "svc", None)
+        .create("ticket", "T-9", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let by_key = Target::Key {
@@ -309,23 +321,23 @@ async fn an_event_id_is_unique_per_instance_by_id_or_by_key(store: Store) {
     let by_id = Target::Id(created.id);
     let first = h
         .runtime
-        .post_event(&by_key, "bump", Map::new(), "svc", Some("evt-k"))
+        .post_event(&by_key, "bump", Map::new(), &actor("svc"), Some("evt-k"))
         .await
         .unwrap();
     let retried = h
         .runtime
-        .post_event(&by_id, "bump", Map::new(), "svc", Some("evt-k"))
+        .post_event(&by_id, "bump", Map::new(), &actor("svc"), Some("evt-k"))
         .await
         .unwrap();
     assert_eq!(retried, first);
     let second = h
         .runtime
-        .post_event(&by_id, "bump", Map::new(), "svc", Some("evt-i"))
+        .post_event(&by_id, "bump", Map::new(), &actor("svc"), Some("evt-i"))
         .await
         .unwrap();
     let retried = h
         .runtime
-        .post_event(&by_key, "bump", Map::new(), "svc", Some("evt-i"))
+        .post_event(&by_key, "bump", Map::new(), &actor("svc"), Some("evt-i"))
         .await
         .unwrap();
     assert_eq!(retried, second);

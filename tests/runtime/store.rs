@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use flowkeeper::engine::{
     Effect, Fires, HistoryEntry, HistoryKind, Instance, Outcome, PendingTimer, SlaCycle, Status,
 };
-use flowkeeper::store::{Cursor, IdempotencyRecord, InstanceFilter, Store, StoreError};
+use flowkeeper::store::{
+    Answer, Backend, Cursor, Delivery, IdempotencyRecord, IncidentKind, InstanceFilter,
+    NewIncident, Store, StoreError, TABLES,
+};
 use serde_json::{Map, json};
 use uuid::Uuid;
 
@@ -22,6 +25,7 @@ on_both!(
     incidents_open_and_resolve,
     idempotency_key_is_unique,
     schema_and_url_are_checked,
+    every_table_is_listed,
 );
 
 async fn saved_definition_hash(store: &Store) -> String {
@@ -73,9 +77,23 @@ fn outcome(instance: Instance) -> Outcome {
     }
 }
 
+/// Commits a new instance's outcome and, as the runtime does, a delivery
+/// for each of its `notify` effects, in one transaction.
 async fn insert(store: &Store, outcome: &Outcome) -> Instance {
     let mut tx = store.begin().await.expect("begin");
     let stored = tx.commit_outcome(outcome, None).await.expect("insert");
+    for effect in &outcome.effects {
+        if let Effect::Notify { webhook, payload } = effect {
+            let delivery = Delivery {
+                id: Uuid::now_v7(),
+                instance_id: stored.id,
+                webhook,
+                payload,
+                created_at: stored.updated_at,
+            };
+            tx.enqueue_delivery(&delivery).await.expect("enqueue");
+        }
+    }
     tx.commit().await.expect("commit");
     stored
 }
@@ -374,11 +392,16 @@ async fn outbox_claim_and_retry(store: Store) {
 async fn incidents_open_and_resolve(store: Store) {
     let hash = saved_definition_hash(&store).await;
     let stored = insert(&store, &outcome(instance(&hash, "T-5"))).await;
+    let id = Uuid::now_v7();
+    let incident = NewIncident {
+        id,
+        instance_id: stored.id,
+        kind: IncidentKind::Send,
+        message: "no live review",
+        created_at: START,
+    };
     let mut tx = store.begin().await.unwrap();
-    let id = tx
-        .open_incident(stored.id, "send", "no live review", START)
-        .await
-        .unwrap();
+    tx.open_incident(&incident).await.unwrap();
     tx.commit().await.unwrap();
     let open = store.incidents(Some(stored.id), true).await.unwrap();
     assert_eq!(open.len(), 1);
@@ -405,9 +428,10 @@ async fn incidents_open_and_resolve(store: Store) {
 }
 
 async fn idempotency_key_is_unique(store: Store) {
+    let hash = saved_definition_hash(&store).await;
     let record = IdempotencyRecord {
         request_hash: "h1".into(),
-        response: json!({ "ok": true }),
+        answer: Answer::Created(instance(&hash, "T-6")),
     };
     let mut tx = store.begin().await.unwrap();
     assert_eq!(tx.idempotency("create:ticket", "k").await.unwrap(), None);
@@ -432,7 +456,7 @@ async fn schema_and_url_are_checked(store: Store) {
         Store::connect("mysql://x").await,
         Err(StoreError::UnsupportedUrl(_))
     ));
-    if let Store::Postgres(_) = store {
+    if store.backend() == Backend::Postgres {
         let url = std::env::var("FLOWKEEPER_TEST_DATABASE_URL").unwrap();
         let options = flowkeeper::store::StoreOptions {
             schema: Some("bad; DROP".into()),
@@ -443,4 +467,15 @@ async fn schema_and_url_are_checked(store: Store) {
             Err(StoreError::InvalidSchema(_))
         ));
     }
+}
+
+/// `TABLES` is what backups and row counts walk: a table the migrations
+/// add must be listed, and nothing else.
+async fn every_table_is_listed(store: Store) {
+    let mut listed: Vec<&str> = TABLES.to_vec();
+    listed.sort_unstable();
+    assert_eq!(store.schema_tables().await.unwrap(), listed);
+    let counts = store.row_counts().await.unwrap();
+    assert_eq!(counts.keys().copied().collect::<Vec<_>>(), listed);
+    assert!(counts.values().all(|count| *count == 0));
 }

@@ -6,7 +6,7 @@ use flowkeeper::store::Store;
 use serde_json::Map;
 use uuid::Uuid;
 
-use crate::support::{DAY, HOUR, START, TICKET_V2, definition, harness};
+use crate::support::{DAY, HOUR, START, TICKET_V2, actor, definition, harness};
 
 on_both!(stuck_reasons);
 
@@ -24,7 +24,7 @@ async fn stuck_reasons(store: Store) {
         let runtime = h.runtime.clone();
         async move {
             runtime
-                .create("ticket", key, Map::new(), "svc", None)
+                .create("ticket", key, Map::new(), &actor("svc"), None)
                 .await
                 .unwrap()
         }
@@ -36,18 +36,18 @@ async fn stuck_reasons(store: Store) {
     let orphan = create("orphan").await;
     for id in [incident.id, overdue.id, sla.id, orphan.id] {
         h.runtime
-            .post_event(&Target::Id(id), "wait", Map::new(), "svc", None)
+            .post_event(&Target::Id(id), "wait", Map::new(), &actor("svc"), None)
             .await
             .unwrap();
     }
     h.runtime
-        .create("review", "incident", Map::new(), "svc", None)
+        .create("review", "incident", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     // Blocked spawn: the incident instance moves on, with an incident.
     let escalated = create("incident-2").await;
     h.runtime
-        .create("review", "incident-2", Map::new(), "svc", None)
+        .create("review", "incident-2", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     h.runtime
@@ -55,7 +55,7 @@ async fn stuck_reasons(store: Store) {
             &Target::Id(escalated.id),
             "escalate",
             Map::new(),
-            "svc",
+            &actor("svc"),
             None,
         )
         .await

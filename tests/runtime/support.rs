@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use flowkeeper::engine::Millis;
+use flowkeeper::engine::{AccountName, Actor, Millis};
 use flowkeeper::model::{Catalog, Definition, load_str};
 use flowkeeper::runtime::{ManualClock, Runtime, RuntimeConfig};
-use flowkeeper::store::{Store, StoreOptions};
+use flowkeeper::store::{Store, testing};
 use serde_json::{Map, Value as Json};
 use tempfile::TempDir;
 
@@ -38,16 +38,8 @@ pub async fn sqlite() -> TestDb {
 /// A store in a fresh schema; `None` (and a note) when no PostgreSQL is
 /// configured. A configured but unreachable one fails the test.
 pub async fn postgres() -> Option<TestDb> {
-    let Ok(url) = std::env::var("FLOWKEEPER_TEST_DATABASE_URL") else {
-        eprintln!("skipping PostgreSQL: FLOWKEEPER_TEST_DATABASE_URL not set");
-        return None;
-    };
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-    let options = StoreOptions {
-        schema: Some(schema.clone()),
-        ..StoreOptions::new(url.clone())
-    };
-    let store = Store::connect_with(&options)
+    let url = testing::postgres_url()?;
+    let (store, schema) = testing::fresh_schema(&url, "t", 8)
         .await
         .expect("connect to FLOWKEEPER_TEST_DATABASE_URL");
     Some(TestDb {
@@ -60,9 +52,8 @@ pub async fn postgres() -> Option<TestDb> {
 
 impl TestDb {
     pub async fn drop_schema(self) {
-        if let (Store::Postgres(pool), Some(schema)) = (&self.store, &self.schema) {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(pool)
+        if let Some(schema) = &self.schema {
+            testing::drop_schema(&self.store, schema)
                 .await
                 .expect("drop test schema");
         }
@@ -232,4 +223,9 @@ impl Harness {
         use flowkeeper::runtime::Clock;
         self.clock.now()
     }
+}
+
+/// The account `name` as an actor.
+pub fn actor(name: &str) -> Actor {
+    Actor::Account(AccountName::parse(name).expect("a valid account name"))
 }

@@ -1,12 +1,15 @@
 //! Timers on the manual clock: once, in order, after downtime, and the
-//! chain of work a long timer causes.
+//! chain of work a long timer causes; the scheduler's timer loop.
 
 use flowkeeper::engine::HistoryKind;
-use flowkeeper::runtime::Target;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flowkeeper::runtime::{Runtime, SchedulerConfig, SystemClock, Target};
 use flowkeeper::store::Store;
 use serde_json::Map;
 
-use crate::support::{DAY, HOUR, START, harness};
+use crate::support::{DAY, HOUR, START, actor, catalog, harness};
 
 on_both!(
     manual_clock_fires_a_seven_day_timer_and_what_it_causes,
@@ -14,17 +17,24 @@ on_both!(
     replaced_timer_does_not_fire,
     advance_needs_no_timers,
     timer_loop_fires_what_is_due,
+    a_commit_wakes_the_timer_loop,
 );
 
 async fn manual_clock_fires_a_seven_day_timer_and_what_it_causes(store: Store) {
     let h = harness(store).await;
     let created = h
         .runtime
-        .create("ticket", "T-1", Map::new(), "svc", None)
+        .create("ticket", "T-1", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     h.runtime
-        .post_event(&Target::Id(created.id), "wait", Map::new(), "svc", None)
+        .post_event(
+            &Target::Id(created.id),
+            "wait",
+            Map::new(),
+            &actor("svc"),
+            None,
+        )
         .await
         .unwrap();
 
@@ -78,11 +88,17 @@ async fn timers_fire_once_and_catch_up_after_downtime(store: Store) {
     for n in 0..5 {
         let created = h
             .runtime
-            .create("ticket", &format!("D-{n}"), Map::new(), "svc", None)
+            .create("ticket", &format!("D-{n}"), Map::new(), &actor("svc"), None)
             .await
             .unwrap();
         h.runtime
-            .post_event(&Target::Id(created.id), "wait", Map::new(), "svc", None)
+            .post_event(
+                &Target::Id(created.id),
+                "wait",
+                Map::new(),
+                &actor("svc"),
+                None,
+            )
             .await
             .unwrap();
         ids.push(created.id);
@@ -125,16 +141,16 @@ async fn replaced_timer_does_not_fire(store: Store) {
     let h = harness(store).await;
     let created = h
         .runtime
-        .create("ticket", "T-2", Map::new(), "svc", None)
+        .create("ticket", "T-2", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let target = Target::Id(created.id);
     h.runtime
-        .post_event(&target, "wait", Map::new(), "svc", None)
+        .post_event(&target, "wait", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     h.runtime
-        .post_event(&target, "close", Map::new(), "svc", None)
+        .post_event(&target, "close", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     assert_eq!(
@@ -155,17 +171,24 @@ async fn timer_loop_fires_what_is_due(store: Store) {
     let h = harness(store).await;
     let created = h
         .runtime
-        .create("ticket", "T-3", Map::new(), "svc", None)
+        .create("ticket", "T-3", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     h.runtime
-        .post_event(&Target::Id(created.id), "wait", Map::new(), "svc", None)
+        .post_event(
+            &Target::Id(created.id),
+            "wait",
+            Map::new(),
+            &actor("svc"),
+            None,
+        )
         .await
         .unwrap();
     h.clock.set(START + 7 * DAY);
-    let timer_loop = h
-        .runtime
-        .spawn_timer_loop(std::time::Duration::from_millis(20));
+    let scheduler = h.runtime.start_scheduler(SchedulerConfig {
+        timer_poll: Some(std::time::Duration::from_millis(20)),
+        ..SchedulerConfig::default()
+    });
     let mut state = String::new();
     for _ in 0..200 {
         state = h
@@ -180,6 +203,53 @@ async fn timer_loop_fires_what_is_due(store: Store) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    timer_loop.abort();
+    scheduler.stop().await;
     assert_eq!(state, "reminded");
+}
+
+const SOON: &str = r#"
+id = "soon"
+version = 1
+title = "Soon"
+start = "waiting"
+
+[states.waiting]
+on.ring = "rung"
+
+[states.rung]
+terminal = true
+
+[events.ring]
+
+[timers.ring]
+after = "300ms"
+event = "ring"
+"#;
+
+/// The timer loop polls once a minute here, yet a timer a commit sets for
+/// 300 ms later fires long before the next poll: the commit wakes the loop,
+/// which then sleeps only until the timer is due.
+async fn a_commit_wakes_the_timer_loop(store: Store) {
+    let runtime = Runtime::new(store.clone(), catalog(&[SOON]), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let runtime = Arc::new(runtime);
+    let scheduler = runtime.start_scheduler(SchedulerConfig {
+        timer_poll: Some(Duration::from_secs(60)),
+        ..SchedulerConfig::default()
+    });
+    // Let the first round pass: the loop now sleeps for a minute.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let created = runtime
+        .create("soon", "S-1", Map::new(), &actor("svc"), None)
+        .await
+        .unwrap();
+    let waited = Instant::now();
+    let mut state = created.state;
+    while state != "rung" && waited.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        state = store.get_instance(created.id).await.unwrap().unwrap().state;
+    }
+    scheduler.stop().await;
+    assert_eq!(state, "rung", "the timer fired before the loop's next poll");
 }

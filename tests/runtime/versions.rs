@@ -6,7 +6,7 @@ use flowkeeper::runtime::{ManualClock, Runtime, Target};
 use flowkeeper::store::Store;
 use serde_json::Map;
 
-use crate::support::{REVIEW, START, TICKET_V2, catalog, harness};
+use crate::support::{REVIEW, START, TICKET_V2, actor, catalog, harness};
 
 on_both!(instances_keep_their_version_across_a_definition_change);
 
@@ -14,7 +14,7 @@ async fn instances_keep_their_version_across_a_definition_change(store: Store) {
     let h = harness(store.clone()).await;
     let old = h
         .runtime
-        .create("ticket", "V-1", Map::new(), "svc", None)
+        .create("ticket", "V-1", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     assert_eq!(old.version, 1);
@@ -25,13 +25,19 @@ async fn instances_keep_their_version_across_a_definition_change(store: Store) {
         .unwrap();
     let new = h
         .runtime
-        .create("ticket", "V-2", Map::new(), "svc", None)
+        .create("ticket", "V-2", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     assert_eq!(new.version, 2);
     let closed_new = h
         .runtime
-        .post_event(&Target::Id(new.id), "close", Map::new(), "svc", None)
+        .post_event(
+            &Target::Id(new.id),
+            "close",
+            Map::new(),
+            &actor("svc"),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(closed_new.instance.state, "archived");
@@ -46,7 +52,7 @@ async fn instances_keep_their_version_across_a_definition_change(store: Store) {
     .await
     .unwrap();
     let moved = restarted
-        .post_event(&Target::Id(old.id), "wait", Map::new(), "svc", None)
+        .post_event(&Target::Id(old.id), "wait", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     assert_eq!(

@@ -16,11 +16,11 @@ use flowkeeper::runtime::{
     ATTEMPT_HEADER, DeliveryRound, IDEMPOTENCY_HEADER, INSTANCE_HEADER, OutboxConfig, RuntimeError,
     StuckReason, Target, WEBHOOK_HEADER, Webhooks,
 };
-use flowkeeper::store::Store;
+use flowkeeper::store::{IncidentKind, Store};
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
-use crate::support::{Harness, data, harness_configured, test_config};
+use crate::support::{Harness, actor, data, harness_configured, test_config};
 
 on_both!(
     webhook_is_posted_with_payload_and_headers,
@@ -141,17 +141,17 @@ async fn webhook_is_posted_with_payload_and_headers(store: Store) {
     let h = harness_posting_to(store, &receiver).await;
     let created = h
         .runtime
-        .create("notifier", "T-1", Map::new(), "svc", None)
+        .create("notifier", "T-1", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     let target = Target::Id(created.id);
     h.runtime
-        .post_event(&target, "ping", Map::new(), "svc", None)
+        .post_event(&target, "ping", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
     // `audit-log` has no URL: the logging sink takes it.
     h.runtime
-        .post_event(&target, "audit", Map::new(), "svc", None)
+        .post_event(&target, "audit", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
 
@@ -196,12 +196,18 @@ async fn failing_webhook_backs_off_then_opens_an_incident_that_retry_clears(stor
     let h = harness_posting_to(store, &receiver).await;
     let created = h
         .runtime
-        .create("notifier", "T-2", data(json!({ "count": 4 })), "svc", None)
+        .create(
+            "notifier",
+            "T-2",
+            data(json!({ "count": 4 })),
+            &actor("svc"),
+            None,
+        )
         .await
         .unwrap();
     let target = Target::Id(created.id);
     h.runtime
-        .post_event(&target, "ping", Map::new(), "svc", None)
+        .post_event(&target, "ping", Map::new(), &actor("svc"), None)
         .await
         .unwrap();
 
@@ -232,7 +238,7 @@ async fn failing_webhook_backs_off_then_opens_an_incident_that_retry_clears(stor
 
     let incidents = h.store.incidents(Some(created.id), true).await.unwrap();
     assert_eq!(incidents.len(), 1);
-    assert_eq!(incidents[0].kind, "webhook");
+    assert_eq!(incidents[0].kind, IncidentKind::Webhook);
     assert!(
         incidents[0].message.contains("crm") && incidents[0].message.contains("500"),
         "{}",
@@ -255,7 +261,7 @@ async fn failing_webhook_backs_off_then_opens_an_incident_that_retry_clears(stor
 
     // The receiver is fixed; the administrator retries.
     receiver.status.store(200, Ordering::SeqCst);
-    let report = h.runtime.retry(&target, "admin:ops").await.unwrap();
+    let report = h.runtime.retry(&target, &actor("ops")).await.unwrap();
     assert_eq!(
         (report.incidents_resolved, report.deliveries_requeued),
         (1, 1)
@@ -270,7 +276,7 @@ async fn failing_webhook_backs_off_then_opens_an_incident_that_retry_clears(stor
     let history = h.store.history(created.id).await.unwrap();
     let audit = history.last().unwrap();
     assert_eq!(audit.entry.kind, HistoryKind::Admin);
-    assert_eq!(audit.entry.actor, "admin:ops");
+    assert_eq!(audit.entry.actor, "ops");
     assert_eq!(audit.entry.data["action"], "retry");
 
     let round = h.runtime.deliver_due_outbox().await.unwrap();
@@ -285,7 +291,10 @@ async fn failing_webhook_backs_off_then_opens_an_incident_that_retry_clears(stor
     assert_eq!(received[3].body, json!({ "ticket": "T-2", "count": 5 }));
     assert!(h.runtime.stuck().await.unwrap().is_empty());
 
-    let unknown = h.runtime.retry(&Target::Id(Uuid::now_v7()), "admin").await;
+    let unknown = h
+        .runtime
+        .retry(&Target::Id(Uuid::nil()), &actor("admin"))
+        .await;
     assert!(
         matches!(unknown, Err(RuntimeError::NotFound(_))),
         "{unknown:?}"

@@ -1,5 +1,4 @@
-//! Reading an older workflow version for the API. Kept apart from the
-//! event path so `mod.rs` stays about one step = one transaction.
+//! Reading an older workflow version for the API.
 
 use std::sync::Arc;
 

@@ -1,0 +1,132 @@
+//! Instance history (the `history` table): every line an engine step
+//! recorded, numbered per instance from 1 without gaps.
+
+use serde_json::Value as Json;
+use sqlx::types::Json as SqlJson;
+use uuid::Uuid;
+
+use super::db::{Arg, Db, Sql};
+use super::{Store, StoreError};
+use crate::engine::{HistoryEntry, HistoryKind};
+
+pub(super) const TABLE: &str = "history";
+
+/// One history line as stored: the engine's entry plus its number, which
+/// starts at 1 per instance and has no gaps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRecord {
+    pub seq: i64,
+    pub entry: HistoryEntry,
+}
+
+/// The `kind` column's text.
+pub(super) fn kind_text(kind: HistoryKind) -> &'static str {
+    kind.as_str()
+}
+
+pub(super) fn parse_kind(text: &str) -> Result<HistoryKind, StoreError> {
+    [
+        HistoryKind::Created,
+        HistoryKind::Event,
+        HistoryKind::Timer,
+        HistoryKind::Sla,
+        HistoryKind::Action,
+        HistoryKind::Admin,
+    ]
+    .into_iter()
+    .find(|kind| kind_text(*kind) == text)
+    .ok_or_else(|| StoreError::Corrupt(format!("history kind `{text}`")))
+}
+
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    seq: i64,
+    kind: String,
+    at: i64,
+    event: Option<String>,
+    from_state: Option<String>,
+    to_state: Option<String>,
+    actor: String,
+    data: SqlJson<Json>,
+}
+
+impl TryFrom<HistoryRow> for HistoryRecord {
+    type Error = StoreError;
+
+    fn try_from(row: HistoryRow) -> Result<Self, StoreError> {
+        Ok(HistoryRecord {
+            seq: row.seq,
+            entry: HistoryEntry {
+                kind: parse_kind(&row.kind)?,
+                at: row.at,
+                event: row.event,
+                from: row.from_state,
+                to: row.to_state,
+                actor: row.actor,
+                data: row.data.0,
+            },
+        })
+    }
+}
+
+impl Store {
+    /// An instance's history in order (empty for an unknown id).
+    pub async fn history(&self, instance_id: Uuid) -> Result<Vec<HistoryRecord>, StoreError> {
+        let sql = Sql::new(
+            "SELECT seq, kind, at, event, from_state, to_state, actor, data FROM history \
+             WHERE instance_id = $1 ORDER BY seq",
+        )
+        .bind(instance_id);
+        let rows: Vec<HistoryRow> = self.db().fetch_all(sql).await?;
+        rows.into_iter().map(HistoryRecord::try_from).collect()
+    }
+}
+
+/// Appends `entries` to an instance's history, numbered after its last line.
+pub(super) async fn append(
+    db: &mut Db<'_>,
+    instance_id: Uuid,
+    workflow: &str,
+    entries: &[HistoryEntry],
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let sql = Sql::new("SELECT COALESCE(MAX(seq), 0) FROM history WHERE instance_id = $1")
+        .bind(instance_id);
+    let (last,): (i64,) = db.fetch_one(sql).await?;
+    insert(db, instance_id, workflow, last + 1, entries).await
+}
+
+/// Inserts `entries` as lines `first_seq`, `first_seq + 1`, … in one
+/// statement.
+pub(super) async fn insert(
+    db: &mut Db<'_>,
+    instance_id: Uuid,
+    workflow: &str,
+    first_seq: i64,
+    entries: &[HistoryEntry],
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(
+        "INSERT INTO history (instance_id, seq, workflow, kind, at, event, from_state, \
+         to_state, actor, data) VALUES ",
+    );
+    for (seq, entry) in (first_seq..).zip(entries) {
+        if seq > first_seq {
+            sql.push(", ");
+        }
+        sql.push("(").push_bind(instance_id);
+        sql.push(", ").push_bind(seq);
+        sql.push(", ").push_bind(workflow);
+        sql.push(", ").push_bind(kind_text(entry.kind));
+        sql.push(", ").push_bind(entry.at);
+        sql.push(", ").push_bind(entry.event.as_deref());
+        sql.push(", ").push_bind(entry.from.as_deref());
+        sql.push(", ").push_bind(entry.to.as_deref());
+        sql.push(", ").push_bind(entry.actor.as_str());
+        sql.push(", ").push_bind(Arg::json(&entry.data)?);
+        sql.push(")");
+    }
+    db.execute(sql).await?;
+    Ok(())
+}
