@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use super::password::{Password, PasswordError, PasswordHash};
+use super::password::{PasswordError, PasswordHash};
 use super::{AccountName, AccountPolicy, Role, vendor};
 use crate::engine::Millis;
 use crate::model::Duration;
@@ -110,16 +110,16 @@ pub struct AccountDraft {
     pub role: Role,
     pub teams: Vec<String>,
     pub title: String,
-    pub password: Option<Password>,
+    /// Hashed beforehand ([`PasswordHash::create`], in a blocking task),
+    /// after [`super::Password::parse`] checked the rule.
+    pub password: Option<PasswordHash>,
     pub expires_at: Option<Millis>,
     pub approval: Option<String>,
     pub emergency: bool,
 }
 
 impl AccountDraft {
-    /// The account, if the draft follows every rule at `real_now`. Hashes
-    /// the password (argon2id, tens of milliseconds) after every check has
-    /// passed: servers call it in `spawn_blocking`.
+    /// The account, if the draft follows every rule at `real_now`.
     pub fn admit(
         self,
         policy: &AccountPolicy,
@@ -146,7 +146,7 @@ impl AccountDraft {
             role: self.role,
             teams,
             title,
-            password: self.password.as_ref().map(PasswordHash::create),
+            password: self.password,
             expires_at: self.expires_at,
             approval,
             emergency: self.emergency,
@@ -165,7 +165,8 @@ pub struct AccountChange {
     pub role: Option<Role>,
     pub teams: Option<Vec<String>>,
     pub title: Option<String>,
-    pub password: Option<Password>,
+    /// A new password, hashed beforehand like [`AccountDraft::password`].
+    pub password: Option<PasswordHash>,
     pub expires_at: Option<Option<Millis>>,
     pub approval: Option<Option<String>>,
     pub disabled: Option<bool>,
@@ -189,8 +190,7 @@ impl Changed {
 
 impl AccountChange {
     /// `account` with the change applied at `real_now`, if the result
-    /// follows every rule. Hashes a new password last, like
-    /// [`AccountDraft::admit`].
+    /// follows every rule.
     pub fn apply(
         self,
         account: &Account,
@@ -241,11 +241,11 @@ impl AccountChange {
             }
             vendor::check_approval(next.approval.as_deref(), next.emergency)?;
         }
-        if let Some(password) = &self.password {
+        if let Some(password) = self.password {
             if next.role == Role::Service {
                 return Err(AccountError::ServicePassword);
             }
-            next.password = Some(PasswordHash::create(password));
+            next.password = Some(password);
             fields.push("password");
         } else if next.role == Role::Service && fields.contains(&"role") {
             // A service signs in with tokens only.

@@ -9,6 +9,7 @@
 //!   account under the [`AccountPolicy`] (vendor lifetime, approval,
 //!   emergency grace).
 //! - [`Gate`]: the sign-in lock-out after repeated failures.
+//! - [`Secret`]: API tokens and sign-in sessions, stored as hashes.
 //!
 //! Everything here is pure and judged on instants it is given. Those
 //! instants come from the real system clock, never from a manual clock:
@@ -19,6 +20,7 @@ mod lockout;
 mod password;
 mod policy;
 mod role;
+mod secret;
 mod vendor;
 
 /// Account names are actors' names: defined beside [`crate::engine::Actor`].
@@ -30,3 +32,4 @@ pub use password::{
 };
 pub use policy::AccountPolicy;
 pub use role::Role;
+pub use secret::Secret;

@@ -2,7 +2,10 @@
 //! command for each, in its own transaction. Called by the scheduler's
 //! timer loop and, on a manual clock, by `advance_to`.
 
-use super::{FireTimer, Firing, Runtime, RuntimeError, metrics};
+use serde_json::json;
+
+use super::{FireTimer, Firing, Principal, Runtime, RuntimeError, metrics};
+use crate::audit::{AuditAction, AuditDraft, rfc3339, target};
 use crate::engine::Millis;
 
 impl Runtime {
@@ -51,6 +54,28 @@ impl Runtime {
         manual.set(at);
         fired += self.fire_due_timers().await?;
         Ok(fired)
+    }
+
+    /// An administrator moves the manual clock to `at`: recorded as
+    /// `clock.move` (from, to) before the timers due by then fire, each in
+    /// its own transaction as [`Self::advance_to`] says.
+    pub async fn move_clock(
+        &self,
+        at: Millis,
+        by: impl Into<Principal>,
+    ) -> Result<usize, RuntimeError> {
+        self.clock.manual().ok_or(RuntimeError::NotManualClock)?;
+        let by = by.into();
+        let from = self.clock.now();
+        let draft = AuditDraft::new(
+            AuditAction::ClockMove,
+            by.actor().to_string(),
+            target::CLOCK,
+        )
+        .with_detail(json!({ "from": rfc3339(from), "to": rfc3339(at.max(from)) }))
+        .with_remote_addr(by.remote_addr().map(str::to_owned));
+        self.record(draft).await?;
+        self.advance_to(at).await
     }
 
     /// `advance_to(now + by)`.

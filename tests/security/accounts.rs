@@ -3,8 +3,8 @@
 //! passwords.
 
 use flowkeeper::accounts::{
-    AccountChange, AccountDraft, AccountError, AccountName, AccountPolicy, Password, Role,
-    check_password,
+    AccountChange, AccountDraft, AccountError, AccountName, AccountPolicy, Password, PasswordHash,
+    Role, check_password,
 };
 
 use super::{DAY, HOUR, T0, account};
@@ -200,7 +200,7 @@ fn becoming_a_vendor_or_extending_one_meets_the_vendor_terms() {
 #[test]
 fn services_have_no_password_and_people_get_an_argon2id_hash() {
     let policy = AccountPolicy::default();
-    let password = Password::parse("tea4two").unwrap();
+    let password = PasswordHash::create(&Password::parse("tea4two").unwrap());
     let service = AccountDraft {
         password: Some(password.clone()),
         ..draft(Role::Service)

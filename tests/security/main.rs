@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod authorize;
+mod cli;
 mod report;
 
 use flowkeeper::accounts::{Account, AccountName, Role};
