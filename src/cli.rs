@@ -33,8 +33,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Draw a workflow's state graph as Mermaid, Graphviz DOT or SVG.
     Graph(GraphArgs),
-    /// Print the JSON Schema (draft-07) of the workflow file format.
-    Schema,
+    /// Print the JSON Schema (draft-07) of the workflow file format (or of
+    /// `calendars.toml`).
+    Schema(SchemaArgs),
     /// Run the REST API, the timer loop and the store (see docs/api.md).
     Serve(crate::api::ServeOptions),
     /// Run scenario tests in virtual time; prints one line per scenario,
@@ -57,6 +58,22 @@ pub struct ValidateArgs {
     /// Workflow files or folders of them (`*.toml`, `assessment.toml` skipped).
     #[arg(default_value = "workflows")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which file format.
+    #[arg(value_enum, default_value_t = SchemaOf::Workflow)]
+    pub of: SchemaOf,
+}
+
+/// The file formats `schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaOf {
+    /// A workflow file (`workflows/<id>.toml`).
+    Workflow,
+    /// The business calendars (`workflows/calendars.toml`).
+    Calendars,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,7 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate(&args),
         Command::Graph(args) => graph(&args),
-        Command::Schema => schema(),
+        Command::Schema(args) => schema(args.of),
         Command::Serve(options) => serve(options),
         Command::Test(args) => test(&args),
         Command::Assess(args) => assess(&args),
@@ -162,14 +179,25 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         let searched: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         anyhow::bail!("no workflow files (*.toml) in {}", searched.join(", "));
     }
+    // The catalog checks the calendars beside the first file too.
+    let calendars = files[0]
+        .parent()
+        .map(|folder| folder.join(crate::calendar::CALENDARS_FILE))
+        .filter(|file| file.is_file());
     match Catalog::load(&files) {
         Ok(catalog) => {
             let mut out = std::io::stdout().lock();
             let count = catalog.iter().count();
-            writeln!(out, "{count} workflow{} valid", plural(count))?;
+            write!(out, "{count} workflow{} ", plural(count))?;
+            if calendars.is_some() {
+                // `always` is built in, not declared.
+                let declared = catalog.calendars().names().count() - 1;
+                write!(out, "and {declared} calendar{} ", plural(declared))?;
+            }
+            writeln!(out, "valid")?;
             Ok(ExitCode::SUCCESS)
         }
-        Err(problems) => report(&problems, files.len()),
+        Err(problems) => report(&problems, files.len() + usize::from(calendars.is_some())),
     }
 }
 
@@ -207,8 +235,12 @@ fn graph(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn schema() -> anyhow::Result<ExitCode> {
-    let text = serde_json::to_string_pretty(&model::json_schema())?;
+fn schema(of: SchemaOf) -> anyhow::Result<ExitCode> {
+    let schema = match of {
+        SchemaOf::Workflow => model::json_schema(),
+        SchemaOf::Calendars => crate::calendar::json_schema(),
+    };
+    let text = serde_json::to_string_pretty(&schema)?;
     writeln!(std::io::stdout().lock(), "{text}")?;
     Ok(ExitCode::SUCCESS)
 }

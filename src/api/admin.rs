@@ -172,13 +172,14 @@ pub async fn set_clock(
         ));
     }
     let now = state.now();
-    let target = match (&request.advance, &request.set) {
-        (Some(advance), None) => {
-            let by = Duration::parse(advance)
-                .map_err(|error| Problem::bad_request(error.to_string()))?;
-            now.saturating_add(by.as_millis())
-        }
-        (None, Some(set)) => {
+    let duration = |text: &str| {
+        Duration::parse(text)
+            .map(|by| now.saturating_add(by.as_millis()))
+            .map_err(|error| Problem::bad_request(error.to_string()))
+    };
+    let (target, jump) = match (&request.advance, &request.set, &request.jump) {
+        (Some(advance), None, None) => (duration(advance)?, false),
+        (None, Some(set), None) => {
             let at = parse_timestamp(set)
                 .ok_or_else(|| Problem::bad_request(format!("`{set}` is not an RFC 3339 time")))?;
             if at < now {
@@ -187,11 +188,12 @@ pub async fn set_clock(
                     timestamp(now)
                 )));
             }
-            at
+            (at, false)
         }
+        (None, None, Some(jump)) => (duration(jump)?, true),
         _ => {
             return Err(Problem::bad_request(
-                "send exactly one of `advance` or `set`",
+                "send exactly one of `advance`, `set` or `jump`",
             ));
         }
     };
@@ -199,7 +201,7 @@ pub async fn set_clock(
         let _exclusive = state.exclusive().await;
         state
             .runtime()
-            .move_clock(target, caller.principal())
+            .move_clock(target, jump, caller.principal())
             .await?;
     }
     Ok(Json(ClockView {

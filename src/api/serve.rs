@@ -45,6 +45,10 @@ pub struct ServeOptions {
     /// Run on a clock that only moves through `POST /v1/admin/clock`.
     #[arg(long)]
     pub manual_clock: bool,
+    /// Where the manual clock starts (RFC 3339), e.g. to go on with a
+    /// simulation where an earlier run stopped; default: now.
+    #[arg(long, requires = "manual_clock", value_name = "RFC3339")]
+    pub clock_start: Option<jiff::Timestamp>,
     /// The largest request body accepted, e.g. `1MiB`, `512KiB`, `65536`.
     #[arg(long, default_value = "1MiB", value_parser = parse_size)]
     pub max_body: usize,
@@ -82,7 +86,10 @@ pub async fn serve_with(
         .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))
         .with_context(|| format!("while loading {}", options.workflows.display()))?;
     let clock: Arc<dyn Clock> = if options.manual_clock {
-        Arc::new(ManualClock::new(SystemClock.now()))
+        let start = options
+            .clock_start
+            .map_or_else(|| SystemClock.now(), |start| start.as_millisecond());
+        Arc::new(ManualClock::new(start))
     } else {
         Arc::new(SystemClock)
     };

@@ -65,7 +65,14 @@ async fn view(
     let incident = incidents
         .remove(&instance.id)
         .map(|incident| IncidentView::from(&incident));
-    Ok(InstanceView::new(instance, Some(&definition), incident))
+    let calendars = std::sync::Arc::clone(state.runtime().catalog().calendars());
+    let view = InstanceView::new(
+        instance,
+        Some(&definition),
+        calendars.default_zone(),
+        incident,
+    );
+    Ok(view)
 }
 
 /// A page of a listing, as the API shows it.

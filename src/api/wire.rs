@@ -3,13 +3,16 @@
 //! contract of api.md lives in one place and the OpenAPI document is derived
 //! from the same types.
 
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use utoipa::ToSchema;
 
 use crate::accounts::{Account, Role};
 use crate::audit::AuditEntry;
-use crate::engine::{Fires, HistoryKind, Instance, Millis, TransitionRecord};
+use crate::engine::{
+    Fires, HistoryKind, Instance, Millis, PendingTimer, SlaCycle, TransitionRecord,
+};
 use crate::model::Definition;
 use crate::store::{HistoryRecord, Incident, TokenRow};
 
@@ -18,6 +21,18 @@ pub fn timestamp(millis: Millis) -> String {
     match jiff::Timestamp::from_millisecond(millis) {
         Ok(at) => at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         // Out of jiff's range (beyond year 9999): say so rather than lie.
+        Err(_) => format!("invalid-time:{millis}"),
+    }
+}
+
+/// `millis` on the wall clock of `zone`, RFC 3339 with the offset in force
+/// then and milliseconds: `2026-10-20T14:00:00.000+08:00`.
+pub fn local_timestamp(millis: Millis, zone: &TimeZone) -> String {
+    match jiff::Timestamp::from_millisecond(millis) {
+        Ok(at) => at
+            .to_zoned(zone.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
+            .to_string(),
         Err(_) => format!("invalid-time:{millis}"),
     }
 }
@@ -59,7 +74,14 @@ pub struct InstanceView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TimerView {
     pub name: String,
+    /// The real instant, UTC.
     pub due_at: String,
+    /// The same instant on the wall clock of `zone`, with its offset, e.g.
+    /// `2026-10-20T14:00:00.000+08:00`.
+    pub due_local: String,
+    /// The zone of `due_local`: the timer's calendar's or cron zone, else
+    /// the configured zone (`time_zone` of `assessment.toml`, UTC unless set).
+    pub zone: String,
     pub event: String,
 }
 
@@ -69,7 +91,16 @@ pub struct SlaView {
     pub name: String,
     pub cycle: u32,
     pub started_at: String,
+    /// The real instant the cycle is due, UTC. While paused it stays where
+    /// it was when the pause began; the pause moves it when it ends.
     pub due_at: String,
+    /// `due_at` on the wall clock of `zone`, with its offset.
+    pub due_local: String,
+    /// The zone of the cycle's business calendar, else the configured zone.
+    pub zone: String,
+    /// The business calendar whose open hours the cycle counts; `null`:
+    /// wall-clock time.
+    pub calendar: Option<String>,
     pub paused: bool,
     /// `missed` once the deadline passed (the cycle stays until it stops).
     pub outcome: Option<String>,
@@ -98,10 +129,12 @@ impl From<&Incident> for IncidentView {
 
 impl InstanceView {
     /// The view of `instance`; `definition` is the version it runs (for the
-    /// allowed events), `incident` its open incident.
+    /// allowed events and the zones of its timers and clocks),
+    /// `default_zone` the configured zone, `incident` its open incident.
     pub fn new(
         instance: &Instance,
         definition: Option<&Definition>,
+        default_zone: (&str, &TimeZone),
         incident: Option<IncidentView>,
     ) -> Self {
         let allowed_events = match (instance.status, definition) {
@@ -115,27 +148,13 @@ impl InstanceView {
         let timers = instance
             .timers
             .iter()
-            .filter_map(|timer| match &timer.fires {
-                Fires::Event(event) => Some(TimerView {
-                    name: timer.name.clone(),
-                    due_at: timestamp(timer.due_at),
-                    event: event.clone(),
-                }),
-                Fires::SlaDeadline(_) => None,
-            })
+            .filter_map(|timer| TimerView::new(timer, definition, default_zone))
             .collect();
         let slas = instance
             .slas
             .iter()
             .filter(|cycle| cycle.stopped_at.is_none())
-            .map(|cycle| SlaView {
-                name: cycle.sla.clone(),
-                cycle: cycle.cycle,
-                started_at: timestamp(cycle.started_at),
-                due_at: timestamp(cycle.due_at),
-                paused: cycle.paused_at.is_some(),
-                outcome: cycle.outcome.map(|outcome| outcome.as_str().to_owned()),
-            })
+            .map(|cycle| SlaView::new(cycle, definition, default_zone))
             .collect();
         Self {
             id: instance.id.hyphenated().to_string(),
@@ -152,6 +171,59 @@ impl InstanceView {
             slas,
             allowed_events,
             incident,
+        }
+    }
+}
+
+impl TimerView {
+    /// The view of a timer that posts an event (`None` for SLA deadlines),
+    /// its due instant shown in the zone it follows.
+    fn new(
+        timer: &PendingTimer,
+        definition: Option<&Definition>,
+        default_zone: (&str, &TimeZone),
+    ) -> Option<Self> {
+        let Fires::Event(event) = &timer.fires else {
+            return None;
+        };
+        let declared = definition.and_then(|definition| definition.timers.get(&timer.name));
+        let (zone_name, zone) = declared
+            .and_then(|declared| declared.zone())
+            .unwrap_or(default_zone);
+        Some(Self {
+            name: timer.name.clone(),
+            due_at: timestamp(timer.due_at),
+            due_local: local_timestamp(timer.due_at, zone),
+            zone: zone_name.to_owned(),
+            event: event.clone(),
+        })
+    }
+}
+
+impl SlaView {
+    /// The view of an open cycle, its due instant shown in the zone of the
+    /// calendar it counts in.
+    fn new(
+        cycle: &SlaCycle,
+        definition: Option<&Definition>,
+        default_zone: (&str, &TimeZone),
+    ) -> Self {
+        let calendar = cycle.calendar.as_deref().and_then(|name| {
+            definition.and_then(|definition| definition.slas.get(&cycle.sla)?.calendar(name))
+        });
+        let (zone_name, zone) = calendar.map_or(default_zone, |calendar| {
+            (calendar.zone_name(), calendar.zone())
+        });
+        Self {
+            name: cycle.sla.clone(),
+            cycle: cycle.cycle,
+            started_at: timestamp(cycle.started_at),
+            due_at: timestamp(cycle.due_at),
+            due_local: local_timestamp(cycle.due_at, zone),
+            zone: zone_name.to_owned(),
+            calendar: cycle.calendar.clone(),
+            paused: cycle.paused_at.is_some(),
+            outcome: cycle.outcome.map(|outcome| outcome.as_str().to_owned()),
         }
     }
 }
@@ -317,16 +389,21 @@ pub struct ClockView {
     pub manual: bool,
 }
 
-/// `POST /v1/admin/clock`: exactly one of `advance` or `set`.
+/// `POST /v1/admin/clock`: exactly one of `advance`, `set` or `jump`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockRequest {
-    /// A duration such as `"7d"`.
+    /// A duration such as `"7d"`: time passes with the server running, and
+    /// every timer fires at its own due time.
     #[serde(default)]
     pub advance: Option<String>,
-    /// An RFC 3339 instant, not before the current time.
+    /// An RFC 3339 instant, not before the current time (as `advance`).
     #[serde(default)]
     pub set: Option<String>,
+    /// A duration such as `"3d"`: time passes as if the server had been
+    /// down; then the timers due fire late, recurring ones once (catch-up).
+    #[serde(default)]
+    pub jump: Option<String>,
 }
 
 /// `POST /v1/admin/tokens`. Without `account`, the token belongs to the

@@ -63,7 +63,7 @@ pub fn create(
         actor: &input.actor,
     };
     step.record(line, Json::Object(step.instance.data.clone()));
-    timers::start_instance_timers(&mut step);
+    timers::start_instance_timers(&mut step)?;
     moves::enter(&mut step, &definition.start, &input.actor)?;
     moves::settle(&mut step)?;
     Ok(step.finish())
@@ -96,11 +96,23 @@ pub fn fire_timer(
         });
     };
     let mut step = Step::new(definition, instance.clone(), now);
-    timers::consume(&mut step, &fired);
+    let consumed = timers::consume(&mut step, &fired);
     match &fired.fires {
+        Fires::Event(event) if !consumed.fire => {
+            let reason = "catch_up = \"skip\": the slots missed while nothing ran are not fired";
+            let line = step.history.len();
+            housekeeping::record_ignored(&mut step, Some(event), "timer", reason, None);
+            if let Some(note) = consumed.catch_up {
+                step.note_on_line(line, "catch_up", note);
+            }
+        }
         Fires::Event(event) => {
             let input = event::internal(event, "timer");
+            let first_line = step.history.len();
             accept_or_ignore(&mut step, &input, HistoryKind::Timer, None);
+            if let Some(note) = consumed.catch_up {
+                step.note_on_line(first_line, "catch_up", note);
+            }
         }
         Fires::SlaDeadline(clock) => {
             if let Some(breach) = sla::deadline(&mut step, clock, "timer")? {
@@ -158,7 +170,7 @@ pub fn move_to(
     );
     if !target.terminal && instance.status != Status::Active {
         step.instance.status = Status::Active;
-        timers::start_instance_timers(&mut step);
+        timers::start_instance_timers(&mut step)?;
     }
     moves::enter(&mut step, state, actor)?;
     moves::settle(&mut step)?;

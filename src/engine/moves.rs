@@ -25,10 +25,11 @@ pub(super) fn enter(step: &mut Step<'_>, target: &str, actor: &str) -> Result<()
         });
     };
     let from = step.instance.state.clone();
-    timers::on_move(step, &from, target);
     sla::on_move(step, &from, target, actor);
     step.instance.state = target.to_owned();
     step.instance.entered_at = step.now;
+    // After the move: an `at` timer's expression reads the state entered.
+    timers::on_move(step, &from, target)?;
     if state.terminal {
         end(step, Status::Completed);
     } else {

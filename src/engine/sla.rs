@@ -1,9 +1,16 @@
-//! SLA clocks: every piece of deadline arithmetic lives here, so a business
-//! calendar (working hours, holidays) would change this module only.
+//! SLA clocks: when cycles start, pause, stop and are decided. The
+//! open-time arithmetic of business calendars is `calendar`'s; this module
+//! only says which calendar a cycle counts in.
 //!
 //! A cycle starts when the instance enters a start state and no cycle of the
 //! clock is open; its deadline is `started_at + within`, pushed later by the
-//! length of every pause once the pause ends. Its outcome is decided once:
+//! length of every pause once the pause ends. With a calendar (the chosen
+//! `within` case's, else the clock's) only open time counts: the deadline is
+//! the instant `within` of open time has passed, and a pause moves it by
+//! the open time the pause held — paused time is never counted, and closed
+//! time spent paused is not subtracted either. While a cycle is paused its
+//! `due_at` stays where it was when the pause began; the pause moves it
+//! when it ends. Its outcome is decided once:
 //! `met` when it stops at or before the deadline (a stop while paused counts
 //! time up to the pause), `missed` once the clock is *past* the deadline.
 //! The deadline timer `sla:<clock>` is therefore due one millisecond after
@@ -12,8 +19,8 @@
 use serde_json::{Map, json};
 
 use super::step::{Line, Step};
-use super::types::{Fires, HistoryKind, Millis, PendingTimer, Rejection, SlaCycle, SlaOutcome};
-use crate::model::definition::Sla;
+use super::types::{Fires, HistoryKind, PendingTimer, Rejection, SlaCycle, SlaOutcome};
+use crate::model::definition::{Sla, Within};
 
 /// The name of the deadline timer of `clock`.
 pub(super) fn deadline_timer(clock: &str) -> String {
@@ -34,7 +41,7 @@ pub(super) fn on_move(step: &mut Step<'_>, from: &str, target: &str, actor: &str
         if sla.stop.iter().any(|state| state == target) {
             stop(step, sla, index, from, actor);
         } else if paused && !into_pause {
-            resume(step, index);
+            resume(step, sla, index);
         } else if !paused && into_pause {
             pause(step, index);
         }
@@ -49,7 +56,13 @@ pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
         if !sla.start.iter().any(|start| start == state) || open_cycle(step, &sla.name).is_some() {
             continue;
         }
-        let within = allowed_time(step, sla)?;
+        let Some(within) = allowed_time(step, sla)? else {
+            continue;
+        };
+        let due_at = match &within.calendar {
+            None => step.now.saturating_add(within.duration.as_millis()),
+            Some(calendar) => calendar.add(step.now, calendar.open_time(within.duration)),
+        };
         let count = step
             .instance
             .sla_cycle_counts
@@ -60,11 +73,12 @@ pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
             sla: sla.name.clone(),
             cycle: *count,
             started_at: step.now,
-            due_at: step.now.saturating_add(within),
+            due_at,
             paused_at: None,
             outcome: None,
             role: None,
             stopped_at: None,
+            calendar: within.calendar.as_ref().map(|c| c.name().to_owned()),
         };
         step.instance.slas.push(cycle.clone());
         step.sla_changed(cycle);
@@ -140,8 +154,9 @@ fn open_cycle(step: &Step<'_>, clock: &str) -> Option<usize> {
         .position(|cycle| cycle.sla == clock)
 }
 
-/// The `within` of the first case whose condition holds for the data now.
-fn allowed_time(step: &Step<'_>, sla: &Sla) -> Result<Millis, Rejection> {
+/// The first `within` case whose condition holds for the data now. The
+/// loader guarantees a last case without `when`, so there always is one.
+fn allowed_time<'d>(step: &Step<'d>, sla: &'d Sla) -> Result<Option<&'d Within>, Rejection> {
     let no_event = Map::new();
     let scope = step.scope(&no_event);
     for case in &sla.within {
@@ -150,12 +165,10 @@ fn allowed_time(step: &Step<'_>, sla: &Sla) -> Result<Millis, Rejection> {
             None => true,
         };
         if holds {
-            return Ok(case.duration.as_millis());
+            return Ok(Some(case));
         }
     }
-    // The loader guarantees a last case without `when`; an empty list would
-    // mean a clock that is due at once.
-    Ok(0)
+    Ok(None)
 }
 
 /// Stops cycle `index`: decides it if still undecided, then closes it.
@@ -217,14 +230,22 @@ fn pause(step: &mut Step<'_>, index: usize) {
     step.sla_changed(cycle);
 }
 
-/// Ends a pause: the deadline moves later by the time spent paused.
-fn resume(step: &mut Step<'_>, index: usize) {
+/// Ends a pause: the deadline moves later by the time spent paused (on a
+/// calendar: by the open time the pause held).
+fn resume(step: &mut Step<'_>, sla: &Sla, index: usize) {
     let now = step.now;
     let cycle = &mut step.instance.slas[index];
+    let calendar = cycle
+        .calendar
+        .as_deref()
+        .and_then(|name| sla.calendar(name));
     if let Some(paused_at) = cycle.paused_at.take() {
-        cycle.due_at = cycle
-            .due_at
-            .saturating_add(now.saturating_sub(paused_at).max(0));
+        cycle.due_at = match calendar {
+            None => cycle
+                .due_at
+                .saturating_add(now.saturating_sub(paused_at).max(0)),
+            Some(calendar) => calendar.resumed(cycle.due_at, paused_at, now),
+        };
     }
     let cycle = cycle.clone();
     step.sla_changed(cycle);

@@ -57,6 +57,14 @@ impl<'d> Step<'d> {
         });
     }
 
+    /// Adds `key: value` to the data of history line `index`, e.g. the slot
+    /// a late timer firing stood for on the line that records the firing.
+    pub fn note_on_line(&mut self, index: usize, key: &str, value: Json) {
+        if let Some(Json::Object(data)) = self.history.get_mut(index).map(|line| &mut line.data) {
+            data.insert(key.to_owned(), value);
+        }
+    }
+
     /// The expression scope over the current data, with `event` data.
     pub fn scope<'a>(&'a self, event: &'a Map<String, Json>) -> Scope<'a> {
         Scope {

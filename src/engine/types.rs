@@ -83,7 +83,8 @@ pub struct SlaCycle {
     /// 1 for the first cycle of this clock on this instance, then 2, 3…
     pub cycle: u32,
     pub started_at: Millis,
-    /// The deadline, moved later by every pause once it ends.
+    /// The deadline, moved later by every pause once it ends. While paused
+    /// it stays where it was when the pause began.
     pub due_at: Millis,
     /// Set while the instance is in one of the clock's pause states.
     pub paused_at: Option<Millis>,
@@ -92,6 +93,10 @@ pub struct SlaCycle {
     /// The role the outcome was recorded for.
     pub role: Option<String>,
     pub stopped_at: Option<Millis>,
+    /// The business calendar whose open time the cycle counts, chosen with
+    /// its `within` case when it started; `None`: wall-clock time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,8 +8,7 @@ use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
 use super::definition::{
-    Action, Definition, Event, Field, Role, Schedule, Sla, SourceText, State, Timer, Transition,
-    Within,
+    Action, Definition, Event, Field, Role, Sla, SourceText, State, Timer, Transition, Within,
 };
 use super::diagnostic::{Diagnostic, Diagnostics, LineIndex, did_you_mean};
 use super::expr::{Expr, VARIABLES};
@@ -19,10 +18,24 @@ use super::raw::{
 };
 use super::source::{Seg, SourceMap};
 use super::{Duration, rules, shape, validate};
+use crate::calendar::Calendars;
 use crate::path;
 
-/// Loads one workflow from its text; `file` is only used in messages.
+mod timing;
+
+/// Loads one workflow from its text; `file` is only used in messages. It
+/// may name only the built-in `always` calendar (see [`load_with`]).
 pub fn load_str(file: &FsPath, text: &str) -> Result<Definition, Diagnostics> {
+    load_with(file, text, &Calendars::default())
+}
+
+/// Loads one workflow from its text, resolving the calendars it names in
+/// `calendars`; `file` is only used in messages.
+pub fn load_with(
+    file: &FsPath,
+    text: &str,
+    calendars: &Calendars,
+) -> Result<Definition, Diagnostics> {
     let lines = LineIndex::new(file, text);
     let raw: WorkflowFile = shape::read(text).map_err(|errors| {
         let found = errors
@@ -37,6 +50,7 @@ pub fn load_str(file: &FsPath, text: &str) -> Result<Definition, Diagnostics> {
         lines,
         diagnostics: Vec::new(),
         data_fields: BTreeSet::new(),
+        calendars,
     };
     let definition = compiler.compile(text);
     for problem in rules::check(&raw) {
@@ -68,6 +82,8 @@ pub(crate) struct Compiler<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Declared data fields plus the fields of events that merge.
     data_fields: BTreeSet<String>,
+    /// The calendars timers and SLA clocks may name.
+    calendars: &'a Calendars,
 }
 
 /// Which `event.<field>` names an expression may read.
@@ -411,31 +427,18 @@ impl<'a> Compiler<'a> {
 
     fn timer(&mut self, name: &str, spec: &super::raw::TimerSpec) -> Option<Timer> {
         let at = path!["timers", name];
-        let schedule = match (&spec.after, &spec.every) {
-            (Some(after), None) => {
-                Schedule::After(self.duration(&[at.clone(), path!["after"]].concat(), after)?)
-            }
-            (None, Some(every)) => {
-                Schedule::Every(self.duration(&[at.clone(), path!["every"]].concat(), every)?)
-            }
-            _ => {
-                self.key_error(
-                    &at,
-                    format!("timer `{name}` needs exactly one of `after` and `every`"),
-                    None,
-                );
-                return None;
-            }
-        };
         self.check_event(&[at.clone(), path!["event"]].concat(), &spec.event);
         for (index, state) in spec.states.iter().enumerate() {
             self.check_state(&[at.clone(), path!["states", index]].concat(), state);
         }
+        let timing = self.timing(name, spec)?;
         Some(Timer {
             name: name.to_owned(),
-            schedule,
+            schedule: timing.schedule,
             event: spec.event.clone(),
             states: spec.states.clone(),
+            calendar: timing.calendar,
+            catch_up: timing.catch_up,
         })
     }
 
@@ -461,10 +464,17 @@ impl<'a> Compiler<'a> {
             .as_ref()
             .map(|role| self.role(&[at.clone(), path!["role"]].concat(), role));
         let within_at = [at.clone(), path!["within"]].concat();
+        let clock_calendar = match &spec.calendar {
+            Some(calendar) => {
+                Some(self.calendar(&[at.clone(), path!["calendar"]].concat(), calendar)?)
+            }
+            None => None,
+        };
         let within = match &spec.within {
             WithinSpec::Fixed(text) => vec![Within {
                 when: None,
                 duration: self.duration(&within_at, text)?,
+                calendar: clock_calendar,
             }],
             WithinSpec::Cases(cases) => {
                 let mut compiled = Vec::new();
@@ -478,9 +488,21 @@ impl<'a> Compiler<'a> {
                         )?),
                         None => None,
                     };
-                    let duration =
-                        self.duration(&[case_at, path!["duration"]].concat(), &case.duration)?;
-                    compiled.push(Within { when, duration });
+                    let duration = self.duration(
+                        &[case_at.clone(), path!["duration"]].concat(),
+                        &case.duration,
+                    )?;
+                    let calendar = match &case.calendar {
+                        Some(calendar) => {
+                            Some(self.calendar(&[case_at, path!["calendar"]].concat(), calendar)?)
+                        }
+                        None => clock_calendar.clone(),
+                    };
+                    compiled.push(Within {
+                        when,
+                        duration,
+                        calendar,
+                    });
                 }
                 if compiled.last().is_none_or(|last| last.when.is_some()) {
                     self.error(

@@ -5,11 +5,16 @@
 //! every expression compiled and every duration parsed. It is immutable and
 //! shared behind an `Arc`; a new file version is a new `Definition`.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 pub use super::raw::FieldKind;
 use super::{Duration, Expr};
+use jiff::tz::TimeZone;
+
+use crate::calendar::{Calendar, CatchUp, CronSchedule};
 
 /// A loaded workflow version.
 #[derive(Debug, Clone)]
@@ -115,12 +120,17 @@ pub struct Event {
     pub transitions: Vec<Transition>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {
     /// Once, this long after the timer started.
     After(Duration),
     /// Repeatedly, with this period.
     Every(Duration),
+    /// At the slots of a cron pattern in a zone (only on a calendar's open
+    /// days when it has one). Boxed: a compiled pattern is large.
+    Cron(Box<CronSchedule>),
+    /// Once, at the instant the expression gives when the timer starts.
+    At(Expr),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -130,6 +140,11 @@ pub struct Timer {
     pub event: String,
     /// Empty: an instance timer, from creation until the instance ends.
     pub states: Vec<String>,
+    /// `After` and `Every` count this calendar's open time; `None` counts
+    /// wall-clock time. (A `Cron` schedule carries its own.)
+    pub calendar: Option<Arc<Calendar>>,
+    /// What a recurring timer found late does.
+    pub catch_up: CatchUp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +165,9 @@ pub struct Sla {
 pub struct Within {
     pub when: Option<Expr>,
     pub duration: Duration,
+    /// The calendar whose open time counts (the case's, else the clock's);
+    /// `None` counts wall-clock time.
+    pub calendar: Option<Arc<Calendar>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +189,31 @@ pub enum Action {
         data: Vec<(String, Expr)>,
         start: bool,
     },
+}
+
+impl Timer {
+    /// The zone whose wall clock the timer follows: its calendar's, or its
+    /// cron pattern's; `None` when it only counts elapsed time.
+    pub fn zone(&self) -> Option<(&str, &TimeZone)> {
+        if let Some(calendar) = &self.calendar {
+            return Some((calendar.zone_name(), calendar.zone()));
+        }
+        match &self.schedule {
+            Schedule::Cron(cron) => Some((cron.zone_name(), cron.zone())),
+            _ => None,
+        }
+    }
+}
+
+impl Sla {
+    /// The calendar called `name` among the clock's cases: the one a cycle
+    /// started with (cycles record the name).
+    pub fn calendar(&self, name: &str) -> Option<&Arc<Calendar>> {
+        self.within
+            .iter()
+            .filter_map(|case| case.calendar.as_ref())
+            .find(|calendar| calendar.name() == name)
+    }
 }
 
 impl Definition {

@@ -9,11 +9,27 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A positive length of time, in milliseconds.
 ///
 /// Parsed with jiff's friendly format. A day is 24 hours and a week 7 days:
-/// deadlines are wall-clock time (business calendars would change
-/// `engine::sla`, not this type). Months and years are rejected because
-/// their length depends on the date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Duration(i64);
+/// deadlines are wall-clock time. The weeks and days as written are kept
+/// besides, because on a business calendar a day is the calendar's open
+/// hours of a normal working day, not 24 hours (`calendar::Calendar::
+/// open_time`); two durations are equal when their lengths are. Months and
+/// years are rejected because their length depends on the date.
+#[derive(Debug, Clone, Copy)]
+pub struct Duration {
+    millis: i64,
+    weeks: i64,
+    days: i64,
+}
+
+/// A duration as written, split into what a business calendar reads
+/// differently: whole weeks, whole days, and the rest (hours and less).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationParts {
+    pub weeks: i64,
+    pub days: i64,
+    /// Hours, minutes, seconds and milliseconds, in milliseconds.
+    pub clock_millis: i64,
+}
 
 /// Why a duration string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,14 +43,29 @@ pub enum DurationError {
 }
 
 impl Duration {
-    /// Builds a duration from milliseconds; `None` unless positive.
+    /// Builds a duration from milliseconds (no weeks or days written);
+    /// `None` unless positive.
     pub fn from_millis(millis: i64) -> Option<Self> {
-        (millis > 0).then_some(Self(millis))
+        (millis > 0).then_some(Self {
+            millis,
+            weeks: 0,
+            days: 0,
+        })
     }
 
     /// The length in milliseconds (always > 0).
     pub fn as_millis(self) -> i64 {
-        self.0
+        self.millis
+    }
+
+    /// The weeks, days and the rest as written.
+    pub fn parts(self) -> DurationParts {
+        const DAY: i64 = 86_400_000;
+        DurationParts {
+            weeks: self.weeks,
+            days: self.days,
+            clock_millis: self.millis - (self.weeks * 7 + self.days) * DAY,
+        }
     }
 
     /// Parses the friendly format.
@@ -51,7 +82,39 @@ impl Duration {
             .map_err(|_| DurationError::Syntax(text.to_owned()))?;
         let millis = i64::try_from(signed.as_millis())
             .map_err(|_| DurationError::Syntax(text.to_owned()))?;
-        Self::from_millis(millis).ok_or_else(|| DurationError::NotPositive(text.to_owned()))
+        let duration =
+            Self::from_millis(millis).ok_or_else(|| DurationError::NotPositive(text.to_owned()))?;
+        Ok(Self {
+            weeks: i64::from(span.get_weeks()),
+            days: i64::from(span.get_days()),
+            ..duration
+        })
+    }
+}
+
+impl PartialEq for Duration {
+    fn eq(&self, other: &Self) -> bool {
+        self.millis == other.millis
+    }
+}
+
+impl Eq for Duration {}
+
+impl PartialOrd for Duration {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Duration {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.millis.cmp(&other.millis)
+    }
+}
+
+impl std::hash::Hash for Duration {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.millis.hash(state);
     }
 }
 
@@ -72,7 +135,7 @@ impl fmt::Display for Duration {
             (1_000, "s"),
             (1, "ms"),
         ];
-        let mut rest = self.0;
+        let mut rest = self.millis;
         let mut first = true;
         for (size, unit) in UNITS {
             if rest >= size {
@@ -140,6 +203,24 @@ mod tests {
             Duration::parse("-5m"),
             Err(DurationError::NotPositive(_))
         ));
+    }
+
+    #[test]
+    fn keeps_the_weeks_and_days_as_written() {
+        let parts = |text: &str| Duration::parse(text).unwrap().parts();
+        let whole = |weeks, days, clock_millis| DurationParts {
+            weeks,
+            days,
+            clock_millis,
+        };
+        assert_eq!(parts("2d"), whole(0, 2, 0));
+        assert_eq!(parts("1w 1d 4h"), whole(1, 1, 14_400_000));
+        assert_eq!(parts("36h"), whole(0, 0, 129_600_000));
+        assert_eq!(Duration::parse("36h"), Duration::parse("1d 12h"));
+        assert_eq!(
+            Duration::from_millis(90_000).unwrap().parts(),
+            whole(0, 0, 90_000)
+        );
     }
 
     #[test]

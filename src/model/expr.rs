@@ -246,6 +246,8 @@ pub fn cel_to_json(value: &Value) -> Option<Json> {
                 .map(|(key, value)| Some((key_to_string(key), cel_to_json(value)?)))
                 .collect::<Option<_>>()?,
         ),
+        // An `at` timer's instant, or a timestamp stored in the data.
+        Value::Timestamp(at) => Json::String(at.to_rfc3339()),
         _ => return None,
     })
 }

@@ -210,17 +210,43 @@ fn yes() -> bool {
     true
 }
 
-/// A timer: fires `event` after a delay, or every period.
+/// A timer: fires `event` after a delay, every period, at the slots of a
+/// cron pattern, or at an instant computed from the data. Exactly one of
+/// `after`, `every`, `cron` and `at`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimerSpec {
     /// Fire once, this long after the instance entered `states` (or was
-    /// created, when `states` is empty), e.g. `"30m"`.
+    /// created, when `states` is empty), e.g. `"30m"`. With `calendar`,
+    /// counted in open time (a day is a normal working day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
-    /// Fire repeatedly with this period, e.g. `"7d"`.
+    /// Fire repeatedly with this period, e.g. `"7d"`; with `calendar`,
+    /// counted in open time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<String>,
+    /// Fire at the slots of a cron pattern (5 fields, or 6 with seconds
+    /// first) on the wall clock of `zone` or `calendar`, e.g.
+    /// `"0 9 * * *"` (09:00 every day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
+    /// Fire once at the instant a CEL expression gives: an RFC 3339 string
+    /// or a CEL timestamp, e.g. `"data.appointment"`. `null` starts no timer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// The IANA time zone of a `cron` pattern, e.g. `"Asia/Shanghai"`;
+    /// default: the `time_zone` of `assessment.toml`, else UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// A calendar of `calendars.toml`: `after` and `every` count its open
+    /// time, `cron` slots fall only on its open days, in its zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+    /// For `every` and `cron`: what a timer found more than one period late
+    /// (after downtime) does: fire `"once"` (the default), `"all"` missed
+    /// slots, or `"skip"` them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catch_up: Option<crate::calendar::CatchUp>,
     /// The event the timer posts.
     pub event: String,
     /// The timer runs while the instance is in one of these states, and is
@@ -251,6 +277,10 @@ pub struct SlaSpec {
     /// How long a cycle may run: a duration, or a list of
     /// `{ when, duration }` cases tried in order when the cycle starts.
     pub within: WithinSpec,
+    /// A calendar of `calendars.toml` whose open hours alone count towards
+    /// `within` (a day is a normal working day); default: wall-clock time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
     /// Who an outcome counts for; defaults to the role of the state the
     /// instance is in at the moment of the outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -280,6 +310,10 @@ pub struct WithinCase {
     pub when: Option<String>,
     /// The duration when this case applies.
     pub duration: String,
+    /// The calendar of this case, instead of the clock's `calendar`
+    /// (`"always"` for wall-clock time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
 }
 
 /// Something the engine does besides changing state.

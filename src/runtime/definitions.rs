@@ -2,12 +2,17 @@
 //! catalog's version of their workflow; existing ones keep the version
 //! (content hash) they started with, loaded from the store when the catalog
 //! has moved on.
+//!
+//! Calendars are not part of a version: every version is compiled with the
+//! current catalog's `calendars.toml`, so next year's holidays apply to
+//! tickets opened this year. When the calendars change, the versions kept
+//! from before are compiled again, with the new ones, when next needed.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::model::{Catalog, Definition, load_str};
+use crate::model::{Catalog, Definition, load_with};
 
 use super::{NotFound, RuntimeError};
 
@@ -25,9 +30,13 @@ impl Definitions {
         definitions
     }
 
-    /// Makes `catalog` current; versions already known stay available.
+    /// Makes `catalog` current; versions already known stay available
+    /// (compiled again on demand when the calendars changed).
     pub(crate) fn replace(&self, catalog: Catalog) {
         let mut by_hash = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.catalog().calendars() != catalog.calendars() {
+            by_hash.clear();
+        }
         for definition in catalog.iter() {
             by_hash.insert(definition.source.hash.clone(), Arc::clone(definition));
         }
@@ -77,11 +86,13 @@ impl Definitions {
         source: &str,
     ) -> Result<Arc<Definition>, RuntimeError> {
         let name = PathBuf::from(format!("{workflow}@{hash}.toml"));
-        let definition =
-            load_str(&name, source).map_err(|diagnostics| RuntimeError::Definition {
+        let calendars = Arc::clone(self.catalog().calendars());
+        let definition = load_with(&name, source, &calendars).map_err(|diagnostics| {
+            RuntimeError::Definition {
                 hash: hash.to_owned(),
                 message: diagnostics.to_string(),
-            })?;
+            }
+        })?;
         let definition = Arc::new(definition);
         self.by_hash
             .lock()

@@ -1,6 +1,7 @@
 //! Firing due timers: claim a batch with a lease, then run a [`FireTimer`]
 //! command for each, in its own transaction. Called by the scheduler's
-//! timer loop and, on a manual clock, by `advance_to`.
+//! timer loop and, on a manual clock, by `advance_to` (time passing with
+//! the server running) and `jump_to` (time passing with it down).
 
 use serde_json::json;
 
@@ -57,11 +58,13 @@ impl Runtime {
     }
 
     /// An administrator moves the manual clock to `at`: recorded as
-    /// `clock.move` (from, to) before the timers due by then fire, each in
-    /// its own transaction as [`Self::advance_to`] says.
+    /// `clock.move` (from, to, and whether it jumped) before the timers due
+    /// by then fire, each in its own transaction, as [`Self::advance_to`]
+    /// (or, with `jump`, [`Self::jump_to`]) says.
     pub async fn move_clock(
         &self,
         at: Millis,
+        jump: bool,
         by: impl Into<Principal>,
     ) -> Result<usize, RuntimeError> {
         self.clock.manual().ok_or(RuntimeError::NotManualClock)?;
@@ -72,14 +75,34 @@ impl Runtime {
             by.actor().to_string(),
             target::CLOCK,
         )
-        .with_detail(json!({ "from": rfc3339(from), "to": rfc3339(at.max(from)) }))
+        .with_detail(json!({ "from": rfc3339(from), "to": rfc3339(at.max(from)), "jump": jump }))
         .with_remote_addr(by.remote_addr().map(str::to_owned));
         self.record(draft).await?;
-        self.advance_to(at).await
+        if jump {
+            self.jump_to(at).await
+        } else {
+            self.advance_to(at).await
+        }
     }
 
     /// `advance_to(now + by)`.
     pub async fn advance(&self, by: Millis) -> Result<usize, RuntimeError> {
         self.advance_to(self.clock.now() + by.max(0)).await
+    }
+
+    /// On a manual clock: moves time to `at` at once, as if the server had
+    /// been down until then: nothing fires on the way, then every timer due
+    /// by `at` fires, late — a recurring timer more than a period late
+    /// catches up as its `catch_up` says (once, by default). Returns how
+    /// many fired.
+    pub async fn jump_to(&self, at: Millis) -> Result<usize, RuntimeError> {
+        let manual = self.clock.manual().ok_or(RuntimeError::NotManualClock)?;
+        manual.set(at);
+        self.fire_due_timers().await
+    }
+
+    /// `jump_to(now + by)`.
+    pub async fn jump(&self, by: Millis) -> Result<usize, RuntimeError> {
+        self.jump_to(self.clock.now() + by.max(0)).await
     }
 }

@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 
-use super::format::{ExpectedAction, SlaExpect, SlaStatus};
+use super::format::{CaughtUp, ExpectedAction, Instant, SlaExpect, SlaStatus};
 use crate::engine::{Effect, HistoryEntry, HistoryKind, Instance};
 
 /// One expectation that did not hold.
@@ -321,6 +322,72 @@ fn describe_effect(effect: &Effect) -> String {
             Json::Object(data.clone())
         ),
     }
+}
+
+/// `sla_due` and `timer_due`: the due instants of the open cycles and the
+/// pending workflow timers, each shown in the offset the scenario wrote.
+pub fn due_instants(
+    instance: &Instance,
+    sla_due: &IndexMap<String, Instant>,
+    timer_due: &IndexMap<String, Instant>,
+) -> Vec<Mismatch> {
+    let open = |clock: &str| {
+        let cycle = instance.slas.iter().find(|cycle| cycle.sla == clock);
+        cycle.map(|cycle| cycle.due_at)
+    };
+    let pending = |name: &str| {
+        let timer = instance.timers.iter().find(|timer| {
+            timer.name == name && matches!(timer.fires, crate::engine::Fires::Event(_))
+        });
+        timer.map(|timer| timer.due_at)
+    };
+    let clocks = sla_due.iter().map(|(clock, expected)| {
+        (
+            format!("sla_due.{clock}"),
+            expected,
+            open(clock),
+            "no open cycle",
+        )
+    });
+    let timers = timer_due.iter().map(|(name, expected)| {
+        (
+            format!("timer_due.{name}"),
+            expected,
+            pending(name),
+            "not pending",
+        )
+    });
+    clocks
+        .chain(timers)
+        .filter_map(|(field, expected, actual, missing)| {
+            (actual != Some(expected.at)).then(|| {
+                let actual = actual.map_or_else(|| missing.to_owned(), |at| expected.show(at));
+                Mismatch::new(field, expected.show(expected.at), actual)
+            })
+        })
+        .collect()
+}
+
+/// `caught_up`: the late firings recorded in `lines` (the step's history),
+/// compared as a set of `timer@slot`.
+pub fn caught_up(expected: &[CaughtUp], lines: &[&HistoryEntry]) -> Option<Mismatch> {
+    let offset = expected.first().map(|late| late.slot);
+    let show = |at: i64| offset.map_or_else(|| at.to_string(), |instant| instant.show(at));
+    let wanted: Vec<String> = expected
+        .iter()
+        .map(|late| format!("{}@{}", late.timer, late.slot.show(late.slot.at)))
+        .collect();
+    let found: Vec<String> = lines
+        .iter()
+        .filter(|line| line.kind == HistoryKind::Timer)
+        .filter_map(|line| {
+            let note = line.data.get("catch_up")?;
+            let timer = note.get("timer")?.as_str()?;
+            let slot: jiff::Timestamp = note.get("slot")?.as_str()?.parse().ok()?;
+            Some(format!("{timer}@{}", show(slot.as_millisecond())))
+        })
+        .collect();
+    names("caught_up", &wanted, &found)
 }
 
 #[cfg(test)]

@@ -92,6 +92,10 @@ pub enum StepAction {
     /// Move the virtual clock on; every timer that falls due on the way
     /// fires, in due order, before the next step.
     Advance(Duration),
+    /// Move the virtual clock on at once, as if the server had been down
+    /// that long: nothing fires on the way; then every timer due by the new
+    /// time fires, late (recurring timers catch up as their `catch_up` says).
+    Jump(Duration),
 }
 
 /// An instance, by workflow and business key.
@@ -133,6 +137,64 @@ pub struct Expect {
     pub spawned: Vec<ExpectedInstance>,
     /// The step must be refused for this reason; nothing changes.
     pub rejected: Option<RejectionKind>,
+    /// SLA clock → the due instant of its open cycle (RFC 3339, any offset).
+    #[serde(default)]
+    pub sla_due: IndexMap<String, Instant>,
+    /// Workflow timer → the instant it is due next (RFC 3339, any offset).
+    #[serde(default)]
+    pub timer_due: IndexMap<String, Instant>,
+    /// Exactly the late firings of recurring timers during this step (in any
+    /// order), each with the slot it stood for (`[]`: none was late).
+    pub caught_up: Option<Vec<CaughtUp>>,
+}
+
+/// An instant as the scenario writes it, RFC 3339 with an offset; the
+/// offset is kept so that a mismatch shows the actual instant in the same
+/// local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Instant {
+    pub at: Millis,
+    /// `None`: written in UTC with `Z`.
+    offset: Option<jiff::tz::Offset>,
+}
+
+impl Instant {
+    /// `at` as RFC 3339 in this instant's offset.
+    pub fn show(&self, at: Millis) -> String {
+        match (jiff::Timestamp::from_millisecond(at), self.offset) {
+            (Ok(at), Some(offset)) => at.display_with_offset(offset).to_string(),
+            (Ok(at), None) => at.to_string(),
+            (Err(_), _) => at.to_string(),
+        }
+    }
+}
+
+impl TryFrom<String> for Instant {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let refuse =
+            || format!("`{text}` is not an RFC 3339 instant, e.g. \"2026-10-20T14:00:00+08:00\"");
+        let at: jiff::Timestamp = text.parse().map_err(|_| refuse())?;
+        let pieces = jiff::fmt::temporal::Pieces::parse(&text).map_err(|_| refuse())?;
+        let offset = match pieces.offset() {
+            Some(jiff::fmt::temporal::PiecesOffset::Numeric(numeric)) => Some(numeric.offset()),
+            _ => None,
+        };
+        Ok(Self {
+            at: at.as_millisecond(),
+            offset,
+        })
+    }
+}
+
+/// A late firing of a recurring timer and the slot it stood for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaughtUp {
+    pub timer: String,
+    pub slot: Instant,
 }
 
 /// The expected outcome(s) of one SLA clock.
@@ -329,6 +391,7 @@ struct StepSpec {
 struct StepFields {
     event: Option<String>,
     advance: Option<Duration>,
+    jump: Option<Duration>,
     data: Option<Map<String, Json>>,
     workflow: Option<String>,
     key: Option<String>,
@@ -340,18 +403,19 @@ impl TryFrom<StepFields> for StepSpec {
     type Error = String;
 
     fn try_from(fields: StepFields) -> Result<Self, String> {
-        let action = match (fields.event, fields.advance) {
-            (Some(name), None) => StepAction::Event {
+        let action = match (fields.event, fields.advance, fields.jump) {
+            (Some(name), None, None) => StepAction::Event {
                 name,
                 data: fields.data.unwrap_or_default(),
             },
-            (None, Some(duration)) if fields.data.is_none() => StepAction::Advance(duration),
-            (None, Some(_)) => {
-                return Err("`data` goes with an `event` step, not an `advance` step".into());
+            (None, Some(duration), None) if fields.data.is_none() => StepAction::Advance(duration),
+            (None, None, Some(duration)) if fields.data.is_none() => StepAction::Jump(duration),
+            (None, _, _) if fields.data.is_some() => {
+                return Err("`data` goes with an `event` step, not a clock step".into());
             }
             _ => {
                 return Err(
-                    "a step has exactly one of `event = \"name\"` and `advance = \"30m\"`".into(),
+                    "a step has exactly one of `event = \"name\"`, `advance = \"30m\"` and `jump = \"3d\"`".into(),
                 );
             }
         };
@@ -535,6 +599,43 @@ mod tests {
             }
         );
         assert_eq!(purchase.expect.rejected, Some(RejectionKind::NoGuardHolds));
+    }
+
+    #[test]
+    fn reads_jumps_and_expected_instants() {
+        let text = format!(
+            "{HEAD}[[steps]]\njump = \"2d 22h\"\n[steps.expect]\n\
+             sla_due = {{ handling = \"2026-10-20T14:00:00+08:00\" }}\n\
+             timer_due = {{ daily = \"2026-10-22T01:00:00Z\" }}\n\
+             caught_up = [{{ timer = \"daily\", slot = \"2026-10-19T09:00:00+08:00\" }}]\n"
+        );
+        let scenario = parse_ok(&text);
+        let step = &scenario.steps[0];
+        assert_eq!(
+            step.action,
+            StepAction::Jump(Duration::parse("70h").unwrap())
+        );
+        let due = step.expect.sla_due["handling"];
+        assert_eq!(due.at, 1_792_476_000_000);
+        assert_eq!(due.show(due.at), "2026-10-20T14:00:00+08:00");
+        assert_eq!(
+            step.expect.timer_due["daily"].show(due.at),
+            "2026-10-20T06:00:00Z"
+        );
+        let late = &step.expect.caught_up.as_ref().unwrap()[0];
+        assert_eq!(late.timer, "daily");
+        assert_eq!(late.slot.show(late.slot.at), "2026-10-19T09:00:00+08:00");
+        let wrong = error(&format!(
+            "{HEAD}[[steps]]\njump = \"1h\"\n[steps.expect]\nsla_due = {{ handling = \"Tuesday\" }}\n"
+        ));
+        assert!(
+            wrong.starts_with("8:24: `Tuesday` is not an RFC 3339 instant"),
+            "{wrong}"
+        );
+        let both = error(&format!(
+            "{HEAD}[[steps]]\njump = \"1h\"\nadvance = \"1h\"\n"
+        ));
+        assert!(both.starts_with("5:1: a step has exactly one of"), "{both}");
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub fn first_unknown(catalog: &Catalog, scenario: &Scenario) -> Option<Failure> 
             let action = match &step.action {
                 StepAction::Event { name, .. } => format!("event `{name}`"),
                 StepAction::Advance(duration) => format!("advance {duration}"),
+                StepAction::Jump(duration) => format!("jump {duration}"),
             };
             return Some(failure(Stage::Step(index + 1), step.place, action, found));
         }
@@ -65,11 +66,17 @@ fn unknown_in(
     for name in expect.allowed.iter().flatten() {
         check(&mut found, "event", definition, name, events());
     }
-    for name in expect.slas.keys() {
+    for name in expect.slas.keys().chain(expect.sla_due.keys()) {
         let clocks = definition.slas.keys().map(String::as_str);
         check(&mut found, "SLA clock", definition, name, clocks);
     }
-    for name in expect.timers.iter().flatten() {
+    let caught_up = expect.caught_up.iter().flatten().map(|late| &late.timer);
+    let timer_names = expect
+        .timers
+        .iter()
+        .flatten()
+        .chain(expect.timer_due.keys());
+    for name in timer_names.chain(caught_up) {
         let timers = definition.timers.keys().map(String::as_str);
         check(&mut found, "timer", definition, name, timers);
     }

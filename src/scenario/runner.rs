@@ -243,6 +243,10 @@ impl Run {
                 self.runtime.advance(duration.as_millis()).await?;
                 Ok(Done::Accepted)
             }
+            StepAction::Jump(duration) => {
+                self.runtime.jump(duration.as_millis()).await?;
+                Ok(Done::Accepted)
+            }
         }
     }
 
@@ -396,7 +400,12 @@ impl Run {
                 .collect();
             found.extend(check::names("timers", timers, &actual));
         }
-        if expect.slas.is_empty() && expect.actions.is_none() {
+        found.extend(check::due_instants(
+            instance,
+            &expect.sla_due,
+            &expect.timer_due,
+        ));
+        if expect.slas.is_empty() && expect.actions.is_none() && expect.caught_up.is_none() {
             return Ok(found);
         }
         let history = self.runtime.store().history(instance.id).await?;
@@ -413,6 +422,14 @@ impl Run {
                 .filter_map(|record| serde_json::from_value(record.entry.data.clone()).ok())
                 .collect();
             found.extend(check::actions(expected, &actual));
+        }
+        if let Some(expected) = &expect.caught_up {
+            let lines: Vec<_> = history
+                .iter()
+                .filter(|record| record.seq > since)
+                .map(|record| &record.entry)
+                .collect();
+            found.extend(check::caught_up(expected, &lines));
         }
         Ok(found)
     }
@@ -498,11 +515,15 @@ fn checks_the_instance(expect: &Expect) -> bool {
         || !expect.slas.is_empty()
         || expect.timers.is_some()
         || expect.actions.is_some()
+        || !expect.sla_due.is_empty()
+        || !expect.timer_due.is_empty()
+        || expect.caught_up.is_some()
 }
 
 fn describe_action(scenario: &Scenario, action: &StepAction, target: &Target) -> String {
     match action {
         StepAction::Advance(duration) => format!("advance {duration}"),
+        StepAction::Jump(duration) => format!("jump {duration}"),
         StepAction::Event { name, .. }
             if target.workflow == scenario.workflow && target.key == scenario.start.key =>
         {

@@ -58,6 +58,10 @@ pub(super) struct StoredSlaCycle {
     outcome: Option<StoredOutcome>,
     role: Option<String>,
     stopped_at: Option<Millis>,
+    /// The business calendar the cycle counts in; absent: wall-clock time
+    /// (and every row written before calendars existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    calendar: Option<String>,
 }
 
 impl From<&SlaCycle> for StoredSlaCycle {
@@ -71,6 +75,7 @@ impl From<&SlaCycle> for StoredSlaCycle {
             outcome: cycle.outcome.map(Into::into),
             role: cycle.role.clone(),
             stopped_at: cycle.stopped_at,
+            calendar: cycle.calendar.clone(),
         }
     }
 }
@@ -86,6 +91,7 @@ impl From<StoredSlaCycle> for SlaCycle {
             outcome: cycle.outcome.map(Into::into),
             role: cycle.role,
             stopped_at: cycle.stopped_at,
+            calendar: cycle.calendar,
         }
     }
 }

@@ -128,7 +128,7 @@ async fn every_change_is_audited_with_its_account(backend: Backend) {
     let clock = app.get("/v1/admin/audit?action=clock.move").await;
     assert_eq!(
         clock.body["items"][0]["detail"],
-        json!({"from": "2026-10-01T08:00:00.000Z", "to": "2026-10-01T09:00:00.000Z"})
+        json!({"from": "2026-10-01T08:00:00.000Z", "to": "2026-10-01T09:00:00.000Z", "jump": false})
     );
 }
 

@@ -43,4 +43,5 @@ mod openapi;
 mod operations;
 mod server;
 mod sessions;
+mod time;
 mod workflows;

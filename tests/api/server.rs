@@ -27,6 +27,7 @@ async fn a_spawned_server_fires_timers_on_the_system_clock_and_shuts_down_cleanl
         workflows,
         settings: folder.path().join("flowkeeper.toml"),
         manual_clock: false,
+        clock_start: None,
         max_body: DEFAULT_MAX_BODY,
         admin_token: Some(TOKEN.to_owned()),
     };

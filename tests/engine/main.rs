@@ -2,6 +2,7 @@
 //! workflow definitions. No database, no clock: time is passed in.
 
 mod admin;
+mod calendars;
 mod properties;
 mod purity;
 mod service_desk;

@@ -43,6 +43,7 @@ fn the_pure_core_does_no_io_and_never_reads_the_clock() {
     let folders = [
         "src/engine",
         "src/model",
+        "src/calendar",
         "src/accounts",
         "src/audit",
         "src/security_report",

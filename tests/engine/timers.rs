@@ -35,6 +35,7 @@ states = ["unpaid"]
 every = "1h"
 event = "tick"
 states = ["phone", "waiting"]
+catch_up = "all"
 
 [timers.expire]
 after = "72h"

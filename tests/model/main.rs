@@ -4,6 +4,7 @@
 mod cli;
 mod export;
 mod schema;
+mod time_keys;
 mod validation;
 
 use std::path::PathBuf;

@@ -17,7 +17,7 @@ fn workflow_files() -> Vec<PathBuf> {
                 .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
                 .filter(|path| {
                     path.file_name()
-                        .is_some_and(|name| name != "assessment.toml")
+                        .is_some_and(|name| name != "assessment.toml" && name != "calendars.toml")
                 }),
         );
     }

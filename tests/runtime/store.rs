@@ -114,6 +114,7 @@ async fn commit_writes_instance_history_timers_slas_and_outbox(store: Store) {
         outcome: None,
         role: Some("desk".into()),
         stopped_at: None,
+        calendar: None,
     };
     let mut first = instance(&hash, "T-1");
     first.data =

@@ -79,6 +79,7 @@ async fn stuck_reasons(store: Store) {
         outcome: None,
         role: None,
         stopped_at: None,
+        calendar: None,
     };
     current.slas.push(cycle.clone());
     let outcome = Outcome {
