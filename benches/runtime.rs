@@ -219,7 +219,13 @@ async fn engine_run(
                 _ => unreachable!("a literal object"),
             };
             runtime
-                .post_event(&targets[writer], "bump", data, &actor, Some(&event_id))
+                .post_event(
+                    &targets[writer],
+                    "bump",
+                    data,
+                    actor.as_ref(),
+                    Some(&event_id),
+                )
                 .await?;
             Ok(())
         }

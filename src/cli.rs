@@ -15,6 +15,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::model::{self, export};
 
+mod security;
+
+pub use security::redacted;
+
 /// flowkeeper: a workflow engine whose processes are declared in TOML files.
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -40,6 +44,13 @@ pub enum Command {
     /// Score each role's indicators (考覈) for a month, a year or dates
     /// from the recorded history (see docs/assessment.md).
     Assess(crate::assess::cli::AssessArgs),
+    /// Manage accounts: add (password from stdin), list, set, disable, token
+    /// (see docs/security.md).
+    Accounts(security::AccountsArgs),
+    /// The audit log: `verify` recomputes its hash chain.
+    Audit(security::AuditArgs),
+    /// The weekly security report (每週審覈安全日誌) as a table, JSON or CSV.
+    SecurityReport(security::ReportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -108,7 +119,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(options) => serve(options),
         Command::Test(args) => test(&args),
         Command::Assess(args) => assess(&args),
+        Command::Accounts(args) => blocking_on(async {
+            let mut input = std::io::stdin().lock();
+            let mut out = std::io::stdout().lock();
+            security::accounts(&args, &mut input, &mut out).await
+        }),
+        Command::Audit(args) => {
+            blocking_on(async { security::audit(&args, &mut std::io::stdout().lock()).await })
+        }
+        Command::SecurityReport(args) => {
+            blocking_on(async { security::report(&args, &mut std::io::stdout().lock()).await })
+        }
     }
+}
+
+/// Runs one async command on a single-threaded runtime.
+fn blocking_on(
+    command: impl Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("while starting the async runtime")?
+        .block_on(command)
 }
 
 /// Prints the assessment report to stdout.

@@ -1,13 +1,16 @@
 //! flowkeeper: a small, durable workflow engine whose processes are
 //! declared in TOML files. See `docs/architecture.md` for the map.
 
+pub mod accounts;
 pub mod api;
 pub mod assess;
+pub mod audit;
 pub mod calendar;
 pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod runtime;
 pub mod scenario;
+pub mod security_report;
 pub mod store;
 pub mod validate;

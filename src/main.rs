@@ -11,7 +11,12 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        // PostgreSQL's notices ("relation … already exists, skipping" on every
+        // connect) are not news to an operator.
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx::postgres::notice=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match cli::run(cli) {

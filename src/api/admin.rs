@@ -1,24 +1,23 @@
 //! Administration: stuck instances, cancel / move / retry, reloading the
-//! workflow files, the manual clock and API tokens. Admin role only; every
-//! change is recorded in the instance's history with the token's name.
+//! workflow files and the manual clock. Admin role only; every change is
+//! recorded in the instance's history and the audit log with the account's
+//! name. (Accounts and tokens: `accounts.rs`.)
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 
-use super::auth::{self, Caller, Permission};
+use super::auth::{Caller, Permission};
 use super::extract::{JsonBody, PathParams};
 use super::instances::instance_id;
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
 use super::views;
 use super::wire::{
-    CancelRequest, ClockRequest, ClockView, InstanceView, IssuedToken, MoveRequest, StuckView,
-    TokenRequest, TokenView, WorkflowSummary, parse_timestamp, timestamp,
+    CancelRequest, ClockRequest, ClockView, InstanceView, MoveRequest, StuckView, WorkflowSummary,
+    parse_timestamp, timestamp,
 };
-use crate::engine::AccountName;
 use crate::model::{Catalog, Duration};
 use crate::runtime::Target;
 
@@ -57,7 +56,7 @@ pub async fn cancel(
     let target = Target::Id(instance_id(&id)?);
     let reply = state
         .runtime()
-        .cancel(&target, &request.reason, &caller.actor())
+        .cancel(&target, &request.reason, caller.principal())
         .await?;
     Ok(Json(views::instance(&state, &reply.instance).await?))
 }
@@ -83,7 +82,7 @@ pub async fn move_to(
     let target = Target::Id(instance_id(&id)?);
     let reply = state
         .runtime()
-        .move_to(&target, &request.to, &request.reason, &caller.actor())
+        .move_to(&target, &request.to, &request.reason, caller.principal())
         .await?;
     Ok(Json(views::instance(&state, &reply.instance).await?))
 }
@@ -104,7 +103,7 @@ pub async fn retry(
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
-    state.runtime().retry(&target, &caller.actor()).await?;
+    state.runtime().retry(&target, caller.principal()).await?;
     // A retried instance may have timers that fell due while it was held.
     state.runtime().fire_due_timers().await?;
     let instance = views::find(&state, &target).await?;
@@ -123,7 +122,7 @@ pub async fn reload(
     caller: Caller,
 ) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
     caller.allow(Permission::Admin)?;
-    let catalog = reload_catalog(&state).await?;
+    let catalog = reload_catalog(&state, &caller).await?;
     Ok(Json(
         catalog
             .iter()
@@ -200,11 +199,10 @@ pub async fn set_clock(
     };
     {
         let _exclusive = state.exclusive().await;
-        if jump {
-            state.runtime().jump_to(target).await?;
-        } else {
-            state.runtime().advance_to(target).await?;
-        }
+        state
+            .runtime()
+            .move_clock(target, jump, caller.principal())
+            .await?;
     }
     Ok(Json(ClockView {
         now: timestamp(state.now()),
@@ -212,99 +210,8 @@ pub async fn set_clock(
     }))
 }
 
-/// Every token (without secrets).
-#[utoipa::path(get, path = "/v1/admin/tokens", tag = "admin", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Tokens, newest first", body = Vec<TokenView>),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-    ))]
-pub async fn tokens(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Vec<TokenView>>, Problem> {
-    caller.allow(Permission::Admin)?;
-    let rows = state.store().list_tokens().await.map_err(Problem::from)?;
-    Ok(Json(rows.iter().map(TokenView::from).collect()))
-}
-
-/// Issues a token; its secret is in this answer only.
-#[utoipa::path(post, path = "/v1/admin/tokens", tag = "admin", security(("bearer" = [])),
-    request_body = TokenRequest,
-    responses(
-        (status = 201, description = "Issued", body = IssuedToken),
-        (status = 400, description = "Bad duration or empty name", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-    ))]
-pub async fn issue_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    JsonBody(request): JsonBody<TokenRequest>,
-) -> Result<(StatusCode, Json<IssuedToken>), Problem> {
-    caller.allow(Permission::Admin)?;
-    let name = AccountName::parse(request.name.trim())
-        .map_err(|error| Problem::bad_request(error.to_string()))?;
-    let now = state.now();
-    let expires_at = match request.expires_in.as_deref() {
-        None => None,
-        Some(text) => {
-            let lifetime =
-                Duration::parse(text).map_err(|error| Problem::bad_request(error.to_string()))?;
-            Some(now.saturating_add(lifetime.as_millis()))
-        }
-    };
-    let id = state.runtime().new_id();
-    let (secret, row) = auth::mint(
-        id,
-        &name,
-        request.role,
-        now,
-        expires_at,
-        Some(caller.name()),
-    );
-    state
-        .store()
-        .insert_token(&row)
-        .await
-        .map_err(Problem::from)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(IssuedToken {
-            token: secret.expose().to_owned(),
-            info: TokenView::from(&row),
-        }),
-    ))
-}
-
-/// Revokes a token at once.
-#[utoipa::path(delete, path = "/v1/admin/tokens/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Token id")),
-    responses(
-        (status = 204, description = "Revoked"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "No live token with this id", body = ProblemBody, content_type = "application/problem+json"),
-    ))]
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    PathParams(id): PathParams<String>,
-) -> Result<StatusCode, Problem> {
-    caller.allow(Permission::Admin)?;
-    let not_found = || Problem::not_found(format!("no live token `{id}`"));
-    let token_id = uuid::Uuid::try_parse(&id).map_err(|_| not_found())?;
-    if state
-        .store()
-        .revoke_token(token_id, state.now())
-        .await
-        .map_err(Problem::from)?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_found())
-    }
-}
-
 /// Re-reads the workflow folder; on any error nothing changes.
-async fn reload_catalog(state: &AppState) -> Result<Arc<Catalog>, Problem> {
+async fn reload_catalog(state: &AppState, caller: &Caller) -> Result<Arc<Catalog>, Problem> {
     let _exclusive = state.exclusive().await;
     let folder = state.workflows_dir().to_owned();
     let loaded = tokio::task::spawn_blocking(move || Catalog::load(&[folder]))
@@ -323,6 +230,6 @@ async fn reload_catalog(state: &AppState) -> Result<Arc<Catalog>, Problem> {
         )
         .with("errors", errors)
     })?;
-    state.runtime().reload(catalog).await?;
+    state.runtime().reload(catalog, caller.principal()).await?;
     Ok(state.runtime().catalog())
 }

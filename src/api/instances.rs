@@ -31,7 +31,7 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
         (status = 201, description = "Created", body = InstanceView),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Role may not create", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The account may not start this workflow; `required` names who may", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown workflow", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Key held by a live instance, or idempotency key reused with another body", body = ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
@@ -44,7 +44,6 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateRequest>,
 ) -> Result<(StatusCode, Json<InstanceView>), Problem> {
-    caller.allow(Permission::Create)?;
     let idempotency_key = header_text(&headers, IDEMPOTENCY_KEY)?;
     let instance = state
         .runtime()
@@ -52,7 +51,7 @@ pub async fn create(
             &request.workflow,
             &request.key,
             request.data,
-            &caller.actor(),
+            caller.principal(),
             idempotency_key,
         )
         .await?;
@@ -178,7 +177,7 @@ fn filter(query: &ListQuery) -> Result<InstanceFilter, Problem> {
         (status = 200, description = "Applied (or the first answer to a repeated id)", body = EventAnswer),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Role may not post events", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The account may not post this event in the instance's state; `required` names who may", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Event not allowed (`allowed` lists those that are), instance ended, or event id reused with another body", body = ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
@@ -192,7 +191,6 @@ pub async fn post_event(
     PathParams(id): PathParams<String>,
     JsonBody(request): JsonBody<EventRequest>,
 ) -> Result<Json<EventAnswer>, Problem> {
-    caller.allow(Permission::PostEvent)?;
     let target = Target::Id(instance_id(&id)?);
     send(&state, &caller, &headers, target, request).await
 }
@@ -206,7 +204,7 @@ pub async fn post_event(
         (status = 200, description = "Applied (or the first answer to a repeated id)", body = EventAnswer),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Role may not post events", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The account may not post this event in the instance's state; `required` names who may", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown workflow or key", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Event not allowed, instance ended, or event id reused", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Data invalid, or every guard false", body = ProblemBody, content_type = "application/problem+json"),
@@ -218,7 +216,6 @@ pub async fn post_event_by_key(
     PathParams((workflow, key)): PathParams<(String, String)>,
     JsonBody(request): JsonBody<EventRequest>,
 ) -> Result<Json<EventAnswer>, Problem> {
-    caller.allow(Permission::PostEvent)?;
     send(
         &state,
         &caller,
@@ -247,7 +244,7 @@ async fn send(
             &target,
             &event,
             request.data,
-            &caller.actor(),
+            caller.principal(),
             event_id.as_deref(),
         )
         .await;

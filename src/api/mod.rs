@@ -5,8 +5,10 @@
 //! wire types; the OpenAPI document is generated from the same handler
 //! annotations that build the router, so the two cannot drift apart.
 
+mod accounts;
 mod admin;
 mod assessment;
+mod audit;
 pub mod auth;
 mod extract;
 mod instances;
@@ -14,6 +16,7 @@ pub mod metrics;
 mod ops;
 pub mod problem;
 mod serve;
+mod sessions;
 mod state;
 mod views;
 pub mod wire;
@@ -42,6 +45,8 @@ pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
         (name = "workflows", description = "Loaded workflow definitions"),
         (name = "instances", description = "Instances, events and history"),
         (name = "admin", description = "Administration (admin role)"),
+        (name = "accounts", description = "Accounts, tokens, signing in and out"),
+        (name = "audit", description = "The audit log and the weekly security report (admin role)"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]
@@ -78,8 +83,16 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::stuck))
         .routes(routes!(admin::reload))
         .routes(routes!(admin::clock, admin::set_clock))
-        .routes(routes!(admin::tokens, admin::issue_token))
-        .routes(routes!(admin::revoke_token))
+        .routes(routes!(accounts::tokens, accounts::issue))
+        .routes(routes!(accounts::revoke))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::list, accounts::create))
+        .routes(routes!(accounts::get, accounts::update))
+        .routes(routes!(accounts::issue_for_account))
+        .routes(routes!(sessions::sign_in))
+        .routes(routes!(sessions::sign_out))
+        .routes(routes!(audit::audit))
+        .routes(routes!(audit::security_report))
         .routes(routes!(assessment::assessment))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

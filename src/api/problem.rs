@@ -43,6 +43,10 @@ pub struct ProblemBody {
     /// For `invalid-data`: the fields that failed, with their paths.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<Json_>>,
+    /// For `forbidden`: the account roles and teams any one of which would
+    /// have been allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<Vec<String>>,
 }
 
 impl Problem {
@@ -264,6 +268,22 @@ impl From<RuntimeError> for Problem {
                 Self::conflict("idempotency-mismatch", "Idempotency key reused", detail)
             }
             RuntimeError::Conflict => Self::conflict("conflict", "Concurrent change", detail),
+            RuntimeError::Forbidden { required, .. } => {
+                Self::forbidden(detail).with("required", required)
+            }
+            RuntimeError::Unauthenticated(_) => Self::unauthorized(detail),
+            RuntimeError::Account(_) => {
+                Self::unprocessable("invalid-account", "The account breaks a rule", detail)
+            }
+            RuntimeError::AccountExists(_) => {
+                Self::conflict("account-exists", "Account name taken", detail)
+            }
+            RuntimeError::AccountUnusable(_)
+            | RuntimeError::TokenRole { .. }
+            | RuntimeError::TokenName(_) => {
+                Self::unprocessable("invalid-token", "The token cannot be issued", detail)
+            }
+            RuntimeError::Week(_) => Self::unprocessable("invalid-week", "Invalid week", detail),
             // The API only moves the clock after checking it is manual.
             RuntimeError::NotManualClock => {
                 Self::conflict("clock-not-manual", "The clock is not manual", detail)

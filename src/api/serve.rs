@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::auth::{Role, Secret, row_for};
+use super::auth::Secret;
 use super::state::AppState;
-use crate::engine::AccountName;
+use crate::accounts::AccountPolicy;
 use crate::model::Catalog;
 use crate::runtime::{
     Clock, ManualClock, Runtime, RuntimeConfig, SchedulerConfig, SystemClock, Webhooks,
@@ -38,7 +38,8 @@ pub struct ServeOptions {
     #[arg(long, env = "FLOWKEEPER_WORKFLOWS", default_value = "./workflows")]
     pub workflows: PathBuf,
     /// The settings file: where each named webhook goes
-    /// (`[webhooks.<name>] url = "…"`); unnamed webhooks are logged.
+    /// (`[webhooks.<name>] url = "…"`; unnamed webhooks are logged) and the
+    /// account rules (`[accounts] vendor_max`, `emergency_grace`, `idle_report`).
     #[arg(long, env = "FLOWKEEPER_SETTINGS", default_value = "flowkeeper.toml")]
     pub settings: PathBuf,
     /// Run on a clock that only moves through `POST /v1/admin/clock`.
@@ -94,8 +95,10 @@ pub async fn serve_with(
     };
     let webhooks = Webhooks::load(&options.settings)
         .with_context(|| format!("while reading {}", options.settings.display()))?;
+    let accounts = account_policy(&options.settings)?;
     let config = RuntimeConfig {
         webhooks,
+        accounts,
         ..RuntimeConfig::default()
     };
     let runtime = Arc::new(
@@ -121,6 +124,7 @@ pub async fn serve_with(
         .context("while reading the bound address")?;
     tracing::info!(listen = %address, manual_clock = options.manual_clock, "serving");
     let app = super::router(state, options.max_body);
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
@@ -130,55 +134,39 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// Makes sure an admin can log in: the given token (`FLOWKEEPER_ADMIN_TOKEN`)
-/// is registered (once), else a fresh database gets a generated admin
-/// token, printed once on stdout.
+/// Makes sure an admin can get in: the account `admin` exists, the given
+/// token (`FLOWKEEPER_ADMIN_TOKEN`) is one of its tokens, else a database
+/// without a usable admin token gets a generated one, printed once.
 async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Result<()> {
-    let now = state.now();
-    let store = state.store();
-    let admin = AccountName::parse("admin")?;
-    if let Some(text) = given {
-        let secret = Secret::given(text.trim());
+    let given = given.map(|text| Secret::given(text.trim()));
+    if let Some(secret) = &given {
         anyhow::ensure!(
             secret.expose().len() >= 16,
             "FLOWKEEPER_ADMIN_TOKEN must be at least 16 characters"
         );
-        if store.find_token(&secret.hash()).await?.is_none() {
-            store
-                .insert_token(&row_for(
-                    state.runtime().new_id(),
-                    &secret,
-                    &admin,
-                    Role::Admin,
-                    now,
-                    None,
-                    None,
-                ))
-                .await
-                .context("while registering FLOWKEEPER_ADMIN_TOKEN")?;
-        }
-        return Ok(());
     }
-    if !store.has_live_admin(now).await? {
-        let secret = Secret::generate();
-        store
-            .insert_token(&row_for(
-                state.runtime().new_id(),
-                &secret,
-                &admin,
-                Role::Admin,
-                now,
-                None,
-                None,
-            ))
-            .await
-            .context("while creating the bootstrap admin token")?;
+    let minted = state
+        .runtime()
+        .bootstrap_admin(given.as_ref())
+        .await
+        .context("while setting up the bootstrap admin")?;
+    if let Some(secret) = minted {
         println!(
             "admin token (shown once, keep it safe): {}",
             secret.expose()
         );
     }
     Ok(())
+}
+
+/// The `[accounts]` section of the settings file (defaults without one).
+fn account_policy(settings: &std::path::Path) -> anyhow::Result<AccountPolicy> {
+    match std::fs::read_to_string(settings) {
+        Ok(text) => AccountPolicy::from_settings(&text)
+            .with_context(|| format!("while reading [accounts] in {}", settings.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(AccountPolicy::default()),
+        Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

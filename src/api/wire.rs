@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use utoipa::ToSchema;
 
+use crate::accounts::{Account, Role};
+use crate::audit::AuditEntry;
 use crate::engine::{
     Fires, HistoryKind, Instance, Millis, PendingTimer, SlaCycle, TransitionRecord,
 };
@@ -404,14 +406,39 @@ pub struct ClockRequest {
     pub jump: Option<String>,
 }
 
-/// `POST /v1/admin/tokens`.
+/// `POST /v1/admin/tokens`. Without `account`, the token belongs to the
+/// account named `name`, created with `role` (and `teams`, `title`,
+/// `approval`) when it does not exist; with `account`, `name` is the
+/// token's own name and `role` must be the account's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
-    /// Who will hold the token; recorded as the actor of their changes.
     pub name: String,
-    pub role: crate::api::auth::Role,
+    pub role: Role,
     /// How long the token lives, e.g. `"30d"`; none for no expiry.
+    #[serde(default)]
+    pub expires_in: Option<String>,
+    /// The existing account the token belongs to.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// For an account created here: its teams.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// For an account created here: its display name (default: `name`).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// For a vendor account created here: who approved it, and the reference.
+    #[serde(default)]
+    pub approval: Option<String>,
+}
+
+/// `POST /v1/admin/accounts/{name}/tokens`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountTokenRequest {
+    /// The token's name, e.g. `ci`.
+    pub name: String,
+    /// How long it lives, e.g. `"30d"`; none for no expiry.
     #[serde(default)]
     pub expires_in: Option<String>,
 }
@@ -420,10 +447,16 @@ pub struct TokenRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TokenView {
     pub id: String,
+    /// The token's own name.
     pub name: String,
+    /// Its account's role when it was issued; the token has the account's
+    /// rights as they are now.
     pub role: String,
+    /// The account it belongs to.
+    pub account: Option<String>,
     pub created_at: String,
     pub expires_at: Option<String>,
+    /// The admin who issued it.
     pub approved_by: Option<String>,
     pub revoked_at: Option<String>,
 }
@@ -434,6 +467,7 @@ impl From<&TokenRow> for TokenView {
             id: row.id.clone(),
             name: row.name.clone(),
             role: row.role.clone(),
+            account: row.account.clone(),
             created_at: timestamp(row.created_at),
             expires_at: row.expires_at.map(timestamp),
             approved_by: row.approved_by.clone(),
@@ -448,6 +482,160 @@ pub struct IssuedToken {
     pub token: String,
     #[serde(flatten)]
     pub info: TokenView,
+}
+
+/// An account as the API shows it (never its password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AccountView {
+    pub name: String,
+    pub role: Role,
+    /// The workflow role names it works for.
+    pub teams: Vec<String>,
+    pub title: String,
+    pub expires_at: Option<String>,
+    /// The written confirmation a vendor account was opened on.
+    pub approval: Option<String>,
+    /// Opened in an emergency without approval (disabled automatically
+    /// unless the approval is added within the grace).
+    pub emergency: bool,
+    pub disabled_at: Option<String>,
+    /// When it last signed in or used a token (updated at most hourly).
+    pub last_seen_at: Option<String>,
+    pub created_at: String,
+    pub created_by: String,
+    /// Whether it can sign in with a password (services cannot).
+    pub has_password: bool,
+}
+
+impl From<&Account> for AccountView {
+    fn from(account: &Account) -> Self {
+        Self {
+            name: account.name.to_string(),
+            role: account.role,
+            teams: account.teams.clone(),
+            title: account.title.clone(),
+            expires_at: account.expires_at.map(timestamp),
+            approval: account.approval.clone(),
+            emergency: account.emergency,
+            disabled_at: account.disabled_at.map(timestamp),
+            last_seen_at: account.last_seen_at.map(timestamp),
+            created_at: timestamp(account.created_at),
+            created_by: account.created_by.clone(),
+            has_password: account.password.is_some(),
+        }
+    }
+}
+
+/// `POST /v1/admin/accounts`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRequest {
+    /// 2 to 64 of `a-z`, `0-9`, `.`, `_`, `-`.
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// Display name (default: `name`).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// At least 6 characters from two of letters, digits, others.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// RFC 3339; vendors need one within `accounts.vendor_max`.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub approval: Option<String>,
+    /// A vendor account opened before its approval (see `approval`).
+    #[serde(default)]
+    pub emergency: bool,
+}
+
+/// `PATCH /v1/admin/accounts/{name}`: only the fields given change;
+/// `expires_at` and `approval` take `null` to clear them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPatch {
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub teams: Option<Vec<String>>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub approval: Option<Option<String>>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
+/// A field that was sent, possibly as `null` (`Some(None)`), apart from
+/// one that was not (`None`, via `default`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `POST /v1/sessions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub name: String,
+    pub password: String,
+}
+
+/// A new session: the bearer token (shown once), when it expires, and
+/// whose it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SessionView {
+    pub token: String,
+    pub expires_at: String,
+    pub account: AccountView,
+}
+
+/// One audit entry. `hash` chains it to the entry before (docs/security.md
+/// shows how to recompute it from this very JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntryView {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: Json,
+    pub remote_addr: Option<String>,
+    pub hash: String,
+}
+
+impl From<&AuditEntry> for AuditEntryView {
+    fn from(entry: &AuditEntry) -> Self {
+        Self {
+            seq: entry.seq,
+            at: crate::audit::rfc3339(entry.at),
+            actor: entry.actor.clone(),
+            action: entry.action.clone(),
+            target: entry.target.clone(),
+            detail: entry.detail.clone(),
+            remote_addr: entry.remote_addr.clone(),
+            hash: entry.hash.clone(),
+        }
+    }
+}
+
+/// A page of the audit log, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditPageView {
+    pub items: Vec<AuditEntryView>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
 }
 
 #[cfg(test)]

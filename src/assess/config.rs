@@ -190,6 +190,17 @@ impl AssessmentConfig {
     }
 }
 
+/// The time zone `assessment.toml` in `workflows` names, UTC when there is
+/// no such file: the weekly security report's weeks use it too.
+pub fn time_zone_in(workflows: &FsPath) -> Result<TimeZone, Diagnostics> {
+    let path = workflows.join("assessment.toml");
+    if path.is_file() {
+        Ok(load_file(&path)?.time_zone().clone())
+    } else {
+        Ok(TimeZone::UTC)
+    }
+}
+
 /// Reads and checks `path` (normally `<workflows>/assessment.toml`).
 pub fn load_file(path: &FsPath) -> Result<AssessmentConfig, Diagnostics> {
     load_str(path, &Diagnostics::read(path)?)

@@ -23,7 +23,7 @@ mod selection;
 pub use bands::{Band, BandTable, Lower, Upper};
 pub use calc::{AssessError, Tallies, run};
 pub use compute::{AssessCommandError, compute};
-pub use config::{AssessmentConfig, DEFAULT_ROLE, Indicator, load_file, load_str};
+pub use config::{AssessmentConfig, DEFAULT_ROLE, Indicator, load_file, load_str, time_zone_in};
 pub use facts::{Anchor, Attribution, Count, OutcomeFilter};
 pub use period::{Period, PeriodError, PeriodSpec};
 pub use ratio::{Ratio, RatioError};

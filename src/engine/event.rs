@@ -11,8 +11,8 @@ use crate::model::definition::Transition;
 /// Applies `event` to the step's instance, recording it as a `kind` line
 /// (`event`, or `timer` when a timer posted it).
 ///
-/// An ended instance accepts only a global event whose transition keeps the
-/// state: it records history and data but moves nothing.
+/// An ended instance accepts only a global event marked `after_end`: it
+/// records history and data but moves nothing.
 pub(super) fn accept(
     step: &mut Step<'_>,
     event: &EventInput,
@@ -24,7 +24,7 @@ pub(super) fn accept(
     let declared = definition.events.get(&event.name);
     let from = step.instance.state.clone();
     let ended = Rejection::InstanceEnded { status };
-    if !active && !declared.is_some_and(|declared| declared.global) {
+    if !active && !definition.accepts_after_end(&event.name) {
         return Err(ended);
     }
     let Some(transitions) = definition.transitions(&from, &event.name) else {

@@ -9,6 +9,7 @@
 
 mod actions;
 mod actor;
+mod authorize;
 mod data;
 mod event;
 mod housekeeping;
@@ -22,6 +23,7 @@ use serde_json::{Value as Json, json};
 
 use crate::model::Definition;
 pub use actor::{AccountName, Actor, NameError};
+pub use authorize::{Refusal, Why, authorize_create, authorize_event};
 pub use housekeeping::{drop_timer, record_retry};
 pub use moves::EVENTLESS_BOUND;
 use step::{Line, Step};

@@ -16,11 +16,11 @@
 //! The deadline timer `sla:<clock>` is therefore due one millisecond after
 //! `due_at`. A missed cycle stays open until it stops, then just closes.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, json};
 
 use super::step::{Line, Step};
 use super::types::{Fires, HistoryKind, PendingTimer, Rejection, SlaCycle, SlaOutcome};
-use crate::model::definition::{Role, Sla, Within};
+use crate::model::definition::{Sla, Within};
 
 /// The name of the deadline timer of `clock`.
 pub(super) fn deadline_timer(clock: &str) -> String {
@@ -274,12 +274,5 @@ fn responsible(step: &Step<'_>, sla: &Sla, state: &str) -> Option<String> {
             .state(state)
             .and_then(|state| state.role.as_ref())
     })?;
-    match role {
-        Role::Fixed(name) => Some(name.clone()),
-        Role::Field(field) => match step.instance.data.get(field)? {
-            Json::Null => None,
-            Json::String(text) => Some(text.clone()),
-            other => Some(other.to_string()),
-        },
-    }
+    role.resolve(&step.instance.data)
 }

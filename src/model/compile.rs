@@ -359,6 +359,8 @@ impl<'a> Compiler<'a> {
                     name: name.clone(),
                     title: spec.title.clone(),
                     global: spec.global,
+                    after_end: spec.after_end,
+                    by: spec.by.clone(),
                     fields,
                     merge: spec.merge,
                     transitions,

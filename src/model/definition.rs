@@ -63,6 +63,22 @@ pub enum Role {
     Field(String),
 }
 
+impl Role {
+    /// The role name on an instance with `data`: a fixed name, or the
+    /// field's value (text as it is, other values as JSON). `None` when the
+    /// field is absent or null.
+    pub fn resolve(&self, data: &serde_json::Map<String, Json>) -> Option<String> {
+        match self {
+            Role::Fixed(name) => Some(name.clone()),
+            Role::Field(field) => match data.get(field)? {
+                Json::Null => None,
+                Json::String(text) => Some(text.clone()),
+                other => Some(other.to_string()),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct State {
     pub name: String,
@@ -93,6 +109,11 @@ pub struct Event {
     pub name: String,
     pub title: Option<String>,
     pub global: bool,
+    /// A global event still accepted (to record) once the instance ended.
+    pub after_end: bool,
+    /// Account roles and team names allowed to post it (admins always may);
+    /// empty: the current state's role decides.
+    pub by: Vec<String>,
     pub fields: IndexMap<String, Field>,
     pub merge: bool,
     /// For a global event: used in states with no `on` entry for it.
@@ -211,18 +232,39 @@ impl Definition {
     }
 
     /// The events accepted in `state`, in declaration order. In a terminal
-    /// state only global events that keep the state are accepted.
+    /// state only the events accepted after the end are.
     pub fn allowed_events(&self, state: &str) -> Vec<&str> {
         let Some(current) = self.states.get(state) else {
             return Vec::new();
         };
+        if current.terminal {
+            return self.events_after_end();
+        }
         let mut allowed: Vec<&str> = current.on.keys().map(String::as_str).collect();
         for event in self.events.values().filter(|event| event.global) {
-            let leaves = event.transitions.iter().any(|t| t.to.is_some());
-            if !(current.on.contains_key(&event.name) || current.terminal && leaves) {
+            if !current.on.contains_key(&event.name) {
                 allowed.push(&event.name);
             }
         }
         allowed
+    }
+
+    /// The events an ended instance still accepts (to record them): global
+    /// events marked `after_end`, in declaration order.
+    pub fn events_after_end(&self) -> Vec<&str> {
+        self.events
+            .values()
+            .filter(|event| self.accepts_after_end(&event.name))
+            .map(|event| event.name.as_str())
+            .collect()
+    }
+
+    /// Whether an ended instance accepts `event`: a global event marked
+    /// `after_end`. (The loader refuses `after_end` on an event that could
+    /// move the instance, so such an event only records.)
+    pub fn accepts_after_end(&self, event: &str) -> bool {
+        self.events
+            .get(event)
+            .is_some_and(|event| event.global && event.after_end)
     }
 }

@@ -1,13 +1,15 @@
 //! Checks between workflows: what `spawn` and `send` actions name must
-//! exist in the workflow they target. Run over every file of a folder,
-//! each as far as it loaded on its own.
+//! exist in the workflow they target, and what an event's `by` names must
+//! be an account role or a team some workflow names. Run over every file of
+//! a folder, each as far as it loaded on its own.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path as FsPath;
 
-use super::definition::{Action, Definition, Field, Transition};
+use super::definition::{Action, Definition, Field, FieldKind, Role, Transition};
 use super::diagnostic::{Diagnostic, LineIndex, did_you_mean};
 use super::source::{Path, Seg, SourceMap};
+use crate::accounts;
 use crate::path;
 
 /// A workflow of the folder, as far as its file loaded.
@@ -47,6 +49,7 @@ pub(crate) fn check(workflows: &[Loaded<'_>]) -> Vec<Diagnostic> {
             ));
         }
     }
+    let teams = teams(workflows);
     // The events each workflow handles in some state, found once.
     let handled: HashMap<&str, HashSet<&str>> = by_id
         .iter()
@@ -65,6 +68,7 @@ pub(crate) fn check(workflows: &[Loaded<'_>]) -> Vec<Diagnostic> {
         let mut checker = Checker {
             by_id: &by_id,
             handled: &handled,
+            teams: &teams,
             map: SourceMap::new(text),
             lines: LineIndex::new(loaded.file, text),
             diagnostics: &mut diagnostics,
@@ -74,9 +78,40 @@ pub(crate) fn check(workflows: &[Loaded<'_>]) -> Vec<Diagnostic> {
     diagnostics
 }
 
+/// The team names the workflows know: every fixed role of a state or SLA,
+/// and every value of an enum field that a role is read from.
+fn teams<'a>(workflows: &[Loaded<'a>]) -> BTreeSet<&'a str> {
+    let mut teams = BTreeSet::new();
+    for definition in workflows.iter().map(|loaded| loaded.definition) {
+        let roles = definition
+            .states
+            .values()
+            .filter_map(|state| state.role.as_ref());
+        let roles = roles.chain(definition.slas.values().filter_map(|sla| sla.role.as_ref()));
+        for role in roles {
+            match role {
+                Role::Fixed(name) => {
+                    teams.insert(name.as_str());
+                }
+                Role::Field(field) => {
+                    let values = definition
+                        .data
+                        .get(field)
+                        .filter(|field| field.kind == FieldKind::Enum)
+                        .map(|field| field.values.as_slice())
+                        .unwrap_or_default();
+                    teams.extend(values.iter().map(String::as_str));
+                }
+            }
+        }
+    }
+    teams
+}
+
 struct Checker<'a> {
     by_id: &'a BTreeMap<&'a str, &'a Loaded<'a>>,
     handled: &'a HashMap<&'a str, HashSet<&'a str>>,
+    teams: &'a BTreeSet<&'a str>,
     map: SourceMap,
     lines: LineIndex<'a>,
     diagnostics: &'a mut Vec<Diagnostic>,
@@ -94,6 +129,28 @@ impl<'a> Checker<'a> {
         }
         for (name, event) in &definition.events {
             self.transitions(&path!["events", name, "transitions"], &event.transitions);
+            self.by(name, &event.by);
+        }
+    }
+
+    /// Each name in an event's `by` must be an account role or a known team.
+    fn by(&mut self, event: &str, names: &[String]) {
+        let roles = accounts::Role::ALL.map(accounts::Role::as_str);
+        for (index, name) in names.iter().enumerate() {
+            if roles.contains(&name.as_str()) || self.teams.contains(name.as_str()) {
+                continue;
+            }
+            let known = roles.iter().copied().chain(self.teams.iter().copied());
+            self.error(
+                &path!["events", event, "by", index],
+                format!(
+                    "`by` names `{name}`, which is neither an account role ({}) nor a team any workflow names",
+                    roles.join(", ")
+                ),
+                did_you_mean(name, known).or_else(|| {
+                    Some("a team is a state's fixed `role`, or a value of an enum field a `role = { field }` reads".into())
+                }),
+            );
         }
     }
 

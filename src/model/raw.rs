@@ -179,9 +179,21 @@ pub struct EventSpec {
     /// A human title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Accepted in every state, terminal ones too (where it can only record).
+    /// Accepted in every live state. On an ended instance only when
+    /// `after_end` is set too.
     #[serde(default)]
     pub global: bool,
+    /// A global event that is still accepted once the instance has ended
+    /// (where it can only record), e.g. a customer's complaint after the
+    /// ticket closed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_end: bool,
+    /// Who may post the event: account roles (`admin`, `operator`,
+    /// `service`, `viewer`, `vendor`) and/or team names, any one of which
+    /// suffices; admins always may. Without it, the role of the state the
+    /// instance is in decides (see docs/security.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by: Vec<String>,
     /// The fields the event carries.
     #[serde(default)]
     pub fields: IndexMap<String, FieldSpec>,

@@ -56,6 +56,7 @@ pub(crate) fn check(raw: &WorkflowFile, broken: &Broken) -> Vec<Problem> {
     terminal_states(raw, &mut problems);
     unhandled_events(raw, broken, &mut problems);
     global_transitions(raw, &mut problems);
+    after_end_events(raw, &mut problems);
     merged_field_types(raw, &mut problems);
     timer_states(raw, broken, &mut problems);
     sla_lists(raw, &mut problems);
@@ -129,7 +130,7 @@ fn terminal_states(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
             problems.push(Problem::at_key(
                 path!["states", name, "on", event],
                 format!("terminal state `{name}` handles `{event}`, but an ended instance takes no transitions"),
-                Some("remove `terminal = true`, or make the event global to record it on ended instances".into()),
+                Some("remove `terminal = true`, or make the event global with after_end = true to record it on ended instances".into()),
             ));
         }
         if !state.always.is_empty() {
@@ -172,6 +173,30 @@ fn global_transitions(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
                 path!["events", name, "transitions"],
                 format!("event `{name}` has `transitions` but is not global; only global events take them"),
                 Some("set global = true, or move the transitions into the states' `on`".into()),
+            ));
+        }
+    }
+}
+
+/// `after_end` lets an ended instance record an event; it means nothing on
+/// an event that only states handle, and an ended instance cannot move.
+fn after_end_events(raw: &WorkflowFile, problems: &mut Vec<Problem>) {
+    for (name, event) in raw.events.iter().filter(|(_, event)| event.after_end) {
+        if !event.global {
+            problems.push(Problem::at(
+                path!["events", name, "after_end"],
+                format!("event `{name}` has `after_end` but is not global; only global events reach ended instances"),
+                Some("set global = true, or remove after_end".into()),
+            ));
+        } else if event
+            .transitions
+            .iter()
+            .any(|transition| transition.to.is_some())
+        {
+            problems.push(Problem::at(
+                path!["events", name, "after_end"],
+                format!("event `{name}` has `after_end`, but its transitions change the state, which an ended instance never does"),
+                Some("remove after_end, or take `to` out of its transitions".into()),
             ));
         }
     }

@@ -6,10 +6,12 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use serde_json::{Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 use super::RuntimeError;
+use super::audit::instance_change;
 use super::change::Change;
+use crate::audit::AuditAction;
 use crate::engine::{self, Actor, CreateInput, Effect, EventInput, Instance, Outcome, Rejection};
 use crate::store::IncidentKind;
 
@@ -169,7 +171,14 @@ impl Change<'_> {
                     Ok(outcome) => outcome,
                     Err(rejection) => return Ok(Applied::Refused(Refusal::Rejected(rejection))),
                 };
-                let stored = self.write(&outcome, Some(target.revision)).await?;
+                let audit = instance_change(
+                    AuditAction::InstanceEvent,
+                    &actor,
+                    None,
+                    &outcome,
+                    json!({ "from_instance": source.id }),
+                );
+                let stored = self.write(&outcome, Some(target.revision), audit).await?;
                 changed.push((stored, outcome));
                 Ok(Applied::Changed(changed))
             }
@@ -217,7 +226,14 @@ impl Change<'_> {
             Ok(outcome) => outcome,
             Err(rejection) => return Ok(Started::Refused(Refusal::Rejected(rejection))),
         };
-        let created = self.write(&outcome, None).await?;
+        let audit = instance_change(
+            AuditAction::InstanceCreate,
+            actor,
+            None,
+            &outcome,
+            json!({ "version": definition.version }),
+        );
+        let created = self.write(&outcome, None, audit).await?;
         Ok(Started::Created(Box::new((created, outcome))))
     }
 }

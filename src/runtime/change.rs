@@ -4,8 +4,9 @@
 //! runs at, ids made from that instant, the instance it loads (locked), the
 //! definition version that instance runs, and [`Change::commit`], the one
 //! place an engine [`Outcome`] is written: the instance with its history
-//! lines, timers and SLA cycles, its webhook deliveries, and the spawns and
-//! sends it causes.
+//! lines, timers and SLA cycles, its webhook deliveries, the spawns and
+//! sends it causes, and its audit entry (appended when the command is done,
+//! see `audit.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -14,6 +15,7 @@ use uuid::Uuid;
 
 use super::idempotency::Idempotency;
 use super::{NotFound, Runtime, RuntimeError, Target};
+use crate::audit::AuditDraft;
 use crate::engine::{Effect, Instance, Millis, Outcome};
 use crate::model::Definition;
 use crate::store::{Answer, Delivery, IncidentKind, NewIncident, WriteTx};
@@ -33,6 +35,8 @@ pub struct Change<'a> {
     tx: &'a mut WriteTx,
     now: Millis,
     wake: Wake,
+    /// Audit entries of this command's changes, appended last.
+    pub(super) audit: Vec<AuditDraft>,
 }
 
 impl<'a> Change<'a> {
@@ -42,6 +46,7 @@ impl<'a> Change<'a> {
             tx,
             now,
             wake: Wake::default(),
+            audit: Vec::new(),
         }
     }
 
@@ -106,26 +111,30 @@ impl<'a> Change<'a> {
     }
 
     /// Writes `outcome` (inserting the instance when `expected_revision` is
-    /// `None`), queues its webhook deliveries and applies its spawns and
-    /// sends. Returns the instance as stored.
+    /// `None`), queues its webhook deliveries, records `audit` (see
+    /// `audit::instance_change`) and applies its spawns and sends. Returns
+    /// the instance as stored.
     pub async fn commit(
         &mut self,
         outcome: &Outcome,
         expected_revision: Option<i64>,
+        audit: AuditDraft,
     ) -> Result<Instance, RuntimeError> {
-        let stored = self.write(outcome, expected_revision).await?;
+        let stored = self.write(outcome, expected_revision, audit).await?;
         self.cascade(&stored, &outcome.effects).await?;
         Ok(stored)
     }
 
-    /// Writes `outcome` and queues its deliveries, without its spawns and
-    /// sends (the cascade applies those one hop at a time).
+    /// Writes `outcome`, queues its deliveries and records `audit`, without
+    /// its spawns and sends (the cascade applies those one hop at a time).
     pub(super) async fn write(
         &mut self,
         outcome: &Outcome,
         expected_revision: Option<i64>,
+        audit: AuditDraft,
     ) -> Result<Instance, RuntimeError> {
         let stored = self.tx.commit_outcome(outcome, expected_revision).await?;
+        self.audit.push(audit);
         for effect in &outcome.effects {
             if let Effect::Notify { webhook, payload } = effect {
                 let delivery = Delivery {

@@ -5,15 +5,20 @@
 //!
 //! A command owns its data, so it can be handed to another task (which
 //! finishes it even when the caller stops waiting) and tried again after a
-//! lost race.
+//! lost race. Who sent it is its [`Principal`]: a signed-in account is
+//! authorized here, against the instance as loaded in the transaction, and
+//! every change is recorded in the audit log with it.
 
 use serde_json::{Map, Value as Json, json};
 
+use super::audit::instance_change;
 use super::change::Change;
 use super::idempotency::{self, Idempotency};
-use super::{EventReply, RetryReport, Runtime, RuntimeError, Target};
+use super::{EventReply, Principal, RetryReport, Runtime, RuntimeError, Target};
+use crate::audit::{AuditAction, AuditDraft};
 use crate::engine::{
-    self, Actor, CreateInput, EventInput, Instance, Millis, Outcome, Rejection, Status,
+    self, Actor, CreateInput, EventInput, Instance, Millis, Outcome, Status, authorize_create,
+    authorize_event,
 };
 use crate::model::Definition;
 use crate::store::{Answer, ClaimedTimer, IncidentKind};
@@ -34,14 +39,15 @@ pub trait Command: Send + Sync {
 /// Starts an instance of `workflow` with business key `key`.
 ///
 /// Fails with `KeyInUse` while a live instance holds the key. With an
-/// `idempotency_key`, a retry of the same request returns the first answer
-/// and a different request with that key fails with `IdempotencyMismatch`.
+/// `idempotency_key` (unique per sender), a retry of the same request
+/// returns the first answer and a different request with that key fails
+/// with `IdempotencyMismatch`.
 #[derive(Debug, Clone)]
 pub struct CreateInstance {
     pub workflow: String,
     pub key: String,
     pub data: Map<String, Json>,
-    pub actor: Actor,
+    pub by: Principal,
     pub idempotency_key: Option<String>,
 }
 
@@ -49,8 +55,10 @@ impl Command for CreateInstance {
     type Reply = Instance;
 
     async fn apply(&self, change: &mut Change<'_>) -> Result<Instance, RuntimeError> {
+        let actor = self.by.actor();
         let idempotency = self.idempotency_key.as_deref().map(|idempotency_key| {
             Idempotency::new(
+                &actor,
                 format!("create:{}", self.workflow),
                 idempotency_key,
                 &json!({ "key": self.key, "data": self.data }),
@@ -60,6 +68,9 @@ impl Command for CreateInstance {
             return Ok(EventReply::from(answer).instance);
         }
         let definition = change.current_definition(&self.workflow)?;
+        if let Some(account) = self.by.account() {
+            authorize_create(&definition, &self.data, account)?;
+        }
         if change.load_live(&self.workflow, &self.key).await?.is_some() {
             return Err(RuntimeError::KeyInUse {
                 workflow: self.workflow.clone(),
@@ -70,10 +81,17 @@ impl Command for CreateInstance {
             id: change.new_id(),
             key: self.key.clone(),
             data: self.data.clone(),
-            actor: self.actor.to_string(),
+            actor: actor.to_string(),
         };
         let outcome = engine::create(&definition, input, change.now())?;
-        let instance = change.commit(&outcome, None).await?;
+        let audit = instance_change(
+            AuditAction::InstanceCreate,
+            &actor,
+            self.by.remote_addr(),
+            &outcome,
+            json!({ "version": definition.version }),
+        );
+        let instance = change.commit(&outcome, None, audit).await?;
         let answer = Answer::Created(instance.clone());
         change.remember(idempotency.as_ref(), &answer).await?;
         Ok(instance)
@@ -82,13 +100,14 @@ impl Command for CreateInstance {
 
 /// Posts `event` with `data` to the target instance. `event_id` makes the
 /// post idempotent like a create's idempotency key; an id is unique per
-/// instance, whether the event was posted by id or by business key.
+/// instance and sender, whether the event was posted by id or by business
+/// key.
 #[derive(Debug, Clone)]
 pub struct PostEvent {
     pub target: Target,
     pub event: String,
     pub data: Map<String, Json>,
-    pub actor: Actor,
+    pub by: Principal,
     pub event_id: Option<String>,
 }
 
@@ -96,8 +115,10 @@ impl Command for PostEvent {
     type Reply = EventReply;
 
     async fn apply(&self, change: &mut Change<'_>) -> Result<EventReply, RuntimeError> {
+        let actor = self.by.actor();
         let idempotency = self.event_id.as_deref().map(|event_id| {
             Idempotency::new(
+                &actor,
                 idempotency::event_scope(&self.target.to_string()),
                 event_id,
                 &json!({ "event": self.event, "data": self.data }),
@@ -106,15 +127,27 @@ impl Command for PostEvent {
         let input = EventInput {
             name: self.event.clone(),
             data: self.data.clone(),
-            actor: self.actor.to_string(),
+            actor: actor.to_string(),
         };
-        step_existing(
-            change,
-            &self.target,
-            idempotency,
-            |definition, instance, now| engine::apply(definition, instance, &input, now),
-        )
-        .await
+        let step = |definition: &Definition, instance: &Instance, now: Millis| {
+            if let Some(account) = self.by.account() {
+                authorize_event(definition, instance, &self.event, account)?;
+            }
+            let outcome = engine::apply(definition, instance, &input, now)?;
+            let extra = match &self.event_id {
+                Some(event_id) => json!({ "event_id": event_id }),
+                None => json!({}),
+            };
+            let audit = instance_change(
+                AuditAction::InstanceEvent,
+                &actor,
+                self.by.remote_addr(),
+                &outcome,
+                extra,
+            );
+            Ok((outcome, audit))
+        };
+        step_existing(change, &self.target, idempotency, step).await
     }
 }
 
@@ -123,16 +156,26 @@ impl Command for PostEvent {
 pub struct Cancel {
     pub target: Target,
     pub reason: String,
-    pub actor: Actor,
+    pub by: Principal,
 }
 
 impl Command for Cancel {
     type Reply = EventReply;
 
     async fn apply(&self, change: &mut Change<'_>) -> Result<EventReply, RuntimeError> {
-        let actor = self.actor.to_string();
+        self.by.must_be_admin()?;
+        let actor = self.by.actor();
         step_existing(change, &self.target, None, |definition, instance, now| {
-            engine::cancel(definition, instance, &self.reason, &actor, now)
+            let outcome =
+                engine::cancel(definition, instance, &self.reason, &actor.to_string(), now)?;
+            let audit = instance_change(
+                AuditAction::InstanceCancel,
+                &actor,
+                self.by.remote_addr(),
+                &outcome,
+                json!({ "reason": self.reason }),
+            );
+            Ok((outcome, audit))
         })
         .await
     }
@@ -144,28 +187,40 @@ pub struct MoveTo {
     pub target: Target,
     pub state: String,
     pub reason: String,
-    pub actor: Actor,
+    pub by: Principal,
 }
 
 impl Command for MoveTo {
     type Reply = EventReply;
 
     async fn apply(&self, change: &mut Change<'_>) -> Result<EventReply, RuntimeError> {
-        let actor = self.actor.to_string();
+        self.by.must_be_admin()?;
+        let actor = self.by.actor();
         step_existing(change, &self.target, None, |definition, instance, now| {
-            engine::move_to(definition, instance, &self.state, &self.reason, &actor, now)
+            let name = actor.to_string();
+            let outcome =
+                engine::move_to(definition, instance, &self.state, &self.reason, &name, now)?;
+            let audit = instance_change(
+                AuditAction::InstanceMove,
+                &actor,
+                self.by.remote_addr(),
+                &outcome,
+                json!({ "from": instance.state, "reason": self.reason }),
+            );
+            Ok((outcome, audit))
         })
         .await
     }
 }
 
 /// The shape of every command on an existing instance: replay an
-/// idempotent request, load the instance, run `step`, commit, remember.
+/// idempotent request, load the instance, run `step` (which authorizes and
+/// decides, and says how to audit the outcome), commit, remember.
 async fn step_existing(
     change: &mut Change<'_>,
     target: &Target,
     idempotency: Option<Idempotency>,
-    step: impl FnOnce(&Definition, &Instance, Millis) -> Result<Outcome, Rejection>,
+    step: impl FnOnce(&Definition, &Instance, Millis) -> Result<(Outcome, AuditDraft), RuntimeError>,
 ) -> Result<EventReply, RuntimeError> {
     if let Some(answer) = change.replay(idempotency.as_ref()).await? {
         return Ok(answer.into());
@@ -178,8 +233,10 @@ async fn step_existing(
         return Ok(answer.into());
     }
     let definition = change.definition_of(&instance).await?;
-    let outcome = step(&definition, &instance, change.now())?;
-    let stored = change.commit(&outcome, Some(instance.revision)).await?;
+    let (outcome, audit) = step(&definition, &instance, change.now())?;
+    let stored = change
+        .commit(&outcome, Some(instance.revision), audit)
+        .await?;
     let answer = Answer::Changed {
         instance: stored,
         transition: outcome.transition.clone(),
@@ -195,13 +252,15 @@ async fn step_existing(
 #[derive(Debug, Clone)]
 pub struct Retry {
     pub target: Target,
-    pub actor: Actor,
+    pub by: Principal,
 }
 
 impl Command for Retry {
     type Reply = RetryReport;
 
     async fn apply(&self, change: &mut Change<'_>) -> Result<RetryReport, RuntimeError> {
+        self.by.must_be_admin()?;
+        let actor = self.by.actor();
         let instance = change.load(&self.target).await?;
         let now = change.now();
         let incidents_resolved = change.tx().resolve_incidents_of(instance.id, now).await?;
@@ -212,10 +271,22 @@ impl Command for Retry {
             &instance,
             incidents_resolved,
             deliveries_requeued,
-            &self.actor.to_string(),
+            &actor.to_string(),
             now,
         );
-        change.commit(&outcome, Some(instance.revision)).await?;
+        let audit = instance_change(
+            AuditAction::InstanceRetry,
+            &actor,
+            self.by.remote_addr(),
+            &outcome,
+            json!({
+                "incidents_resolved": incidents_resolved,
+                "deliveries_requeued": deliveries_requeued,
+            }),
+        );
+        change
+            .commit(&outcome, Some(instance.revision), audit)
+            .await?;
         if deliveries_requeued > 0 {
             change.wake_outbox();
         }
@@ -266,15 +337,34 @@ impl Command for FireTimer {
         };
         let definition = change.definition_of(&instance).await?;
         let now = change.now();
+        let fired = |outcome: &Outcome, extra: Json| {
+            let mut detail = json!({ "timer": timer.name });
+            if let (Json::Object(detail), Json::Object(extra)) = (&mut detail, extra) {
+                detail.extend(extra);
+            }
+            instance_change(
+                AuditAction::InstanceEvent,
+                &Actor::Timer,
+                None,
+                outcome,
+                detail,
+            )
+        };
         match engine::fire_timer(&definition, &instance, &timer.name, now) {
             Ok(outcome) => {
-                change.commit(&outcome, Some(instance.revision)).await?;
+                let audit = fired(&outcome, json!({}));
+                change
+                    .commit(&outcome, Some(instance.revision), audit)
+                    .await?;
                 Ok(Firing::Fired)
             }
             Err(rejection) => {
                 let reason = rejection.to_string();
                 let outcome = engine::drop_timer(&definition, &instance, &timer.name, &reason, now);
-                change.commit(&outcome, Some(instance.revision)).await?;
+                let audit = fired(&outcome, json!({ "refused": reason }));
+                change
+                    .commit(&outcome, Some(instance.revision), audit)
+                    .await?;
                 let message = format!("timer `{}` was refused: {reason}", timer.name);
                 change
                     .open_incident(instance.id, IncidentKind::Timer, &message)
@@ -292,14 +382,14 @@ impl Runtime {
         workflow: &str,
         key: &str,
         data: Map<String, Json>,
-        actor: &Actor,
+        by: impl Into<Principal>,
         idempotency_key: Option<&str>,
     ) -> Result<Instance, RuntimeError> {
         self.run(&CreateInstance {
             workflow: workflow.to_owned(),
             key: key.to_owned(),
             data,
-            actor: actor.clone(),
+            by: by.into(),
             idempotency_key: idempotency_key.map(str::to_owned),
         })
         .await
@@ -311,14 +401,14 @@ impl Runtime {
         target: &Target,
         event: &str,
         data: Map<String, Json>,
-        actor: &Actor,
+        by: impl Into<Principal>,
         event_id: Option<&str>,
     ) -> Result<EventReply, RuntimeError> {
         self.run(&PostEvent {
             target: target.clone(),
             event: event.to_owned(),
             data,
-            actor: actor.clone(),
+            by: by.into(),
             event_id: event_id.map(str::to_owned),
         })
         .await
@@ -329,12 +419,12 @@ impl Runtime {
         &self,
         target: &Target,
         reason: &str,
-        actor: &Actor,
+        by: impl Into<Principal>,
     ) -> Result<EventReply, RuntimeError> {
         self.run(&Cancel {
             target: target.clone(),
             reason: reason.to_owned(),
-            actor: actor.clone(),
+            by: by.into(),
         })
         .await
     }
@@ -345,22 +435,26 @@ impl Runtime {
         target: &Target,
         state: &str,
         reason: &str,
-        actor: &Actor,
+        by: impl Into<Principal>,
     ) -> Result<EventReply, RuntimeError> {
         self.run(&MoveTo {
             target: target.clone(),
             state: state.to_owned(),
             reason: reason.to_owned(),
-            actor: actor.clone(),
+            by: by.into(),
         })
         .await
     }
 
     /// Runs [`Retry`].
-    pub async fn retry(&self, target: &Target, actor: &Actor) -> Result<RetryReport, RuntimeError> {
+    pub async fn retry(
+        &self,
+        target: &Target,
+        by: impl Into<Principal>,
+    ) -> Result<RetryReport, RuntimeError> {
         self.run(&Retry {
             target: target.clone(),
-            actor: actor.clone(),
+            by: by.into(),
         })
         .await
     }

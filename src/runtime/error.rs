@@ -4,7 +4,9 @@
 use std::fmt;
 
 use super::Target;
+use crate::accounts::{AccountError, Role};
 use crate::engine::Rejection;
+use crate::security_report::WeekError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,36 @@ pub enum RuntimeError {
     /// A stored definition version no longer compiles.
     #[error("stored definition {hash} does not load: {message}")]
     Definition { hash: String, message: String },
+    /// The account may not do this (`required`: roles and teams any one of
+    /// which would have been allowed); nothing changed.
+    #[error("{reason}")]
+    Forbidden {
+        required: Vec<String>,
+        reason: String,
+    },
+    /// An account cannot be created or changed as asked.
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// The account name is taken.
+    #[error("an account named `{0}` already exists")]
+    AccountExists(String),
+    /// The account is disabled or expired: it gets no new tokens.
+    #[error("account `{0}` is disabled or expired")]
+    AccountUnusable(String),
+    /// A token was asked for with other rights than its account's.
+    #[error("a token has exactly its account's rights: `{account}` is {role}")]
+    TokenRole { account: String, role: Role },
+    #[error(
+        "a token name has 1 to 64 characters, no control characters and no surrounding spaces; `{0}` does not"
+    )]
+    TokenName(String),
+    /// No credential, or one that is unknown, revoked, expired, or whose
+    /// account is disabled or expired.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// A report's week cannot be placed in the configured time zone.
+    #[error(transparent)]
+    Week(#[from] WeekError),
     /// `advance_to` needs the runtime to run on a manual clock.
     #[error("the runtime is not on a manual clock")]
     NotManualClock,
@@ -43,6 +75,10 @@ pub enum NotFound {
     Workflow(String),
     /// No stored definition version has this content hash.
     Definition { hash: String },
+    /// No account of this name.
+    Account(String),
+    /// No live token, or no live session, with this id.
+    Token(String),
 }
 
 impl fmt::Display for NotFound {
@@ -51,6 +87,8 @@ impl fmt::Display for NotFound {
             NotFound::Instance(target) => write!(f, "instance {target}"),
             NotFound::Workflow(workflow) => write!(f, "workflow `{workflow}`"),
             NotFound::Definition { hash } => write!(f, "definition {hash}"),
+            NotFound::Account(name) => write!(f, "account `{name}`"),
+            NotFound::Token(id) => write!(f, "live token `{id}`"),
         }
     }
 }

@@ -5,13 +5,18 @@
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use crate::engine::Millis;
+use crate::engine::{Actor, Millis};
 use crate::store::{Answer, IdempotencyRecord, WriteTx};
 
 use super::RuntimeError;
 
 /// An idempotency key with the scope it is unique in and the request's hash.
+///
+/// Every scope belongs to one sender (the actor's name): keys are the
+/// client's own, so one service cannot pre-empt another's by using its
+/// keys first.
 pub(crate) struct Idempotency {
+    owner: String,
     scope: String,
     key: String,
     request_hash: String,
@@ -22,22 +27,31 @@ impl Idempotency {
     /// client event id is unique per instance whether the event was posted
     /// by id or by business key. `None` when that is already the scope.
     pub(crate) fn for_instance(&self, instance: uuid::Uuid) -> Option<Self> {
-        let scope = event_scope(&instance.to_string());
+        let scope = owned(&self.owner, &event_scope(&instance.to_string()));
         (scope != self.scope).then(|| Self {
+            owner: self.owner.clone(),
             scope,
             key: self.key.clone(),
             request_hash: self.request_hash.clone(),
         })
     }
 
-    pub(crate) fn new(scope: String, key: &str, request: &Json) -> Self {
+    /// `key` in `scope` of `owner`'s requests.
+    pub(crate) fn new(owner: &Actor, scope: String, key: &str, request: &Json) -> Self {
         let request_hash = hex::encode(Sha256::digest(canonical(request).as_bytes()));
+        let owner = owner.to_string();
         Self {
-            scope,
+            scope: owned(&owner, &scope),
+            owner,
             key: key.to_owned(),
             request_hash,
         }
     }
+}
+
+/// A scope within one sender's requests.
+fn owned(owner: &str, scope: &str) -> String {
+    format!("{owner}|{scope}")
 }
 
 /// The scope of event ids posted to `target` (an instance id or `workflow/key`).
@@ -102,17 +116,21 @@ mod tests {
 
     #[test]
     fn field_order_does_not_change_the_request_hash() {
+        let owner = Actor::Engine;
         let a = Idempotency::new(
+            &owner,
             "s".into(),
             "k",
             &json!({ "a": 1, "b": { "x": [1, 2], "y": null } }),
         );
         let b = Idempotency::new(
+            &owner,
             "s".into(),
             "k",
             &json!({ "b": { "y": null, "x": [1, 2] }, "a": 1 }),
         );
         let c = Idempotency::new(
+            &owner,
             "s".into(),
             "k",
             &json!({ "a": 2, "b": { "x": [1, 2], "y": null } }),

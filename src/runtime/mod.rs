@@ -13,6 +13,8 @@
 //! it: the cause is a fact already decided, so the runtime commits it and
 //! opens an incident on the source instance for a person to look at.
 
+mod accounts;
+mod audit;
 mod cascade;
 mod change;
 mod clock;
@@ -23,7 +25,9 @@ mod idempotency;
 mod ids;
 pub mod metrics;
 mod outbox;
+mod principal;
 mod scheduler;
+mod sessions;
 mod stuck;
 mod timers;
 mod versions;
@@ -37,6 +41,8 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+pub use accounts::{BOOTSTRAP_ADMIN, TokenGrant};
+pub use audit::{instance_change, security_report};
 pub use change::Change;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::{Cancel, Command, CreateInstance, FireTimer, Firing, MoveTo, PostEvent, Retry};
@@ -46,10 +52,13 @@ pub use outbox::{
     ATTEMPT_HEADER, DeliveryRound, IDEMPOTENCY_HEADER, INSTANCE_HEADER, OutboxConfig, RetryReport,
     WEBHOOK_HEADER,
 };
+pub use principal::Principal;
 pub use scheduler::{Scheduler, SchedulerConfig};
+pub use sessions::{Authenticated, Credential, NewSession, SignIn};
 pub use stuck::{StuckInstance, StuckReason};
 pub use webhooks::{WebhookConfigError, WebhookTarget, Webhooks};
 
+use crate::accounts::AccountPolicy;
 use crate::engine::{Instance, Millis, TransitionRecord};
 use crate::model::{Catalog, Definition};
 use crate::store::{Answer, Store, WriteTx};
@@ -93,6 +102,11 @@ pub struct RuntimeConfig {
     pub outbox: OutboxConfig,
     /// Where each named webhook goes (default: everything to the log).
     pub webhooks: Webhooks,
+    /// Vendor lifetimes, the emergency grace, the idle limit
+    /// (`[accounts]` of `flowkeeper.toml`).
+    pub accounts: AccountPolicy,
+    /// How long a sign-in session lasts (12 hours).
+    pub session_lifetime: Millis,
 }
 
 impl Default for RuntimeConfig {
@@ -105,6 +119,8 @@ impl Default for RuntimeConfig {
             max_cascade_depth: 8,
             outbox: OutboxConfig::default(),
             webhooks: Webhooks::default(),
+            accounts: AccountPolicy::default(),
+            session_lifetime: 12 * 60 * 60 * 1000,
         }
     }
 }
@@ -175,11 +191,15 @@ pub struct Executed<R> {
     wake: change::Wake,
 }
 
-/// The runner: the store, the workflow definitions, the clock and the ids.
+/// The runner: the store, the workflow definitions, the clocks and the ids.
 pub struct Runtime {
     store: Store,
     definitions: Definitions,
+    /// What instances run on: the system clock, or a manual one.
     clock: Arc<dyn Clock>,
+    /// The system clock even under a manual `clock`: account expiry,
+    /// sessions and the audit log's times are real.
+    real_clock: Arc<dyn Clock>,
     ids: Ids,
     config: RuntimeConfig,
     /// When the timer loop looks for due timers next; a commit that sets a
@@ -215,6 +235,7 @@ impl Runtime {
             store,
             definitions: Definitions::new(catalog),
             clock,
+            real_clock: Arc::new(SystemClock),
             ids: Ids::default(),
             config,
             next_timer_round: AtomicI64::new(Millis::MIN),
@@ -224,12 +245,23 @@ impl Runtime {
         })
     }
 
+    /// The same runtime judging expiry and stamping the audit log by
+    /// `clock` instead of the system clock (tests of expiry, a simulation).
+    pub fn with_real_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.real_clock = clock;
+        self
+    }
+
     /// Makes `catalog` current: new instances start on its versions, running
-    /// instances keep theirs.
-    pub async fn reload(&self, catalog: Catalog) -> Result<(), RuntimeError> {
+    /// instances keep theirs. Audited as `workflows.reload` by `by`.
+    pub async fn reload(
+        &self,
+        catalog: Catalog,
+        by: impl Into<Principal>,
+    ) -> Result<(), RuntimeError> {
         save_definitions(&self.store, &catalog, self.clock.now()).await?;
         self.definitions.replace(catalog);
-        Ok(())
+        self.record_reload(&by.into()).await
     }
 
     /// The store, for reads (instances, listings, history, incidents).
@@ -276,8 +308,8 @@ impl Runtime {
 
     /// The write seam: runs `command` inside `tx` at the clock's now. It
     /// loads what it changes, runs one engine function and writes the
-    /// outcome with its history line (and what the outcome's spawns and
-    /// sends cause). Nothing is committed: several commands may share
+    /// outcome with its history line and audit entry (and what the
+    /// outcome's spawns and sends cause). Nothing is committed: several commands may share
     /// `tx` (each under a savepoint of its own), and other writes may join
     /// it. Once `tx` committed, [`Self::committed`] hands the reply over.
     pub async fn execute<C: Command>(
@@ -287,6 +319,7 @@ impl Runtime {
     ) -> Result<Executed<C::Reply>, RuntimeError> {
         let mut change = Change::new(self, tx, self.clock.now());
         let reply = command.apply(&mut change).await?;
+        change.flush_audit().await?;
         Ok(Executed {
             reply,
             wake: change.into_wake(),

@@ -1,5 +1,6 @@
 //! The background work of a runtime: firing due timers, delivering
-//! webhooks, and upkeep (metrics). One [`Scheduler`] runs all three loops;
+//! webhooks, and upkeep (metrics, disabling emergency accounts whose
+//! approval never came). One [`Scheduler`] runs all three loops;
 //! `serve` starts it and stops it, tests start the same one.
 //!
 //! Each loop does a round, then sleeps until its poll interval passes (the
@@ -27,7 +28,8 @@ pub struct SchedulerConfig {
     pub timer_poll: Option<Duration>,
     /// How often the outbox loop looks for due deliveries.
     pub outbox_poll: Duration,
-    /// How often metrics are drained and the gauges read from the database.
+    /// How often metrics are drained, the gauges read from the database and
+    /// overdue emergency accounts disabled.
     pub upkeep_every: Duration,
 }
 
@@ -139,6 +141,9 @@ async fn upkeep_loop(runtime: Arc<Runtime>, every: Duration, mut stop: watch::Re
     loop {
         metrics::handle().run_upkeep();
         metrics::refresh_gauges(&runtime).await;
+        if let Err(error) = runtime.disable_overdue_accounts().await {
+            tracing::warn!(%error, "cannot disable overdue emergency accounts");
+        }
         if pause(every, &idle, &mut stop).await {
             return;
         }

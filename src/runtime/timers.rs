@@ -3,7 +3,10 @@
 //! timer loop and, on a manual clock, by `advance_to` (time passing with
 //! the server running) and `jump_to` (time passing with it down).
 
-use super::{FireTimer, Firing, Runtime, RuntimeError, metrics};
+use serde_json::json;
+
+use super::{FireTimer, Firing, Principal, Runtime, RuntimeError, metrics};
+use crate::audit::{AuditAction, AuditDraft, rfc3339, target};
 use crate::engine::Millis;
 
 impl Runtime {
@@ -52,6 +55,34 @@ impl Runtime {
         manual.set(at);
         fired += self.fire_due_timers().await?;
         Ok(fired)
+    }
+
+    /// An administrator moves the manual clock to `at`: recorded as
+    /// `clock.move` (from, to, and whether it jumped) before the timers due
+    /// by then fire, each in its own transaction, as [`Self::advance_to`]
+    /// (or, with `jump`, [`Self::jump_to`]) says.
+    pub async fn move_clock(
+        &self,
+        at: Millis,
+        jump: bool,
+        by: impl Into<Principal>,
+    ) -> Result<usize, RuntimeError> {
+        self.clock.manual().ok_or(RuntimeError::NotManualClock)?;
+        let by = by.into();
+        let from = self.clock.now();
+        let draft = AuditDraft::new(
+            AuditAction::ClockMove,
+            by.actor().to_string(),
+            target::CLOCK,
+        )
+        .with_detail(json!({ "from": rfc3339(from), "to": rfc3339(at.max(from)), "jump": jump }))
+        .with_remote_addr(by.remote_addr().map(str::to_owned));
+        self.record(draft).await?;
+        if jump {
+            self.jump_to(at).await
+        } else {
+            self.advance_to(at).await
+        }
     }
 
     /// `advance_to(now + by)`.

@@ -4,7 +4,8 @@
 //! `postgres://…`); both backends run the same statements against the
 //! schemas in `migrations/`, which are applied on connect. One module per
 //! concept (instances, history, timers, SLA cycles, outbox, idempotency,
-//! definitions, tokens, incidents, the assessment's rows) holds that
+//! definitions, tokens, incidents, the assessment's rows, accounts,
+//! sessions, the audit log) holds that
 //! concept's statements, its stored row types and the `Store` / `WriteTx`
 //! methods over them; `db.rs` is the one place that tells the backends
 //! apart.
@@ -17,7 +18,9 @@
 //! Changes go through a [`WriteTx`]: the runtime loads an instance, runs the
 //! engine and commits the outcome in that one transaction.
 
+mod accounts;
 mod assessment;
+mod audit;
 mod db;
 mod definitions;
 mod health;
@@ -29,6 +32,7 @@ mod outbox;
 mod outcome;
 mod postgres;
 mod schema;
+mod sessions;
 mod sla_cycles;
 mod sqlite;
 pub mod testing;
@@ -36,6 +40,7 @@ mod timers;
 mod tokens;
 
 pub use assessment::{AssessmentRow, RowSelection};
+pub use audit::{AuditCursor, AuditPage, AuditQuery};
 pub use db::Backend;
 pub use history::HistoryRecord;
 pub use idempotency::{Answer, IdempotencyRecord};
@@ -43,6 +48,7 @@ pub use incidents::{Incident, IncidentKind, NewIncident};
 pub use instances::{Cursor, InstanceFilter, LiveInstanceFacts, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
 pub use schema::TABLES;
+pub use sessions::SessionRow;
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 

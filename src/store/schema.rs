@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 
 use super::db::{Backend, Sql};
 use super::{
-    Store, StoreError, definitions, history, idempotency, incidents, instances, outbox, sla_cycles,
-    timers, tokens,
+    Store, StoreError, accounts, audit, definitions, history, idempotency, incidents, instances,
+    outbox, sessions, sla_cycles, timers, tokens,
 };
 
 /// Every table of the store's schema, parents before children (restoring in
 /// this order satisfies the foreign keys). A concept module that adds a
 /// table names it in a `TABLE` constant and adds it here.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 13] = [
     definitions::TABLE,
     instances::TABLE,
     history::TABLE,
@@ -23,7 +23,11 @@ pub const TABLES: [&str; 9] = [
     outbox::TABLE,
     incidents::TABLE,
     idempotency::TABLE,
+    accounts::TABLE,
     tokens::TABLE,
+    sessions::TABLE,
+    audit::TABLE,
+    audit::HEAD_TABLE,
 ];
 
 impl Store {

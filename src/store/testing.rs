@@ -78,3 +78,46 @@ pub async fn insert_histories<'a>(
     }
     tx.commit().await
 }
+
+/// Changes the actor of audit entry `seq` the way someone with direct
+/// access to the database could: the append-only guard is switched off
+/// around the update (SQLite: dropped). For tests that a tampered log is
+/// detected.
+pub async fn tamper_audit_actor(store: &Store, seq: i64, actor: &str) -> Result<(), StoreError> {
+    let mut db = store.db();
+    let update = || {
+        Sql::new("UPDATE audit SET actor = $1 WHERE seq = $2")
+            .bind(actor)
+            .bind(seq)
+    };
+    match db.backend() {
+        super::Backend::Sqlite => {
+            db.execute(Sql::new("DROP TRIGGER audit_no_update")).await?;
+            db.execute(update()).await?;
+        }
+        super::Backend::Postgres => {
+            let mut tx = store.begin().await?;
+            let mut db = tx.db();
+            db.execute(Sql::new(
+                "ALTER TABLE audit DISABLE TRIGGER audit_no_update",
+            ))
+            .await?;
+            db.execute(update()).await?;
+            db.execute(Sql::new("ALTER TABLE audit ENABLE TRIGGER audit_no_update"))
+                .await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}
+
+/// Tries to change or delete audit entry `seq` with plain SQL, as a bug or
+/// a careless hand would; the schema's guard must refuse both.
+pub async fn try_rewrite_audit(store: &Store, seq: i64) -> [Result<u64, StoreError>; 2] {
+    let update = Sql::new("UPDATE audit SET actor = 'someone' WHERE seq = $1").bind(seq);
+    let delete = Sql::new("DELETE FROM audit WHERE seq = $1").bind(seq);
+    [
+        store.db().execute(update).await,
+        store.db().execute(delete).await,
+    ]
+}

@@ -1,13 +1,14 @@
-//! API tokens: the `tokens` table (migrations `0002_tokens.sql`).
+//! API tokens: the `tokens` table (migrations 0002, 0006).
 //!
 //! Only hashes are stored and looked up; the plain token exists once, in the
-//! answer that created it. Roles are kept as text here: what a role may do is
-//! the API's business, not the store's.
+//! answer that created it. Every token belongs to an account and has
+//! exactly its rights: `role` records the account's role when the token
+//! was issued, for the listing, and decides nothing.
 
 use uuid::Uuid;
 
 use super::db::Sql;
-use super::{Store, StoreError};
+use super::{Store, StoreError, WriteTx};
 use crate::engine::Millis;
 
 pub(super) const TABLE: &str = "tokens";
@@ -16,8 +17,9 @@ pub(super) const TABLE: &str = "tokens";
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TokenRow {
     pub id: String,
-    /// Who holds it; recorded as the actor of every change made with it.
+    /// The token's own name (`ci`, `console`), to tell an account's tokens apart.
     pub name: String,
+    /// The account's role when it was issued.
     pub role: String,
     /// Lower-case hex SHA-256 of the token.
     pub hash: String,
@@ -26,6 +28,9 @@ pub struct TokenRow {
     /// The name of the admin who issued it (`None` for the bootstrap token).
     pub approved_by: Option<String>,
     pub revoked_at: Option<Millis>,
+    /// The account it belongs to; `None` only for a token from before
+    /// accounts whose name could not become an account (it does not work).
+    pub account: Option<String>,
 }
 
 impl TokenRow {
@@ -35,13 +40,53 @@ impl TokenRow {
     }
 }
 
-const COLUMNS: &str = "id, name, role, hash, created_at, expires_at, approved_by, revoked_at";
+const COLUMNS: &str =
+    "id, name, role, hash, created_at, expires_at, approved_by, revoked_at, account";
 
 impl Store {
+    /// The token with this hash, live or not (the caller decides what an
+    /// expired token means).
+    pub async fn find_token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        let sql = Sql::new(format!("SELECT {COLUMNS} FROM tokens WHERE hash = $1")).bind(hash);
+        self.db().fetch_optional(sql).await
+    }
+
+    /// Every token (of `account`, when given), newest first.
+    pub async fn list_tokens(&self, account: Option<&str>) -> Result<Vec<TokenRow>, StoreError> {
+        let sql = match account {
+            None => Sql::new(format!(
+                "SELECT {COLUMNS} FROM tokens ORDER BY created_at DESC, id DESC"
+            )),
+            Some(account) => Sql::new(format!(
+                "SELECT {COLUMNS} FROM tokens WHERE account = $1 \
+                 ORDER BY created_at DESC, id DESC"
+            ))
+            .bind(account),
+        };
+        self.db().fetch_all(sql).await
+    }
+
+    /// Whether a usable token of a usable admin account exists at `now`,
+    /// so `serve` only mints a bootstrap token on a fresh database.
+    pub async fn has_live_admin(&self, now: Millis) -> Result<bool, StoreError> {
+        let sql = Sql::new(
+            "SELECT COUNT(*) FROM tokens JOIN accounts ON accounts.name = tokens.account \
+             WHERE accounts.role = 'admin' AND accounts.disabled_at IS NULL \
+             AND (accounts.expires_at IS NULL OR accounts.expires_at > $1) \
+             AND tokens.revoked_at IS NULL \
+             AND (tokens.expires_at IS NULL OR tokens.expires_at > $1)",
+        )
+        .bind(now);
+        let (count,): (i64,) = self.db().fetch_one(sql).await?;
+        Ok(count > 0)
+    }
+}
+
+impl WriteTx {
     /// Stores a new token row.
-    pub async fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError> {
+    pub async fn insert_token(&mut self, row: &TokenRow) -> Result<(), StoreError> {
         let sql = Sql::new(format!(
-            "INSERT INTO tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO tokens ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .bind(row.id.as_str())
         .bind(row.name.as_str())
@@ -50,44 +95,32 @@ impl Store {
         .bind(row.created_at)
         .bind(row.expires_at)
         .bind(row.approved_by.as_deref())
-        .bind(row.revoked_at);
+        .bind(row.revoked_at)
+        .bind(row.account.as_deref());
         self.db().execute(sql).await?;
         Ok(())
     }
 
-    /// The token with this hash, live or not (the caller decides what an
-    /// expired token means).
-    pub async fn find_token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
-        let sql = Sql::new(format!("SELECT {COLUMNS} FROM tokens WHERE hash = $1")).bind(hash);
-        self.db().fetch_optional(sql).await
-    }
-
-    /// Every token, newest first, for the admin listing.
-    pub async fn list_tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+    /// Revokes a live token; returns it as it was, `None` when no live
+    /// token has this id.
+    pub async fn revoke_token(
+        &mut self,
+        id: Uuid,
+        now: Millis,
+    ) -> Result<Option<TokenRow>, StoreError> {
+        let mut db = self.db();
+        let lock = db.backend().lock_row();
         let sql = Sql::new(format!(
-            "SELECT {COLUMNS} FROM tokens ORDER BY created_at DESC, id DESC"
-        ));
-        self.db().fetch_all(sql).await
-    }
-
-    /// Whether a usable admin token exists, so `serve` only mints a bootstrap
-    /// token on a fresh database.
-    pub async fn has_live_admin(&self, now: Millis) -> Result<bool, StoreError> {
-        let sql = Sql::new(
-            "SELECT COUNT(*) FROM tokens WHERE role = 'admin' AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $1)",
-        )
-        .bind(now);
-        let (count,): (i64,) = self.db().fetch_one(sql).await?;
-        Ok(count > 0)
-    }
-
-    /// Revokes a token; `false` when no live token has this id.
-    pub async fn revoke_token(&self, id: Uuid, now: Millis) -> Result<bool, StoreError> {
-        let sql =
-            Sql::new("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id);
-        Ok(self.db().execute(sql).await? > 0)
+            "SELECT {COLUMNS} FROM tokens WHERE id = $1 AND revoked_at IS NULL{lock}"
+        ))
+        .bind(id);
+        let Some(row) = db.fetch_optional::<TokenRow>(sql).await? else {
+            return Ok(None);
+        };
+        let sql = Sql::new("UPDATE tokens SET revoked_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id);
+        db.execute(sql).await?;
+        Ok(Some(row))
     }
 }

@@ -95,7 +95,7 @@ async fn cancel_and_move_are_audited_with_the_admin_as_actor(backend: Backend) {
         .filter(|line| line["kind"] == "admin")
         .collect();
     assert_eq!(admin.len(), 2, "{history}");
-    assert!(admin.iter().all(|line| line["actor"] == "root"));
+    assert!(admin.iter().all(|line| line["actor"] == "admin"));
     assert_eq!(admin[0]["to"], "handling");
 }
 

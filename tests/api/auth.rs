@@ -1,10 +1,10 @@
-//! Bearer tokens: 401 without or with a bad token, 403 for a role that may
-//! not, and the token name recorded as the actor.
+//! Bearer tokens: 401 without or with a bad token, 403 (naming who may)
+//! for an account that may not, and the account name recorded as the actor.
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{ADMIN, Backend, spawn};
+use crate::helpers::{ADMIN, Backend, HOUR, spawn};
 
 on_both!(
     no_or_bad_token_is_401_everywhere_but_health,
@@ -39,58 +39,80 @@ async fn no_or_bad_token_is_401_everywhere_but_health(backend: Backend) {
 
 async fn roles_are_checked_per_route(backend: Backend) {
     let app = spawn(&backend).await;
-    let viewer = app.token("vera", "viewer").await;
-    let operator = app.token("olga", "operator").await;
-    let vendor = app.token("acme", "vendor").await;
-    let service = app.token("portal", "service").await;
-    let create = json!({"workflow": "ticket", "key": "T-1", "data": {"level": 1}});
+    let viewer = app.account_token("vera", "viewer", &["desk"]).await;
+    let desk = app.account_token("olga", "operator", &["desk"]).await;
+    let network = app.account_token("nora", "operator", &["net"]).await;
+    let vendor = app.account_token("acme", "vendor", &["net"]).await;
+    let service = app.account_token("portal", "service", &[]).await;
+    let create = |key: &str| json!({"workflow": "ticket", "key": key, "data": {"level": 1}});
 
-    for token in [&viewer, &operator, &vendor] {
+    // Creating: services, and operators of the start state's role (`desk`).
+    for token in [&viewer, &network, &vendor] {
         let answer = app
             .send(
                 Method::POST,
                 "/v1/instances",
                 Some(token),
-                Some(create.clone()),
+                Some(create("T-0")),
             )
             .await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{:?}", answer.body);
+        assert_eq!(answer.body["required"], json!(["admin", "service", "desk"]));
     }
+    let by_desk = app
+        .send(
+            Method::POST,
+            "/v1/instances",
+            Some(&desk),
+            Some(create("T-2")),
+        )
+        .await;
+    assert_eq!(by_desk.status, StatusCode::CREATED, "{:?}", by_desk.body);
     let created = app
-        .send(Method::POST, "/v1/instances", Some(&service), Some(create))
+        .send(
+            Method::POST,
+            "/v1/instances",
+            Some(&service),
+            Some(create("T-1")),
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
     let id = created.body["id"].as_str().unwrap().to_owned();
     let events = format!("/v1/instances/{id}/events");
+    let post = |token: &str, body: serde_json::Value| {
+        let token = token.to_owned();
+        let events = events.clone();
+        let app = &app;
+        async move {
+            app.send(Method::POST, &events, Some(&token), Some(body))
+                .await
+        }
+    };
 
-    let answer = app
-        .send(
-            Method::POST,
-            &events,
-            Some(&viewer),
-            Some(json!({"event": "receive"})),
-        )
-        .await;
+    // Posting: the team of the state the ticket is in.
+    let answer = post(&viewer, json!({"event": "receive"})).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
-    let answer = app
-        .send(
-            Method::POST,
-            &events,
-            Some(&operator),
-            Some(json!({"event": "receive"})),
-        )
-        .await;
+    let answer = post(&network, json!({"event": "receive"})).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.body["required"], json!(["admin", "service", "desk"]));
+    assert_eq!(
+        answer.body["detail"],
+        "in state `new` team `desk` is responsible, which is not one of this account's teams"
+    );
+    let answer = post(&desk, json!({"event": "receive"})).await;
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
-    let answer = app
-        .send(
-            Method::POST,
-            &events,
-            Some(&vendor),
-            Some(json!({"event": "dispatch", "data": {"group": "net"}})),
-        )
-        .await;
+    let dispatch = json!({"event": "dispatch", "data": {"group": "net"}});
+    let answer = post(&vendor, dispatch.clone()).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{:?}", answer.body);
+    let answer = post(&desk, dispatch).await;
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
-    for token in [&viewer, &operator, &vendor, &service] {
+    // Dispatched to `net`: now the network team, vendors of it included.
+    let answer = post(&desk, json!({"event": "accept"})).await;
+    assert_eq!(answer.body["required"], json!(["admin", "service", "net"]));
+    let answer = post(&vendor, json!({"event": "accept"})).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+
+    for token in [&viewer, &desk, &vendor, &service] {
         let read = app
             .send(
                 Method::GET,
@@ -104,6 +126,7 @@ async fn roles_are_checked_per_route(backend: Backend) {
             .send(Method::GET, "/v1/admin/stuck", Some(token), None)
             .await;
         assert_eq!(admin.status, StatusCode::FORBIDDEN);
+        assert_eq!(admin.body["required"], json!(["admin"]));
         let cancel = app
             .send(
                 Method::POST,
@@ -121,9 +144,10 @@ async fn roles_are_checked_per_route(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
+        .filter(|line| line["kind"] != "sla")
         .map(|line| line["actor"].as_str().unwrap())
         .collect();
-    assert_eq!(&actors[..3], ["portal", "olga", "acme"]);
+    assert_eq!(actors, ["portal", "olga", "olga", "acme"]);
 }
 
 async fn revoked_and_expired_tokens_stop_working(backend: Backend) {
@@ -131,25 +155,20 @@ async fn revoked_and_expired_tokens_stop_working(backend: Backend) {
     let issued = app
         .post(
             "/v1/admin/tokens",
-            json!({"name": "temp", "role": "vendor", "expires_in": "1h"}),
+            json!({"name": "temp", "role": "vendor", "expires_in": "1h", "approval": "ref 42"}),
         )
         .await;
-    assert_eq!(issued.status, StatusCode::CREATED);
-    assert_eq!(issued.body["approved_by"], "root");
+    assert_eq!(issued.status, StatusCode::CREATED, "{:?}", issued.body);
+    assert_eq!(issued.body["approved_by"], "admin");
+    assert_eq!(issued.body["account"], "temp");
     let token = issued.body["token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.send(Method::GET, "/v1/workflows", Some(&token), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    let workflows = || app.send(Method::GET, "/v1/workflows", Some(&token), None);
+    assert_eq!(workflows().await.status, StatusCode::OK);
+    // The manual clock moving does not expire anything: expiry is real time.
     app.advance("2h").await;
-    assert_eq!(
-        app.send(Method::GET, "/v1/workflows", Some(&token), None)
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(workflows().await.status, StatusCode::OK);
+    app.real_clock.advance(HOUR);
+    assert_eq!(workflows().await.status, StatusCode::UNAUTHORIZED);
 
     let other = app.token("short", "viewer").await;
     let listed = app.get("/v1/admin/tokens").await;
@@ -200,7 +219,7 @@ async fn revoked_and_expired_tokens_stop_working(backend: Backend) {
 async fn tokens_are_stored_only_as_hashes(backend: Backend) {
     let app = spawn(&backend).await;
     let secret = app.token("hashed", "viewer").await;
-    let rows = app.store.list_tokens().await.unwrap();
+    let rows = app.store.list_tokens(None).await.unwrap();
     let row = rows.iter().find(|row| row.name == "hashed").unwrap();
     assert_eq!(row.hash.len(), 64);
     assert_ne!(row.hash, secret);

@@ -9,26 +9,30 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use flowkeeper::api::auth::{Role, Secret, row_for};
+use flowkeeper::api::auth::Secret;
 use flowkeeper::api::{AppState, DEFAULT_MAX_BODY, router};
-use flowkeeper::engine::AccountName;
 use flowkeeper::model::Catalog;
 use flowkeeper::runtime::{Clock, ManualClock, Runtime, SystemClock};
 use flowkeeper::store::{Store, testing};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tower::ServiceExt;
-use uuid::Uuid;
 
 /// 2026-10-01T08:00:00Z, where every manual clock starts.
 pub const START: i64 = 1_790_841_600_000;
 
 pub const ADMIN: &str = "test-admin-token-0123456789abcdef";
 
+pub const HOUR: i64 = 3_600_000;
+
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
     pub folder: TempDir,
+    pub runtime: Arc<Runtime>,
+    /// The runtime's real clock (account and token expiry, sessions, audit
+    /// times), manual so tests decide when time passes; starts at START.
+    pub real_clock: ManualClock,
 }
 
 /// An answer: status, headers and the body as JSON (`Value::String` for
@@ -189,27 +193,23 @@ pub async fn spawn_with(backend: &Backend, options: Options) -> TestApp {
     } else {
         Arc::new(SystemClock)
     };
+    let real_clock = ManualClock::new(START);
     let runtime = Runtime::new(store.clone(), catalog, clock)
         .await
-        .expect("the runtime");
-    let state = AppState::new(Arc::new(runtime), options.manual_clock, workflows);
-    let admin = Secret::given(ADMIN);
-    store
-        .insert_token(&row_for(
-            Uuid::nil(),
-            &admin,
-            &AccountName::parse("root").expect("a valid name"),
-            Role::Admin,
-            START,
-            None,
-            None,
-        ))
+        .expect("the runtime")
+        .with_real_clock(Arc::new(real_clock.clone()));
+    let runtime = Arc::new(runtime);
+    let state = AppState::new(Arc::clone(&runtime), options.manual_clock, workflows);
+    runtime
+        .bootstrap_admin(Some(&Secret::given(ADMIN)))
         .await
-        .expect("the admin token");
+        .expect("the admin account and token");
     TestApp {
         router: router(state, options.max_body),
         store,
         folder,
+        runtime,
+        real_clock,
     }
 }
 
@@ -304,6 +304,26 @@ impl TestApp {
             .await;
         assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
         answer.body["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Creates an account with `role` and `teams` (vendors: for a day, with
+    /// an approval) and returns a token of it.
+    pub async fn account_token(&self, name: &str, role: &str, teams: &[&str]) -> String {
+        let mut account = json!({"name": name, "role": role, "teams": teams});
+        if role == "vendor" {
+            account["expires_at"] = json!("2026-10-02T08:00:00Z");
+            account["approval"] = json!("approved by the test");
+        }
+        let created = self.post("/v1/admin/accounts", account).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+        let issued = self
+            .post(
+                &format!("/v1/admin/accounts/{name}/tokens"),
+                json!({"name": "test"}),
+            )
+            .await;
+        assert_eq!(issued.status, StatusCode::CREATED, "{:?}", issued.body);
+        issued.body["token"].as_str().expect("a token").to_owned()
     }
 
     /// Moves the manual clock forward.

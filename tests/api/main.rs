@@ -31,8 +31,10 @@ macro_rules! on_both {
     };
 }
 
+mod accounts;
 mod admin;
 mod assessment;
+mod audit;
 mod auth;
 mod errors;
 mod helpers;
@@ -40,5 +42,6 @@ mod instances;
 mod openapi;
 mod operations;
 mod server;
+mod sessions;
 mod time;
 mod workflows;

@@ -31,7 +31,10 @@ merge = false
 [events.close]
 [events.note]
 global = true
+after_end = true
 fields.text = { type = "string" }
+[events.remark]
+global = true
 [events.abort]
 global = true
 transitions = [{ to = "aborted" }]
@@ -151,7 +154,12 @@ fn an_event_the_state_does_not_accept_is_refused_with_what_is_allowed() {
         Err(Rejection::EventNotAllowed {
             event: "poke".into(),
             state: "fast".into(),
-            allowed: vec!["close".into(), "note".into(), "abort".into()],
+            allowed: vec![
+                "close".into(),
+                "note".into(),
+                "remark".into(),
+                "abort".into()
+            ],
         })
     );
     let unknown = try_post(&routing, &fast.instance, "nonsense", json!({}), T0 + 2);
@@ -277,7 +285,7 @@ fn set_results_are_checked_against_the_data_fields_and_all_read_the_old_data() {
 }
 
 #[test]
-fn ended_instances_accept_only_global_events_that_keep_the_state() {
+fn ended_instances_accept_only_global_events_marked_after_end() {
     let routing = load(ROUTING);
     let created = create(&routing, json!({"level": 1}));
     let done = post(&routing, &created.instance, "close", json!({}), T0 + 1);
@@ -295,7 +303,7 @@ fn ended_instances_accept_only_global_events_that_keep_the_state() {
     assert_eq!(noted.instance.data["text"], json!("late praise"));
     assert_eq!(noted.history[0].event.as_deref(), Some("note"));
 
-    for event in ["abort", "poke"] {
+    for event in ["abort", "poke", "remark"] {
         assert_eq!(
             try_post(&routing, &done.instance, event, json!({}), T0 + 3),
             Err(Rejection::InstanceEnded {

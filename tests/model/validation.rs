@@ -80,7 +80,7 @@ fn terminal_state_with_event_transitions() {
     check(
         &BASE.replace("terminal = true", "terminal = true\non.go = \"a\""),
         &[
-            "14:4: terminal state `b` handles `go`, but an ended instance takes no transitions (hint: remove `terminal = true`, or make the event global to record it on ended instances)",
+            "14:4: terminal state `b` handles `go`, but an ended instance takes no transitions (hint: remove `terminal = true`, or make the event global with after_end = true to record it on ended instances)",
         ],
     );
 }
@@ -528,6 +528,52 @@ fn catalog_workflow_id_used_twice() {
         &[
             "copy.toml:1:6: warning: the workflow id `child` differs from the file name `copy` (hint: rename the file to child.toml, or set id = \"copy\")",
             "copy.toml:1:6: workflow id `child` is also used by child.toml",
+        ],
+    );
+}
+
+#[test]
+fn after_end_needs_a_global_event_that_keeps_the_state() {
+    check(
+        &with(
+            "after_end = true\n\n[events.poke]\nglobal = true\nafter_end = true\ntransitions = [{ to = \"a\" }]\n",
+        ),
+        &[
+            "16:13: event `go` has `after_end` but is not global; only global events reach ended instances (hint: set global = true, or remove after_end)",
+            "20:13: event `poke` has `after_end`, but its transitions change the state, which an ended instance never does (hint: remove after_end, or take `to` out of its transitions)",
+        ],
+    );
+}
+
+/// BASE where `a` belongs to a fixed team and `b`'s role is read from an
+/// enum field, with `go` limited to `by`.
+fn guarded(by: &str) -> String {
+    BASE.replace("[states.a]\n", "[states.a]\nrole = \"desk\"\n")
+        .replace(
+            "[data.n]\ntype = \"integer\"\n",
+            "[data.n]\ntype = \"integer\"\n\n[data.group]\ntype = \"enum\"\nvalues = [\"bss\", \"network\"]\n",
+        )
+        .replace("terminal = true\n", "terminal = true\nrole = { field = \"group\" }\n")
+        + &format!("by = {by}\n")
+}
+
+#[test]
+fn catalog_accepts_by_naming_roles_fixed_teams_and_enum_teams() {
+    let text = guarded(r#"["admin", "vendor", "desk", "network"]"#);
+    check_catalog(&[("t.toml", &text)], &[]);
+    // A team that only another workflow of the folder names is known too.
+    let other = CHILD.replace("[states.open]\n", "[states.open]\nrole = \"billing\"\n");
+    let text = guarded(r#"["billing"]"#);
+    check_catalog(&[("child.toml", &other), ("t.toml", &text)], &[]);
+}
+
+#[test]
+fn catalog_by_naming_an_unknown_role_or_team() {
+    check_catalog(
+        &[("t.toml", &guarded(r#"["admni", "helpdesk"]"#))],
+        &[
+            "t.toml:22:7: `by` names `admni`, which is neither an account role (admin, operator, service, viewer, vendor) nor a team any workflow names (hint: did you mean `admin`?)",
+            "t.toml:22:16: `by` names `helpdesk`, which is neither an account role (admin, operator, service, viewer, vendor) nor a team any workflow names (hint: a team is a state's fixed `role`, or a value of an enum field a `role = { field }` reads)",
         ],
     );
 }

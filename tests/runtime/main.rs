@@ -48,6 +48,7 @@ macro_rules! on_both_db {
     };
 }
 
+mod audit;
 mod cascade;
 mod crash;
 mod driver;

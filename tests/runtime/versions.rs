@@ -20,7 +20,7 @@ async fn instances_keep_their_version_across_a_definition_change(store: Store) {
     assert_eq!(old.version, 1);
 
     h.runtime
-        .reload(catalog(&[TICKET_V2, REVIEW]))
+        .reload(catalog(&[TICKET_V2, REVIEW]), &actor("admin"))
         .await
         .unwrap();
     let new = h
