@@ -163,9 +163,9 @@ pub struct TransitionRecord {
 }
 
 /// Work for the world outside the instance, committed with the change that
-/// caused it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "action")]
+/// caused it. Not serialized: the store and the API each own their form
+/// of it (`store/history_data.rs`, `api/wire.rs`).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// POST `payload` to the webhook configured as `webhook` (via the outbox).
     Notify { webhook: String, payload: Json },
