@@ -72,8 +72,11 @@ pub(super) fn accept(
         to: Some(&to),
         actor: &event.actor,
     };
-    step.record(line, Json::Object(event_data.clone()));
+    // The line takes the event data once the actions have read it.
+    let event_line = step.history.len();
+    step.record(line, Json::Null);
     actions::run(step, &chosen.actions, &event_data, &event.actor)?;
+    step.history[event_line].data = Json::Object(event_data);
     if active {
         sla::stop_on_event(step, &event.name, &event.actor);
     }
