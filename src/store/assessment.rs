@@ -20,9 +20,9 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::db::{Backend, Db, Sql};
-use super::history::{kind_text, parse_kind};
-use super::{Store, StoreError};
-use crate::engine::{HistoryEntry, HistoryKind, Millis};
+use super::history::parse_kind;
+use super::{Store, StoreError, history_data};
+use crate::engine::{HistoryData, HistoryEntry, HistoryKind, Millis};
 
 pub(super) const TABLE: &str = "assessment_facts";
 
@@ -97,10 +97,9 @@ pub struct AssessmentRow {
     pub from_state: Option<String>,
     /// The state after the entry.
     pub to_state: Option<String>,
-    /// For `event`/`timer`: the event data. For `sla`:
-    /// `{"sla", "cycle", "outcome", "role", "due_at"}`. Null for rows whose
-    /// data the selection does not ask for.
-    pub data: Json,
+    /// What the line recorded; `None` for rows whose data the selection
+    /// does not ask for.
+    pub data: Option<HistoryData>,
 }
 
 /// One line of `facts`: `[seq, kind, at, event, from_state, to_state,
@@ -195,9 +194,12 @@ fn decode(
             continue;
         }
         let data = match line.6 {
-            Some(raw) if selection.reads_data(&line, kind) => serde_json::from_str(raw.get())
-                .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?,
-            _ => Json::Null,
+            Some(raw) if selection.reads_data(&line, kind) => {
+                let stored: Json = serde_json::from_str(raw.get())
+                    .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?;
+                Some(history_data::decode(kind, stored)?)
+            }
+            _ => None,
         };
         rows.push(AssessmentRow {
             instance_id,
@@ -227,16 +229,20 @@ pub(super) async fn record(
     let mut facts = String::new();
     let mut span: Option<(Millis, Millis)> = None;
     for (seq, entry) in (first_seq..).zip(entries) {
-        if entry.kind == HistoryKind::Action {
+        let kind = entry.kind();
+        if kind == HistoryKind::Action {
             continue;
         }
-        let data = match entry.kind {
-            HistoryKind::Event | HistoryKind::Timer | HistoryKind::Sla => &entry.data,
-            _ => &Json::Null,
+        // In the history's stored form, so both decode alike.
+        let data = match kind {
+            HistoryKind::Event | HistoryKind::Timer | HistoryKind::Sla => {
+                Some(history_data::stored(&entry.data)?)
+            }
+            _ => None,
         };
         let line = (
             seq,
-            kind_text(entry.kind),
+            kind.as_str(),
             entry.at,
             &entry.event,
             &entry.from,
