@@ -204,7 +204,11 @@ fn time_store(
             ))
             .expect("assess from the store")
     };
-    assert_eq!(compute(), setup.expected, "{name} must yield the same report");
+    assert_eq!(
+        compute(),
+        setup.expected,
+        "{name} must yield the same report"
+    );
     let bytes = read_raw();
     let whole = median(|| {
         compute();
@@ -256,7 +260,10 @@ fn main() {
         period,
         expected,
     };
-    println!("{} history rows, one year of service_desk tickets", rows.len());
+    println!(
+        "{} history rows, one year of service_desk tickets",
+        rows.len()
+    );
 
     let pure = median(|| {
         assess::run(&setup.config, &rows, period, None).expect("ordered rows");
@@ -297,10 +304,16 @@ fn main() {
     });
 
     println!("metric assess_seconds {:.3}", sqlite.as_secs_f64());
-    println!("metric assess_sqlite_raw_read_seconds {:.3}", sqlite_raw.as_secs_f64());
+    println!(
+        "metric assess_sqlite_raw_read_seconds {:.3}",
+        sqlite_raw.as_secs_f64()
+    );
     println!("metric assess_compute_seconds {:.3}", pure.as_secs_f64());
     if let Some((whole, raw)) = postgres {
         println!("metric assess_postgres_seconds {:.3}", whole.as_secs_f64());
-        println!("metric assess_postgres_raw_read_seconds {:.3}", raw.as_secs_f64());
+        println!(
+            "metric assess_postgres_raw_read_seconds {:.3}",
+            raw.as_secs_f64()
+        );
     }
 }

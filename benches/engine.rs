@@ -128,7 +128,9 @@ fn main() {
         let cpu = (thread_cpu() - cpu_started).as_secs_f64();
         let rate = steps as f64 / cpu;
         let wall = steps as f64 / started.elapsed().as_secs_f64();
-        println!("round {n}: {steps} steps, {rate:.0} steps/s of CPU time ({wall:.0} per wall second)");
+        println!(
+            "round {n}: {steps} steps, {rate:.0} steps/s of CPU time ({wall:.0} per wall second)"
+        );
         best = best.max(rate);
     }
     println!("peer: xstate 126000 transitions/s in memory (shared/spec/performance.md)");

@@ -462,10 +462,14 @@ async fn october_from_the_store(store: Store) {
     let everything = RowSelection {
         sla: true,
         created: true,
-        events: ["accept", "bounce", "complain", "confirm", "dispatch", "receive", "reply"]
+        events: [
+            "accept", "bounce", "complain", "confirm", "dispatch", "receive", "reply",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        states: ["closed", "handling", "on_hold"]
             .map(str::to_owned)
             .to_vec(),
-        states: ["closed", "handling", "on_hold"].map(str::to_owned).to_vec(),
         data_events: ["confirm", "dispatch"].map(str::to_owned).to_vec(),
         ..config().row_selection()
     };

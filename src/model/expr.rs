@@ -338,7 +338,11 @@ mod tests {
         let data = json!({"a": {"b": [1, 2.5, null, "t", true]}});
         assert_eq!(scope_eval("data", data.clone(), json!({})), Ok(data));
         assert_eq!(
-            scope_eval("{'to': data.a, 'key': key, 'state': state}", json!({"a": 1}), json!({})),
+            scope_eval(
+                "{'to': data.a, 'key': key, 'state': state}",
+                json!({"a": 1}),
+                json!({})
+            ),
             Ok(json!({"to": 1, "key": "K-1", "state": "due"}))
         );
     }

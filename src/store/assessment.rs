@@ -64,11 +64,11 @@ impl RowSelection {
         let enters = matches!(
             kind,
             HistoryKind::Created | HistoryKind::Event | HistoryKind::Timer | HistoryKind::Admin
-        ) && named(&self.states, line.to.as_deref())
-            && (line.from.is_none() || line.from != line.to);
+        ) && named(&self.states, line.to())
+            && (line.from().is_none() || line.from() != line.to());
         (self.sla && kind == HistoryKind::Sla)
             || (self.created && kind == HistoryKind::Created)
-            || (event_like && named(&self.events, line.event.as_deref()))
+            || (event_like && named(&self.events, line.event()))
             || enters
     }
 
@@ -77,8 +77,7 @@ impl RowSelection {
         kind == HistoryKind::Sla
             || (matches!(kind, HistoryKind::Event | HistoryKind::Timer)
                 && line
-                    .event
-                    .as_deref()
+                    .event()
                     .is_some_and(|event| self.data_events.iter().any(|e| e == event)))
     }
 }
@@ -123,6 +122,15 @@ impl Line<'_> {
     }
     fn at(&self) -> Millis {
         self.2
+    }
+    fn event(&self) -> Option<&str> {
+        self.3.as_deref()
+    }
+    fn from(&self) -> Option<&str> {
+        self.4.as_deref()
+    }
+    fn to(&self) -> Option<&str> {
+        self.5.as_deref()
     }
 }
 

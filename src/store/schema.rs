@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::db::{Backend, Sql};
 use super::{
-    Store, StoreError, accounts, assessment, audit, definitions, history, idempotency, incidents, instances,
-    outbox, sessions, sla_cycles, timers, tokens,
+    Store, StoreError, accounts, assessment, audit, definitions, history, idempotency, incidents,
+    instances, outbox, sessions, sla_cycles, timers, tokens,
 };
 
 /// Every table of the store's schema, parents before children (restoring in
