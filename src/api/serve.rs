@@ -96,6 +96,7 @@ pub async fn serve_with(
     let webhooks = Webhooks::load(&options.settings)
         .with_context(|| format!("while reading {}", options.settings.display()))?;
     let accounts = account_policy(&options.settings)?;
+    let backups = backup_schedule(&options.settings)?;
     let config = RuntimeConfig {
         webhooks,
         accounts,
@@ -118,6 +119,14 @@ pub async fn serve_with(
         timer_poll: defaults.timer_poll.filter(|_| !options.manual_clock),
         ..defaults
     });
+    let backup_loop = backups.map(|schedule| {
+        tracing::info!(every = %schedule.every, dir = %schedule.dir.display(), keep = schedule.keep, "scheduled backups");
+        crate::backup::schedule::BackupLoop::start(
+            Arc::clone(&runtime),
+            schedule,
+            crate::backup::schedule::status(),
+        )
+    });
 
     let address = listener
         .local_addr()
@@ -131,6 +140,9 @@ pub async fn serve_with(
         .context("while serving HTTP")?;
     tracing::info!("requests drained; stopping background loops");
     scheduler.stop().await;
+    if let Some(backup_loop) = backup_loop {
+        backup_loop.stop().await;
+    }
     Ok(())
 }
 
@@ -165,6 +177,18 @@ fn account_policy(settings: &std::path::Path) -> anyhow::Result<AccountPolicy> {
         Ok(text) => AccountPolicy::from_settings(&text)
             .with_context(|| format!("while reading [accounts] in {}", settings.display())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(AccountPolicy::default()),
+        Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
+    }
+}
+
+/// The `[backup]` table of the settings file, if any (docs/backups.md).
+fn backup_schedule(
+    settings: &std::path::Path,
+) -> anyhow::Result<Option<crate::backup::schedule::BackupSchedule>> {
+    match std::fs::read_to_string(settings) {
+        Ok(text) => crate::backup::schedule::BackupSchedule::from_settings(&text)
+            .with_context(|| format!("while reading [backup] in {}", settings.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
     }
 }

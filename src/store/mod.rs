@@ -34,6 +34,7 @@ mod postgres;
 mod schema;
 mod sessions;
 mod sla_cycles;
+mod snapshot;
 mod sqlite;
 pub mod testing;
 mod timers;
@@ -49,6 +50,7 @@ pub use instances::{Cursor, InstanceFilter, LiveInstanceFacts, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
 pub use schema::TABLES;
 pub use sessions::SessionRow;
+pub use snapshot::{Column, ColumnKind, Snapshot, find_column};
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 
