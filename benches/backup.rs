@@ -42,7 +42,9 @@ async fn filled(store: &Store) {
         let rows = chunk
             .iter()
             .map(|(id, entries)| (*id, "service_desk", entries.as_slice()));
-        testing::insert_histories(store, rows).await.expect("write the history");
+        testing::insert_histories(store, rows)
+            .await
+            .expect("write the history");
     }
 }
 
@@ -91,15 +93,26 @@ async fn main() {
         remote_addr: None,
         now: START,
     };
-    let target = Store::connect(&format!("sqlite://{}", folder.path().join("target.db").display()))
-        .await
-        .expect("the target");
+    let target = Store::connect(&format!(
+        "sqlite://{}",
+        folder.path().join("target.db").display()
+    ))
+    .await
+    .expect("the target");
+    // As `flowkeeper restore` does: verify, then restore.
     let started = Instant::now();
-    backup::restore(&target, &file, &options, &Progress::hidden())
-        .await
-        .expect("restore");
+    let manifest = backup::verify(&file, &Progress::hidden()).expect("verify");
+    backup::restore(
+        &target,
+        &file,
+        manifest,
+        &options,
+        &Progress::hidden(),
+    )
+    .await
+    .expect("restore");
     let restore_sqlite = seconds(started);
-    println!("restore into SQLite: {restore_sqlite:.2} s (the file is verified first)");
+    println!("restore into SQLite: {restore_sqlite:.2} s (verifying the file first included)");
 
     println!("metric backup_1m_rows_sqlite_seconds {backup_sqlite:.2}");
     println!("metric restore_1m_rows_sqlite_seconds {restore_sqlite:.2}");
@@ -113,7 +126,8 @@ async fn main() {
             .await
             .expect("a PostgreSQL schema");
         let started = Instant::now();
-        backup::restore(&postgres, &file, &options, &Progress::hidden())
+        let manifest = backup::verify(&file, &Progress::hidden()).expect("verify");
+        backup::restore(&postgres, &file, manifest, &options, &Progress::hidden())
             .await
             .expect("restore into PostgreSQL");
         let restore_postgres = seconds(started);
@@ -127,6 +141,8 @@ async fn main() {
         println!("backup from PostgreSQL: {backup_postgres:.2} s");
         println!("metric restore_1m_rows_postgres_seconds {restore_postgres:.2}");
         println!("metric backup_1m_rows_postgres_seconds {backup_postgres:.2}");
-        testing::drop_schema(&postgres, &schema).await.expect("drop the schema");
+        testing::drop_schema(&postgres, &schema)
+            .await
+            .expect("drop the schema");
     }
 }

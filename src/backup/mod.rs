@@ -83,9 +83,10 @@ impl BackupError {
 
 /// The audit target of a backup file: `backup:<file name>`.
 fn target(path: &std::path::Path) -> String {
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
     format!("backup:{name}")
 }
 
@@ -102,19 +103,19 @@ pub async fn record(
     now: Millis,
 ) -> Result<(), StoreError> {
     let draft = match taken {
-        Ok(summary) => AuditDraft::new(AuditAction::BackupCreate, actor, target(out)).with_detail(
-            json!({
+        Ok(summary) => {
+            AuditDraft::new(AuditAction::BackupCreate, actor, target(out)).with_detail(json!({
                 "file": out.display().to_string(),
                 "rows": summary.manifest.total_rows(),
                 "bytes": summary.bytes,
-            }),
-        ),
-        Err(error) => AuditDraft::new(AuditAction::BackupFail, actor, target(out)).with_detail(
-            json!({
+            }))
+        }
+        Err(error) => {
+            AuditDraft::new(AuditAction::BackupFail, actor, target(out)).with_detail(json!({
                 "file": out.display().to_string(),
                 "error": error.to_string(),
-            }),
-        ),
+            }))
+        }
     };
     let draft = draft.with_remote_addr(remote_addr.map(str::to_owned));
     let mut tx = store.begin().await?;

@@ -53,16 +53,17 @@ pub struct RestoreSummary {
     pub replaced: bool,
 }
 
-/// Verifies `path`, then restores it into `store` in one transaction and
-/// records `backup.restore` at the end of the restored audit chain. On any
-/// error nothing is written.
+/// Restores `path`, whose `manifest` [`verify`] returned, into `store` in
+/// one transaction and records `backup.restore` at the end of the restored
+/// audit chain. Every line is checked again as it is inserted (the file
+/// could have changed since), and on any error nothing is written.
 pub async fn restore(
     store: &Store,
     path: &Path,
+    manifest: Manifest,
     options: &RestoreOptions,
     progress: &Progress,
 ) -> Result<RestoreSummary, BackupError> {
-    let manifest = verify(path, &Progress::hidden())?;
     let mut tx = store.begin().await?;
     let supported = tx.schema_version().await?;
     if manifest.source.schema_version > supported {
@@ -81,6 +82,9 @@ pub async fn restore(
     tx.clear_store().await?;
     progress.set_total(manifest.total_rows());
     let mut reader = BackupReader::open(path)?;
+    if reader.source != manifest.source {
+        return Err(reader.damaged("the file changed since it was verified"));
+    }
     let mut current: Option<(String, Vec<Column>)> = None;
     let mut batch: Vec<Vec<Json>> = Vec::with_capacity(BATCH);
     while let Some(item) = reader.next()? {
@@ -269,7 +273,10 @@ impl BackupReader {
                 return Err(self.damaged("a row stands outside any table"));
             };
             if row.len() != *columns {
-                let reason = format!("a row of `{name}` has {} values for {columns} columns", row.len());
+                let reason = format!(
+                    "a row of `{name}` has {} values for {columns} columns",
+                    row.len()
+                );
                 return Err(self.damaged(reason));
             }
             digest.add(&line);
@@ -278,8 +285,13 @@ impl BackupReader {
         }
         let record: Record = serde_json::from_slice(&self.line)
             .map_err(|error| self.damaged(format!("a record is not readable ({error})")))?;
-        match (record, &self.position) {
-            (Record::Table { name, columns, rows }, Position::BetweenTables) => {
+        let between_tables = matches!(self.position, Position::BetweenTables);
+        match record {
+            Record::Table {
+                name,
+                columns,
+                rows,
+            } if between_tables => {
                 self.position = Position::InTable {
                     name: name.clone(),
                     columns: columns.len(),
@@ -291,11 +303,10 @@ impl BackupReader {
                     rows,
                 }))
             }
-            (Record::End(end), Position::InTable { name, .. }) if end.name == *name => {
-                let Position::InTable { name, digest, .. } =
-                    std::mem::replace(&mut self.position, Position::BetweenTables)
-                else {
-                    unreachable!("matched just above")
+            Record::End(end) => {
+                let position = std::mem::replace(&mut self.position, Position::BetweenTables);
+                let Position::InTable { name, digest, .. } = position else {
+                    return Err(self.damaged("its records are out of order"));
                 };
                 let summary = digest.finish(&name);
                 if summary != end {
@@ -307,7 +318,7 @@ impl BackupReader {
                 self.tables.push(summary);
                 Ok(Some(Item::End))
             }
-            (Record::Manifest(manifest), Position::BetweenTables) => {
+            Record::Manifest(manifest) if between_tables => {
                 if manifest.tables != self.tables || manifest.source != self.source {
                     return Err(self.damaged("the manifest does not match the tables"));
                 }
@@ -322,7 +333,10 @@ impl BackupReader {
     fn manifest(self) -> Result<Manifest, BackupError> {
         match self.position {
             Position::Done(manifest) => Ok(manifest),
-            _ => Err(BackupError::damaged(&self.path, "the file ends before its manifest")),
+            _ => Err(BackupError::damaged(
+                &self.path,
+                "the file ends before its manifest",
+            )),
         }
     }
 }

@@ -60,11 +60,12 @@ impl BackupSchedule {
     /// The `[backup]` table of a settings file's text, if there is one;
     /// other tables are ignored.
     pub fn from_settings(text: &str) -> Result<Option<Self>, ScheduleError> {
-        let settings: Settings = toml::from_str(text).map_err(|error| ScheduleError(error.to_string()))?;
+        let settings: Settings =
+            toml::from_str(text).map_err(|error| ScheduleError(error.to_string()))?;
         match settings.backup {
-            Some(schedule) if schedule.keep == 0 => Err(ScheduleError(
-                "[backup] keep must be at least 1".to_owned(),
-            )),
+            Some(schedule) if schedule.keep == 0 => {
+                Err(ScheduleError("[backup] keep must be at least 1".to_owned()))
+            }
             Some(schedule) if schedule.every.as_millis() < 60_000 => Err(ScheduleError(
                 "[backup] every must be at least 1m".to_owned(),
             )),
@@ -171,7 +172,11 @@ async fn backup_loop(
         let now = runtime.real_now();
         if due <= now {
             let succeeded = run_once(&runtime, &schedule, &status).await.is_some();
-            let pause = if succeeded { every } else { every.min(RETRY_AFTER) };
+            let pause = if succeeded {
+                every
+            } else {
+                every.min(RETRY_AFTER)
+            };
             due = runtime.real_now().saturating_add(pause);
             continue;
         }
@@ -203,7 +208,15 @@ pub async fn run_once(
             source,
         }),
     };
-    if let Err(error) = super::record(runtime.store(), &out, &taken, ACTOR, None, runtime.real_now()).await
+    if let Err(error) = super::record(
+        runtime.store(),
+        &out,
+        &taken,
+        ACTOR,
+        None,
+        runtime.real_now(),
+    )
+    .await
     {
         tracing::error!(%error, "recording the backup in the audit log failed");
     }
@@ -286,12 +299,14 @@ mod tests {
     #[test]
     fn the_backup_table_reads_with_defaults_and_limits() {
         assert_eq!(BackupSchedule::from_settings("[accounts]\n").unwrap(), None);
-        let schedule = BackupSchedule::from_settings("[backup]\nevery = \"1d\"\ndir = \"backups\"\n")
-            .unwrap()
-            .unwrap();
+        let schedule =
+            BackupSchedule::from_settings("[backup]\nevery = \"1d\"\ndir = \"backups\"\n")
+                .unwrap()
+                .unwrap();
         assert_eq!(schedule.every.as_millis(), 86_400_000);
         assert_eq!(schedule.keep, 7);
-        let error = BackupSchedule::from_settings("[backup]\nevery = \"1d\"\ndir = \"b\"\nkeep = 0\n");
+        let error =
+            BackupSchedule::from_settings("[backup]\nevery = \"1d\"\ndir = \"b\"\nkeep = 0\n");
         assert!(error.unwrap_err().to_string().contains("keep"));
         let error = BackupSchedule::from_settings("[backup]\nevery = \"1d\"\ndri = \"b\"\n");
         assert!(error.unwrap_err().to_string().contains("dri"));
@@ -321,7 +336,11 @@ mod tests {
         left.sort();
         assert_eq!(
             left,
-            [file_name(3 * 3_600_000), file_name(4 * 3_600_000), "keep-me.txt".to_owned()]
+            [
+                file_name(3 * 3_600_000),
+                file_name(4 * 3_600_000),
+                "keep-me.txt".to_owned()
+            ]
         );
         assert_eq!(newest_backup(dir.path()), Some(4 * 3_600_000));
     }

@@ -73,11 +73,28 @@ pub async fn backup(args: &BackupArgs, out: &mut dyn Write) -> anyhow::Result<Ex
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let file = args.out.as_ref().context("give --out FILE or --verify FILE")?;
+    let file = args
+        .out
+        .as_ref()
+        .context("give --out FILE or --verify FILE")?;
     let store = open_existing(&args.database).await?;
     let started = Instant::now();
-    let taken = backup::take(&store, file, SystemClock.now(), &Progress::on_terminal("backing up")).await;
-    let recorded = backup::record(&store, file, &taken, CLI_ACTOR, Some(CLI_ADDRESS), SystemClock.now()).await;
+    let taken = backup::take(
+        &store,
+        file,
+        SystemClock.now(),
+        &Progress::on_terminal("backing up"),
+    )
+    .await;
+    let recorded = backup::record(
+        &store,
+        file,
+        &taken,
+        CLI_ACTOR,
+        Some(CLI_ADDRESS),
+        SystemClock.now(),
+    )
+    .await;
     let summary = taken?;
     recorded.context("the backup is written, but recording it in the audit log failed")?;
     writeln!(
@@ -96,7 +113,7 @@ pub async fn backup(args: &BackupArgs, out: &mut dyn Write) -> anyhow::Result<Ex
 pub async fn restore(args: &RestoreArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     // Checked before the target is opened, so that a bad file does not
     // even create an empty SQLite database.
-    backup::verify(&args.file, &Progress::on_terminal("verifying"))?;
+    let manifest = backup::verify(&args.file, &Progress::on_terminal("verifying"))?;
     let store = Store::connect(&args.database)
         .await
         .with_context(|| format!("cannot open the database {}", redacted(&args.database)))?;
@@ -107,7 +124,14 @@ pub async fn restore(args: &RestoreArgs, out: &mut dyn Write) -> anyhow::Result<
         remote_addr: Some(CLI_ADDRESS.to_owned()),
         now: SystemClock.now(),
     };
-    let restored = backup::restore(&store, &args.file, &options, &Progress::on_terminal("restoring")).await;
+    let restored = backup::restore(
+        &store,
+        &args.file,
+        manifest,
+        &options,
+        &Progress::on_terminal("restoring"),
+    )
+    .await;
     store.close().await;
     let summary = restored?;
     writeln!(
@@ -119,7 +143,11 @@ pub async fn restore(args: &RestoreArgs, out: &mut dyn Write) -> anyhow::Result<
         summary.manifest.source.taken_at,
         summary.manifest.source.backend,
         redacted(&args.database),
-        if summary.replaced { ", replacing what it held" } else { "" },
+        if summary.replaced {
+            ", replacing what it held"
+        } else {
+            ""
+        },
         started.elapsed().as_secs_f64()
     )?;
     Ok(ExitCode::SUCCESS)
@@ -175,7 +203,10 @@ fn describe(file: &Path, manifest: &Manifest) -> String {
         .max()
         .unwrap_or(4)
         .max(4);
-    text.push_str(&format!("{:width$}  {:>rows_width$}  SHA-256\n", "TABLE", "ROWS"));
+    text.push_str(&format!(
+        "{:width$}  {:>rows_width$}  SHA-256\n",
+        "TABLE", "ROWS"
+    ));
     for table in &manifest.tables {
         text.push_str(&format!(
             "{:width$}  {:>rows_width$}  {}\n",
@@ -206,8 +237,14 @@ mod tests {
 
     #[test]
     fn sqlite_urls_name_their_file() {
-        assert_eq!(sqlite_path("sqlite://data/fk.db"), Some(PathBuf::from("data/fk.db")));
-        assert_eq!(sqlite_path("sqlite:fk.db?mode=rwc"), Some(PathBuf::from("fk.db")));
+        assert_eq!(
+            sqlite_path("sqlite://data/fk.db"),
+            Some(PathBuf::from("data/fk.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:fk.db?mode=rwc"),
+            Some(PathBuf::from("fk.db"))
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://localhost/fk"), None);
     }

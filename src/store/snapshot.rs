@@ -158,7 +158,9 @@ where
     let mut values = Vec::with_capacity(columns.len());
     for (index, column) in columns.iter().enumerate() {
         let value = match column.kind {
-            ColumnKind::Int => row.try_get::<Option<i64>, _>(index)?.map_or(Json::Null, Json::from),
+            ColumnKind::Int => row
+                .try_get::<Option<i64>, _>(index)?
+                .map_or(Json::Null, Json::from),
             ColumnKind::Text => row
                 .try_get::<Option<String>, _>(index)?
                 .map_or(Json::Null, Json::String),
@@ -174,7 +176,9 @@ fn known(table: &str) -> Result<(), StoreError> {
     if TABLES.contains(&table) {
         Ok(())
     } else {
-        Err(StoreError::Corrupt(format!("`{table}` is not a table of the store")))
+        Err(StoreError::Corrupt(format!(
+            "`{table}` is not a table of the store"
+        )))
     }
 }
 
@@ -187,9 +191,9 @@ async fn schema_version(db: &mut Db<'_>) -> Result<i64, StoreError> {
 async fn columns(db: &mut Db<'_>, table: &str) -> Result<Vec<Column>, StoreError> {
     known(table)?;
     let sql = match db.backend() {
-        Backend::Sqlite => Sql::new(
-            "SELECT name, type, pk FROM pragma_table_info($1) ORDER BY cid",
-        ),
+        Backend::Sqlite => {
+            Sql::new("SELECT name, type, pk FROM pragma_table_info($1) ORDER BY cid")
+        }
         Backend::Postgres => Sql::new(
             "SELECT c.column_name::text, c.data_type::text, \
                     COALESCE(k.ordinal_position, 0)::bigint \
@@ -273,8 +277,10 @@ impl WriteTx {
             match self.db().backend() {
                 Backend::Postgres => {
                     let mut db = self.db();
-                    db.execute(Sql::new(format!("ALTER TABLE {table} DISABLE TRIGGER USER")))
-                        .await?;
+                    db.execute(Sql::new(format!(
+                        "ALTER TABLE {table} DISABLE TRIGGER USER"
+                    )))
+                    .await?;
                     db.execute(delete).await?;
                     db.execute(Sql::new(format!("ALTER TABLE {table} ENABLE TRIGGER USER")))
                         .await?;
@@ -287,7 +293,8 @@ impl WriteTx {
                     .bind(*table);
                     let triggers: Vec<(String, String)> = db.fetch_all(triggers).await?;
                     for (name, _) in &triggers {
-                        db.execute(Sql::new(format!("DROP TRIGGER \"{name}\""))).await?;
+                        db.execute(Sql::new(format!("DROP TRIGGER \"{name}\"")))
+                            .await?;
                     }
                     db.execute(delete).await?;
                     for (_, sql) in triggers {
@@ -315,7 +322,10 @@ impl WriteTx {
         let names: Vec<&str> = columns.iter().map(|column| column.name.as_str()).collect();
         let backend = self.db().backend();
         for chunk in rows.chunks(per_insert) {
-            let mut sql = Sql::new(format!("INSERT INTO {table} ({}) VALUES ", names.join(", ")));
+            let mut sql = Sql::new(format!(
+                "INSERT INTO {table} ({}) VALUES ",
+                names.join(", ")
+            ));
             for (row_index, row) in chunk.iter().enumerate() {
                 if row.len() != columns.len() {
                     return Err(StoreError::Corrupt(format!(
@@ -357,9 +367,10 @@ fn arg(table: &str, column: &Column, value: &Json) -> Result<Arg<'static>, Store
     match (column.kind, value) {
         (ColumnKind::Int, Json::Null) => Ok(Arg::MaybeInt(None)),
         (ColumnKind::Text, Json::Null) => Ok(Arg::MaybeText(None)),
-        (ColumnKind::Int, Json::Number(number)) => {
-            number.as_i64().map(|int| Arg::MaybeInt(Some(int))).ok_or_else(mismatch)
-        }
+        (ColumnKind::Int, Json::Number(number)) => number
+            .as_i64()
+            .map(|int| Arg::MaybeInt(Some(int)))
+            .ok_or_else(mismatch),
         (ColumnKind::Text, Json::String(text)) => {
             Ok(Arg::MaybeText(Some(std::borrow::Cow::Owned(text.clone()))))
         }

@@ -14,9 +14,18 @@ async fn backed_up(folder: &Path) -> (Db, PathBuf) {
     let db = Db::fresh(Kind::Sqlite, folder, "source").await.unwrap();
     drive_shipped(&db.store).await;
     let file = folder.join("good.fkb");
-    let (ok, out, err) = flowkeeper(&["backup", "--database", &db.url, "--out", file.to_str().unwrap()]);
+    let (ok, out, err) = flowkeeper(&[
+        "backup",
+        "--database",
+        &db.url,
+        "--out",
+        file.to_str().unwrap(),
+    ]);
     assert!(ok, "backup failed: {err}");
-    assert!(out.starts_with(&format!("wrote {}: ", file.display())), "{out}");
+    assert!(
+        out.starts_with(&format!("wrote {}: ", file.display())),
+        "{out}"
+    );
     assert!(!folder.join("good.fkb.partial").exists());
     (db, file)
 }
@@ -66,9 +75,18 @@ async fn the_command_line_backs_up_verifies_and_restores() {
     let restored = flowkeeper::store::Store::connect(&url).await.unwrap();
     let before = dump(&restored).await;
     let line = fails(&["restore", "--database", &url, file.to_str().unwrap()]);
-    assert!(line.contains("not empty") && line.contains("--force"), "{line}");
+    assert!(
+        line.contains("not empty") && line.contains("--force"),
+        "{line}"
+    );
     assert_eq!(dump(&restored).await, before);
-    let (ok, out, err) = flowkeeper(&["restore", "--force", "--database", &url, file.to_str().unwrap()]);
+    let (ok, out, err) = flowkeeper(&[
+        "restore",
+        "--force",
+        "--database",
+        &url,
+        file.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
     assert!(out.contains("replacing what it held"), "{out}");
     let (ok, out, _) = flowkeeper(&["audit", "verify", "--database", &url]);
@@ -108,9 +126,18 @@ async fn damaged_files_are_refused_before_anything_is_written() {
         let line = fails(&["backup", "--verify", file.to_str().unwrap()]);
         assert!(line.contains(says), "{}: {line}", file.display());
         let target = folder.path().join("never.db");
-        let line = fails(&["restore", "--database", &sqlite_url(&target), file.to_str().unwrap()]);
+        let line = fails(&[
+            "restore",
+            "--database",
+            &sqlite_url(&target),
+            file.to_str().unwrap(),
+        ]);
         assert!(line.contains(says), "{}: {line}", file.display());
-        assert!(!target.exists(), "a restore of {} created the target", file.display());
+        assert!(
+            !target.exists(),
+            "a restore of {} created the target",
+            file.display()
+        );
     }
     source.drop().await;
 }
@@ -123,9 +150,17 @@ async fn a_newer_format_is_refused_by_name() {
                   \"source\":{\"flowkeeper\":\"9.0.0\"},\"whatever\":\"comes next\"}\n";
     std::fs::write(&file, compress(header)).unwrap();
     let line = fails(&["backup", "--verify", file.to_str().unwrap()]);
-    assert!(line.contains("backup format 2") && line.contains("9.0.0"), "{line}");
+    assert!(
+        line.contains("backup format 2") && line.contains("9.0.0"),
+        "{line}"
+    );
     let target = folder.path().join("never.db");
-    fails(&["restore", "--database", &sqlite_url(&target), file.to_str().unwrap()]);
+    fails(&[
+        "restore",
+        "--database",
+        &sqlite_url(&target),
+        file.to_str().unwrap(),
+    ]);
     assert!(!target.exists());
 }
 
@@ -139,7 +174,13 @@ async fn unreachable_databases_fail_without_their_password() {
     assert!(line.contains("cannot open the database"), "{line}");
     assert!(!out.exists());
     let missing = folder.path().join("missing.db");
-    let line = fails(&["backup", "--database", &sqlite_url(&missing), "--out", out.to_str().unwrap()]);
+    let line = fails(&[
+        "backup",
+        "--database",
+        &sqlite_url(&missing),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(line.contains("no SQLite database"), "{line}");
     assert!(!missing.exists() && !out.exists());
     // A restore checks the file first, then meets the unreachable target.

@@ -53,9 +53,13 @@ async fn under_writers(kind: Kind) {
     std::fs::write(workflows.join("flip.toml"), FLIP).unwrap();
     let catalog = Catalog::load(&[workflows]).unwrap();
     let runtime = Arc::new(
-        Runtime::new(source.store.clone(), catalog, Arc::new(ManualClock::new(REAL_START)))
-            .await
-            .unwrap(),
+        Runtime::new(
+            source.store.clone(),
+            catalog,
+            Arc::new(ManualClock::new(REAL_START)),
+        )
+        .await
+        .unwrap(),
     );
     let actor = Actor::Account(AccountName::parse("writer").unwrap());
     let stop = Arc::new(AtomicBool::new(false));
@@ -92,23 +96,33 @@ async fn under_writers(kind: Kind) {
         posted += writer.await.unwrap();
     }
 
-    let target = Db::fresh(Kind::Sqlite, folder.path(), "target").await.unwrap();
+    let target = Db::fresh(Kind::Sqlite, folder.path(), "target")
+        .await
+        .unwrap();
     let options = RestoreOptions {
         force: false,
         actor: "admin".into(),
         remote_addr: None,
         now: REAL_START,
     };
-    backup::restore(&target.store, &file, &options, &Progress::hidden())
-        .await
-        .expect("the restore");
+    backup::restore(
+        &target.store,
+        &file,
+        backup::verify(&file, &Progress::hidden()).unwrap(),
+        &options,
+        &Progress::hidden(),
+    )
+    .await
+    .expect("the restore");
     let check = target.store.verify_audit().await.unwrap();
     assert_eq!(check.first_bad_seq, None);
 
     let tables = dump(&target.store).await;
     let mut lines: BTreeMap<String, usize> = BTreeMap::new();
     for row in &tables["history"] {
-        *lines.entry(row[0].as_str().unwrap().to_owned()).or_default() += 1;
+        *lines
+            .entry(row[0].as_str().unwrap().to_owned())
+            .or_default() += 1;
     }
     let mut audited: BTreeMap<String, usize> = BTreeMap::new();
     for row in &tables["audit"] {
@@ -132,7 +146,10 @@ async fn under_writers(kind: Kind) {
         assert_eq!(*revision_base.get_or_insert(base), base, "revision of {id}");
     }
     assert!(flips_in_backup > 0, "the backup saw no writes");
-    assert!(flips_in_backup < posted, "the backup saw every write: not taken mid-way");
+    assert!(
+        flips_in_backup < posted,
+        "the backup saw every write: not taken mid-way"
+    );
     source.drop().await;
     target.drop().await;
 }

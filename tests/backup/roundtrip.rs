@@ -53,7 +53,10 @@ async fn round_trip(from: Kind, to: Kind) {
         .expect("the backup");
     let rows: usize = before.values().map(Vec::len).sum();
     assert_eq!(taken.manifest.total_rows(), rows as u64);
-    assert_eq!(backup::verify(&file, &Progress::hidden()).unwrap(), taken.manifest);
+    assert_eq!(
+        backup::verify(&file, &Progress::hidden()).unwrap(),
+        taken.manifest
+    );
 
     let options = RestoreOptions {
         force: false,
@@ -61,21 +64,34 @@ async fn round_trip(from: Kind, to: Kind) {
         remote_addr: Some("cli".into()),
         now: REAL_START + 1,
     };
-    let restored = backup::restore(&target.store, &file, &options, &Progress::hidden())
-        .await
-        .expect("the restore");
+    let restored = backup::restore(
+        &target.store,
+        &file,
+        backup::verify(&file, &Progress::hidden()).unwrap(),
+        &options,
+        &Progress::hidden(),
+    )
+    .await
+    .expect("the restore");
     assert!(!restored.replaced);
 
     // Every table as it was; the audit log one entry longer: the restore.
     let mut after = dump(&target.store).await;
-    let entry = after.get_mut("audit").unwrap().pop().expect("the restore's entry");
+    let entry = after
+        .get_mut("audit")
+        .unwrap()
+        .pop()
+        .expect("the restore's entry");
     assert_eq!(entry[3], "backup.restore");
     assert_eq!(entry[2], "admin");
     let head = after.remove("audit_head").unwrap();
     let mut expected = before.clone();
     expected.remove("audit_head");
     assert_eq!(after, expected);
-    assert_eq!(head[0][1], entry[0], "the chain's head is the restore entry");
+    assert_eq!(
+        head[0][1], entry[0],
+        "the chain's head is the restore entry"
+    );
     let check = target.store.verify_audit().await.unwrap();
     assert_eq!(check.first_bad_seq, None);
     assert_eq!(check.entries, before["audit"].len() + 1);
@@ -154,7 +170,11 @@ fn progress_of(
             let row = tables["instances"].iter().find(|row| row[0] == id).unwrap();
             (
                 id.to_owned(),
-                (row[5].clone(), row[6].clone(), lines.get(id).copied().unwrap_or(0)),
+                (
+                    row[5].clone(),
+                    row[6].clone(),
+                    lines.get(id).copied().unwrap_or(0),
+                ),
             )
         })
         .collect()
