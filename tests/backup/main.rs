@@ -7,4 +7,5 @@
 mod bad_input;
 mod concurrent;
 mod roundtrip;
+mod schedule;
 mod support;
