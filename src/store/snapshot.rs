@@ -8,10 +8,10 @@
 //! an integer, a text or NULL — which is all the schema uses (PostgreSQL's
 //! JSONB columns travel as their JSON text).
 
-use futures_util::stream::{BoxStream, StreamExt as _, TryStreamExt as _};
+use futures_util::stream::{BoxStream, StreamExt as _};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use sqlx::{AssertSqlSafe, Row as _};
+use sqlx::AssertSqlSafe;
 
 use super::db::{Arg, Backend, Db, Sql};
 use super::schema::TABLES;
