@@ -4,7 +4,7 @@
 //! [`restore`] can trust what it inserts.
 
 use std::fs::File;
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Read as _, Seek as _};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value as Json, json};
@@ -14,6 +14,9 @@ use super::{BackupError, Progress};
 use crate::audit::{AuditAction, AuditDraft};
 use crate::engine::Millis;
 use crate::store::{Column, Store, find_column};
+
+/// The first bytes of every zstd frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Rows inserted per batch during a restore.
 const BATCH: usize = 1_000;
@@ -175,11 +178,20 @@ struct BackupReader {
 impl BackupReader {
     /// Opens `path` and reads its header.
     fn open(path: &Path) -> Result<Self, BackupError> {
-        let file = File::open(path).map_err(|source| BackupError::Io {
+        let mut file = File::open(path).map_err(|source| BackupError::Io {
             action: "open",
             path: path.to_owned(),
             source,
         })?;
+        let not_a_backup = || BackupError::NotABackup {
+            path: path.to_owned(),
+        };
+        // Anything but a zstd stream is not a backup; a damaged one is.
+        let mut magic = [0u8; 4];
+        let read = file.read_exact(&mut magic).and_then(|()| file.rewind());
+        if read.is_err() || magic != ZSTD_MAGIC {
+            return Err(not_a_backup());
+        }
         let decoder = zstd::Decoder::new(file).map_err(|source| BackupError::Io {
             action: "read",
             path: path.to_owned(),
@@ -198,10 +210,7 @@ impl BackupReader {
             tables: Vec::new(),
             position: Position::BetweenTables,
         };
-        let not_a_backup = || BackupError::NotABackup {
-            path: path.to_owned(),
-        };
-        if !reader.read_line().map_err(|_| not_a_backup())? {
+        if !reader.read_line()? {
             return Err(not_a_backup());
         }
         // Read loosely first: a newer format may have changed the rest.

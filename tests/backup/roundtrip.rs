@@ -94,7 +94,7 @@ async fn round_trip(from: Kind, to: Kind) {
     );
     let check = target.store.verify_audit().await.unwrap();
     assert_eq!(check.first_bad_seq, None);
-    assert_eq!(check.entries, before["audit"].len() + 1);
+    assert_eq!(check.entries, before["audit"].len() as u64 + 1);
 
     // Later: the same answers from both stores.
     let later = flowkeeper::scenario::format::DEFAULT_START + 400 * DAY;
