@@ -114,9 +114,7 @@ pub async fn restore(args: &RestoreArgs, out: &mut dyn Write) -> anyhow::Result<
     // Checked before the target is opened, so that a bad file does not
     // even create an empty SQLite database.
     let manifest = backup::verify(&args.file, &Progress::on_terminal("verifying"))?;
-    let store = Store::connect(&args.database)
-        .await
-        .with_context(|| format!("cannot open the database {}", redacted(&args.database)))?;
+    let store = open(&args.database).await?;
     let started = Instant::now();
     let options = RestoreOptions {
         force: args.force,
@@ -163,9 +161,15 @@ async fn open_existing(url: &str) -> anyhow::Result<Store> {
             path.display()
         );
     }
-    Store::connect(url)
-        .await
-        .with_context(|| format!("cannot open the database {}", redacted(url)))
+    open(url).await
+}
+
+/// Opens a store, failing at once with the reason when PostgreSQL cannot
+/// be reached (the URL's password is never shown).
+async fn open(url: &str) -> anyhow::Result<Store> {
+    let context = || format!("cannot open the database {}", redacted(url));
+    crate::store::probe(url).await.with_context(context)?;
+    Store::connect(url).await.with_context(context)
 }
 
 /// The file of a `sqlite://PATH` or `sqlite:PATH` URL (not `:memory:`).
