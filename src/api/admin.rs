@@ -131,6 +131,13 @@ pub async fn reload(
     ))
 }
 
+/// The furthest one `POST /v1/admin/clock` may move the clock, in days.
+/// Moving it fires every timer due on the way, in the request: a recurring
+/// timer fires once per period, so without a bound one request could
+/// schedule years of firings (and a typo of `4000d` would).
+pub const MAX_CLOCK_MOVE_DAYS: i64 = 400;
+const MAX_CLOCK_MOVE: i64 = MAX_CLOCK_MOVE_DAYS * 24 * 60 * 60 * 1000;
+
 /// The runtime's clock.
 #[utoipa::path(get, path = "/v1/admin/clock", tag = "admin", security(("bearer" = [])),
     responses(
@@ -157,6 +164,7 @@ pub async fn clock(
         (status = 400, description = "Neither or both of advance/set, bad duration or time, or a time in the past", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Not running with --manual-clock", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "A move of more than 400 days (`clock-move-too-far`)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn set_clock(
     State(state): State<AppState>,
@@ -197,6 +205,15 @@ pub async fn set_clock(
             ));
         }
     };
+    if target.saturating_sub(now) > MAX_CLOCK_MOVE {
+        return Err(Problem::unprocessable(
+            "clock-move-too-far",
+            "The clock cannot move that far at once",
+            format!(
+                "one move may take the clock at most {MAX_CLOCK_MOVE_DAYS} days ahead; move it in steps"
+            ),
+        ));
+    }
     {
         let _exclusive = state.exclusive().await;
         state

@@ -12,6 +12,7 @@ mod audit;
 pub mod auth;
 mod extract;
 mod instances;
+pub mod limits;
 pub mod metrics;
 mod ops;
 pub mod problem;
@@ -107,15 +108,24 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The whole application: routes, body limit, metrics and tracing, and
 /// problem+json for unknown paths and methods. `max_body` is in bytes.
+/// The limits are the defaults (see [`router_with`]).
 pub fn router(state: AppState, max_body: usize) -> Router {
+    router_with(state, max_body, &limits::Limits::default())
+}
+
+/// [`router`] under the given [`limits::Limits`] (request deadline,
+/// concurrent requests, sign-in rate) and a catch-panic layer.
+pub fn router_with(state: AppState, max_body: usize, limits: &limits::Limits) -> Router {
     let (router, document) = routes().split_for_parts();
     state.set_openapi(&document);
-    router
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn(metrics::observe))
-        .with_state(state)
+        .with_state(state);
+    limits::apply(router, limits, |router| {
+        router.layer(axum::middleware::from_fn(metrics::observe))
+    })
 }
 
 async fn not_found() -> Problem {
