@@ -161,10 +161,9 @@ pub async fn clock(
     request_body = ClockRequest,
     responses(
         (status = 200, description = "The new time", body = ClockView),
-        (status = 400, description = "Neither or both of advance/set, bad duration or time, or a time in the past", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 400, description = "Not exactly one of advance/set/jump, or a bad duration or time", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "Not running with --manual-clock", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "A move of more than 400 days (`clock-move-too-far`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not running with --manual-clock (`clock-not-manual`), a `set` before the current time (`clock-backwards`), or a move of more than 400 days (`clock-move-too-far`)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn set_clock(
     State(state): State<AppState>,
@@ -191,10 +190,11 @@ pub async fn set_clock(
             let at = parse_timestamp(set)
                 .ok_or_else(|| Problem::bad_request(format!("`{set}` is not an RFC 3339 time")))?;
             if at < now {
-                return Err(Problem::bad_request(format!(
-                    "the clock only moves forward; it is {} now",
-                    timestamp(now)
-                )));
+                return Err(Problem::conflict(
+                    "clock-backwards",
+                    "The clock only moves forward",
+                    format!("the clock only moves forward; it is {} now", timestamp(now)),
+                ));
             }
             (at, false)
         }
@@ -206,7 +206,7 @@ pub async fn set_clock(
         }
     };
     if target.saturating_sub(now) > MAX_CLOCK_MOVE {
-        return Err(Problem::unprocessable(
+        return Err(Problem::conflict(
             "clock-move-too-far",
             "The clock cannot move that far at once",
             format!(

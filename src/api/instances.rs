@@ -109,13 +109,35 @@ pub struct ListQuery {
     pub state: Option<String>,
     pub key: Option<String>,
     /// `active`, `completed` or `cancelled`.
-    pub status: Option<String>,
+    #[param(inline)]
+    pub status: Option<StatusFilter>,
     /// `true`: only instances the stuck check reports.
     pub stuck: Option<bool>,
     /// 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9a-f]{32}$")]
     pub cursor: Option<String>,
+}
+
+/// The `status` filter of `GET /v1/instances`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    Active,
+    Completed,
+    Cancelled,
+}
+
+impl From<StatusFilter> for Status {
+    fn from(filter: StatusFilter) -> Self {
+        match filter {
+            StatusFilter::Active => Status::Active,
+            StatusFilter::Completed => Status::Completed,
+            StatusFilter::Cancelled => Status::Cancelled,
+        }
+    }
 }
 
 /// Instances, newest first, a page at a time.
@@ -141,14 +163,7 @@ pub async fn list(
 }
 
 fn filter(query: &ListQuery) -> Result<InstanceFilter, Problem> {
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(text) => Some(Status::parse(text).ok_or_else(|| {
-            Problem::bad_request(format!(
-                "unknown status `{text}`: use active, completed or cancelled"
-            ))
-        })?),
-    };
+    let status = query.status.map(Status::from);
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(Problem::bad_request("limit must be between 1 and 500"));
@@ -283,6 +298,7 @@ pub struct HistoryQuery {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Where the page starts: the `X-Next-Cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -328,7 +344,7 @@ pub async fn history(
         Some(text) => text
             .parse::<i64>()
             .ok()
-            .filter(|seq| *seq > 0)
+            .filter(|seq| *seq >= 0)
             .ok_or_else(|| Problem::bad_request("the cursor is not one this server issued"))?,
     };
     let instance = views::find(&state, &Target::Id(instance_id(&id)?)).await?;

@@ -10,6 +10,7 @@ mod admin;
 mod assessment;
 mod audit;
 pub mod auth;
+mod common_answers;
 mod extract;
 mod instances;
 pub mod limits;
@@ -103,7 +104,9 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().into_openapi()
+    let mut document = routes().into_openapi();
+    common_answers::add(&mut document);
+    document
 }
 
 /// The whole application: routes, body limit, metrics and tracing, and
@@ -116,7 +119,8 @@ pub fn router(state: AppState, max_body: usize) -> Router {
 /// [`router`] under the given [`limits::Limits`] (request deadline,
 /// concurrent requests, sign-in rate) and a catch-panic layer.
 pub fn router_with(state: AppState, max_body: usize, limits: &limits::Limits) -> Router {
-    let (router, document) = routes().split_for_parts();
+    let (router, mut document) = routes().split_for_parts();
+    common_answers::add(&mut document);
     state.set_openapi(&document);
     let router = router
         .fallback(not_found)

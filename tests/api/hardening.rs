@@ -146,7 +146,7 @@ async fn the_clock_moves_at_most_400_days_at_once(backend: Backend) {
         json!({"set": "2030-01-01T00:00:00Z"}),
     ] {
         let answer = app.post("/v1/admin/clock", body.clone()).await;
-        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{body}");
         assert_eq!(answer.problem(), "clock-move-too-far");
     }
     assert_eq!(app.get("/v1/admin/clock").await.body["now"], before);
