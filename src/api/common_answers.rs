@@ -73,15 +73,13 @@ fn problem(description: &str) -> RefOr<Response> {
     let mut response = Response::new(description);
     response.content.insert(
         "application/problem+json".to_owned(),
-        Content::new(Some(Ref::from_schema_name("ProblemBody"))),
+        RefOr::T(Content::new(Some(Ref::from_schema_name("ProblemBody")))),
     );
     RefOr::T(response)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn every_secured_operation_documents_401_and_bodies_415() {
         let document = super::super::openapi();
