@@ -46,7 +46,10 @@ fn add_to(path: &str, operation: &mut Operation) {
             .is_some_and(|tags| tags.iter().any(|tag| tag == "admin"));
     let mut answers = Vec::new();
     if secured {
-        answers.push(("401", "No token, or one that is unknown, expired or revoked"));
+        answers.push((
+            "401",
+            "No token, or one that is unknown, expired or revoked",
+        ));
     }
     if secured && admin {
         answers.push(("403", "Not an admin; `required` names who may"));
@@ -54,7 +57,10 @@ fn add_to(path: &str, operation: &mut Operation) {
     if operation.request_body.is_some() {
         answers.push(("400", "Malformed JSON or an unknown member"));
         answers.push(("413", "The body is over the limit (`--max-body`)"));
-        answers.push(("415", "The body was sent without `Content-Type: application/json`"));
+        answers.push((
+            "415",
+            "The body was sent without `Content-Type: application/json`",
+        ));
     }
     answers.push((
         "503",

@@ -270,8 +270,12 @@ async fn send(
         (Err(_), Target::Key { workflow, .. }) => {
             super::metrics::workflow_label(&state.runtime().catalog(), workflow)
         }
-        // A refused event by id: the workflow is not known without another read.
-        (Err(_), Target::Id(_)) => super::metrics::OTHER.to_owned(),
+        // A refused event by id: one more read names the workflow (only on
+        // this path; an unknown id is `other`).
+        (Err(_), Target::Id(_)) => views::find(state, &target).await.map_or_else(
+            |_| super::metrics::OTHER.to_owned(),
+            |instance| instance.workflow,
+        ),
     };
     let outcome = if result.is_ok() {
         "applied"

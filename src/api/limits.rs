@@ -294,7 +294,10 @@ mod tests {
         .unwrap();
         assert_eq!(set.request_timeout.as_millis(), 5_000);
         assert_eq!(set.max_concurrent_requests, 8);
-        assert_eq!(set.header_read_timeout, Limits::default().header_read_timeout);
+        assert_eq!(
+            set.header_read_timeout,
+            Limits::default().header_read_timeout
+        );
         let typo = Limits::from_settings("[limits]\nrequest_timout = \"5s\"\n").unwrap_err();
         assert!(typo.to_string().contains("request_timout"), "{typo}");
         let zero = Limits::from_settings("[limits]\nsign_ins_per_minute = 0\n").unwrap_err();
@@ -327,6 +330,9 @@ mod tests {
             let _ = rate.admit(&format!("a{n}"), start);
         }
         assert!(rate.windows.lock().unwrap().len() <= SignInRate::MAX_ADDRESSES + 1);
-        assert!(rate.admit("newcomer", start).is_err(), "the crowd shares one");
+        assert!(
+            rate.admit("newcomer", start).is_err(),
+            "the crowd shares one"
+        );
     }
 }

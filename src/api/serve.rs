@@ -89,14 +89,12 @@ pub async fn serve_with(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = Store::connect(&options.database)
-        .await
-        .with_context(|| {
-            format!(
-                "while opening the database {}",
-                crate::accounts::redact::database_url(&options.database)
-            )
-        })?;
+    let store = Store::connect(&options.database).await.with_context(|| {
+        format!(
+            "while opening the database {}",
+            crate::accounts::redact::database_url(&options.database)
+        )
+    })?;
     let catalog = Catalog::load(std::slice::from_ref(&options.workflows))
         .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))
         .with_context(|| format!("while loading {}", options.workflows.display()))?;

@@ -366,9 +366,7 @@ async fn emergency_accounts_without_approval_are_disabled_after_the_grace(backen
     );
 }
 
-async fn an_overdue_emergency_account_is_refused_before_the_upkeep_disables_it(
-    backend: Backend,
-) {
+async fn an_overdue_emergency_account_is_refused_before_the_upkeep_disables_it(backend: Backend) {
     let app = spawn(&backend).await;
     let created = app
         .post(
