@@ -143,7 +143,9 @@ impl Store {
             let schema = options.schema.as_deref();
             Pool::Postgres(postgres::connect(url, schema, options.max_connections).await?)
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(
+                crate::accounts::redact::database_url(url),
+            ));
         };
         Ok(Self { pool })
     }
