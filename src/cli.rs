@@ -51,6 +51,12 @@ pub enum Command {
     Audit(security::AuditArgs),
     /// The weekly security report (每週審覈安全日誌) as a table, JSON or CSV.
     SecurityReport(security::ReportArgs),
+    /// What changed between two versions of a workflow file, in words
+    /// (with --database: live instances in the states that are gone).
+    Diff(crate::versions::cli::DiffArgs),
+    /// Move live instances to another workflow version by a migration
+    /// plan (see docs/workflow-format.md); --dry-run changes nothing.
+    Migrate(crate::versions::cli::MigrateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,6 +136,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SecurityReport(args) => {
             blocking_on(async { security::report(&args, &mut std::io::stdout().lock()).await })
         }
+        Command::Diff(args) => blocking_on(async {
+            crate::versions::cli::run_diff(&args, &mut std::io::stdout().lock()).await
+        }),
+        Command::Migrate(args) => blocking_on(async {
+            crate::versions::cli::run_migrate(&args, &mut std::io::stdout().lock()).await
+        }),
     }
 }
 

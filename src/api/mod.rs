@@ -13,6 +13,7 @@ pub mod auth;
 mod extract;
 mod instances;
 pub mod metrics;
+mod migrations;
 mod ops;
 pub mod problem;
 mod serve;
@@ -71,6 +72,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(workflows::list))
         .routes(routes!(workflows::get))
         .routes(routes!(workflows::graph))
+        .routes(routes!(workflows::versions))
         .routes(routes!(instances::create, instances::list))
         .routes(routes!(instances::get))
         .routes(routes!(instances::get_by_key))
@@ -82,6 +84,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::retry))
         .routes(routes!(admin::stuck))
         .routes(routes!(admin::reload))
+        .routes(routes!(migrations::migrate))
+        .routes(routes!(migrations::batch))
         .routes(routes!(admin::clock, admin::set_clock))
         .routes(routes!(accounts::tokens, accounts::issue))
         .routes(routes!(accounts::revoke))

@@ -119,6 +119,8 @@ pub async fn serve_with(
         ..defaults
     });
 
+    let watcher = tokio::spawn(super::admin::watch_workflows(state.clone()));
+
     let address = listener
         .local_addr()
         .context("while reading the bound address")?;
@@ -130,6 +132,7 @@ pub async fn serve_with(
         .await
         .context("while serving HTTP")?;
     tracing::info!("requests drained; stopping background loops");
+    watcher.abort();
     scheduler.stop().await;
     Ok(())
 }
