@@ -185,3 +185,17 @@ fn summary(report: &crate::runtime::MigrationReport, dry_run: bool, plan: &Path)
         )
     }
 }
+
+/// Every workflow version the database keeps: (workflow, version, source).
+pub async fn stored_sources(url: &str) -> anyhow::Result<Vec<(String, u32, String)>> {
+    let store = Store::connect(url)
+        .await
+        .with_context(|| format!("while opening the database {}", redacted(url)))?;
+    let mut sources = Vec::new();
+    for kept in store.definition_versions(None).await? {
+        if let Some(source) = store.definition_source(&kept.hash).await? {
+            sources.push((kept.workflow, kept.version, source));
+        }
+    }
+    Ok(sources)
+}

@@ -268,3 +268,76 @@ impl Checker<'_> {
         self.found.push(self.lines.diagnostic(span, message, hint));
     }
 }
+
+/// Looks a workflow version up: among the folder's files, and the
+/// database's stored versions when one was given.
+pub type Lookup<'a> = dyn Fn(&str, u32) -> Option<Arc<Definition>> + 'a;
+
+/// Checks every plan in `<folder>/migrations/` (see [`FOLDER`]); returns
+/// how many plans there were and their problems. A version the lookup
+/// does not know is an error when `stored` says the database was asked,
+/// and a warning otherwise (the old version's file is usually gone from
+/// the folder; the database still has it).
+pub fn check_folder(folder: &Path, lookup: &Lookup<'_>, stored: bool) -> (usize, Vec<Diagnostic>) {
+    let Ok(entries) = std::fs::read_dir(folder.join(FOLDER)) else {
+        return (0, Vec::new());
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    let mut found = Vec::new();
+    for file in &files {
+        let text = match Diagnostics::read(file) {
+            Ok(text) => text,
+            Err(problems) => {
+                found.extend(problems.0);
+                continue;
+            }
+        };
+        let parsed = match PlanFile::parse(file, &text) {
+            Ok(parsed) => parsed,
+            Err(problems) => {
+                found.extend(problems.0);
+                continue;
+            }
+        };
+        let lines = LineIndex::new(file, &text);
+        let spans = SourceMap::new(&text);
+        let mut known = |key: &str, number: u32| {
+            let definition = lookup(&parsed.workflow, number);
+            if definition.is_none() {
+                let (severity, message) = if stored {
+                    (
+                        Severity::Error,
+                        format!(
+                            "version {number} of `{}` is neither in the folder nor stored",
+                            parsed.workflow
+                        ),
+                    )
+                } else {
+                    (
+                        Severity::Warning,
+                        format!(
+                            "version {number} of `{}` is not in the folder, so the plan is \
+                             checked only partly; give --database to check it against the \
+                             stored versions",
+                            parsed.workflow
+                        ),
+                    )
+                };
+                let at = spans.span(&[Seg::from(key)]).start;
+                found.push(lines.at(severity, at, message, None));
+            }
+            definition
+        };
+        let (from, to) = (known("from", parsed.from), known("to", parsed.to));
+        if let (Some(from), Some(to)) = (from, to)
+            && let Err(problems) = check(file, &text, &parsed, &from, &to, None)
+        {
+            found.extend(problems.0);
+        }
+    }
+    (files.len(), found)
+}

@@ -83,7 +83,7 @@ pub fn reread(
     let mut refused = Vec::new();
     for file in &files {
         let report = check_file(file, Some(&calendars));
-        match report.definition().map(|partial| partial.id.clone()) {
+        match report.partial().map(|partial| partial.id.clone()) {
             Some(id) => seen.push(id),
             None => every_file_named_its_workflow = false,
         }

@@ -97,9 +97,14 @@ fn hangups() -> Hangups {}
 /// Resolves on the next SIGHUP; never where there are none.
 #[cfg(unix)]
 async fn next_hangup(hangups: &mut Hangups) {
-    match hangups {
-        Some(signal) if signal.recv().await.is_some() => {}
-        _ => std::future::pending().await,
+    let received = match hangups {
+        Some(signal) => signal.recv().await.is_some(),
+        None => false,
+    };
+    if !received {
+        // No (more) signals: never resolve, so the select keeps polling.
+        *hangups = None;
+        std::future::pending::<()>().await;
     }
 }
 
