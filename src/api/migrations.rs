@@ -208,11 +208,17 @@ pub async fn batch(
             to: request.to.clone().ok_or_else(|| missing("to", "move"))?,
         },
         BatchActionName::Event => Action::Event {
-            event: request.event.clone().ok_or_else(|| missing("event", "event"))?,
+            event: request
+                .event
+                .clone()
+                .ok_or_else(|| missing("event", "event"))?,
             data: request.data.clone(),
         },
         BatchActionName::Migrate => {
-            let input = request.plan.as_ref().ok_or_else(|| missing("plan", "migrate"))?;
+            let input = request
+                .plan
+                .as_ref()
+                .ok_or_else(|| missing("plan", "migrate"))?;
             Action::Migrate {
                 plan: plan(&state, input).await?,
             }

@@ -80,8 +80,9 @@ fn missing_required(new: &Definition, data: &Map<String, Json>) -> Result<(), Re
         })
         .map(|(name, _)| FieldError {
             path: format!("data.{name}"),
-            message: "is required by the new version and has no value; fill it in the plan's [data]"
-                .to_owned(),
+            message:
+                "is required by the new version and has no value; fill it in the plan's [data]"
+                    .to_owned(),
         })
         .collect();
     if errors.is_empty() {

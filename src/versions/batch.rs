@@ -21,9 +21,16 @@ use crate::runtime::{
 pub enum Action {
     Cancel,
     Retry,
-    Move { to: String },
-    Event { event: String, data: Map<String, Json> },
-    Migrate { plan: Arc<Plan> },
+    Move {
+        to: String,
+    },
+    Event {
+        event: String,
+        data: Map<String, Json>,
+    },
+    Migrate {
+        plan: Arc<Plan>,
+    },
 }
 
 /// What a batch did: `done` is 0 in a dry run.

@@ -83,11 +83,18 @@ pub async fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<Ex
             let store = Store::connect(url)
                 .await
                 .with_context(|| format!("while opening the database {}", redacted(url)))?;
-            writeln!(out, "\nLive instances of version {} in removed states:", old.version)?;
+            writeln!(
+                out,
+                "\nLive instances of version {} in removed states:",
+                old.version
+            )?;
             for state in removed {
                 let count = live_in(&store, &old, state).await?;
                 let plural = if count == 1 { "" } else { "s" };
-                writeln!(out, "  `{state}`: {count} instance{plural} (map it in the migration plan)")?;
+                writeln!(
+                    out,
+                    "  `{state}`: {count} instance{plural} (map it in the migration plan)"
+                )?;
             }
         }
     }
@@ -159,7 +166,11 @@ pub async fn run_migrate(args: &MigrateArgs, out: &mut dyn Write) -> anyhow::Res
         )?;
     }
     for refused in &report.refused {
-        writeln!(out, "{}: refused, left as it was: {}", refused.id, refused.reason)?;
+        writeln!(
+            out,
+            "{}: refused, left as it was: {}",
+            refused.id, refused.reason
+        )?;
     }
     writeln!(out, "{}", summary(&report, args.dry_run, &args.plan))?;
     Ok(if report.refused.is_empty() {

@@ -58,7 +58,9 @@ pub fn render(old: &Definition, new: &Definition, sections: &[Section]) -> Strin
         new.id, old.version, new.version
     );
     if sections.is_empty() {
-        out.push_str("No differences in states, events, transitions, timers, SLA clocks or fields.\n");
+        out.push_str(
+            "No differences in states, events, transitions, timers, SLA clocks or fields.\n",
+        );
     }
     for section in sections {
         let _ = writeln!(out, "\n{}:", section.title);
@@ -190,7 +192,11 @@ fn transitions(old: &Definition, new: &Definition) -> Vec<String> {
                 Some(then) => changed_list(&mut lines, name, &format!("`{event}`"), then, now),
             }
         }
-        for event in before.on.keys().filter(|event| !after.on.contains_key(*event)) {
+        for event in before
+            .on
+            .keys()
+            .filter(|event| !after.on.contains_key(*event))
+        {
             lines.push(format!("in `{name}`, `{event}` is no longer accepted"));
         }
         changed_list(
@@ -257,10 +263,7 @@ fn timer_changes(old: &Timer, new: &Timer) -> Vec<String> {
         ));
     }
     if old.event != new.event {
-        lines.push(format!(
-            "now posts `{}` (was `{}`)",
-            new.event, old.event
-        ));
+        lines.push(format!("now posts `{}` (was `{}`)", new.event, old.event));
     }
     if old.states != new.states {
         lines.push(format!(

@@ -152,7 +152,12 @@ impl Checker<'_> {
         live_states: Option<&BTreeSet<String>>,
     ) -> Result<Plan, Diagnostics> {
         if plan.from == plan.to {
-            self.error(&["to".into()], false, "`to` is the same version as `from`".into(), None);
+            self.error(
+                &["to".into()],
+                false,
+                "`to` is the same version as `from`".into(),
+                None,
+            );
         }
         for (old, new) in &plan.states {
             let at = [Seg::from("states"), Seg::from(old)];
@@ -239,10 +244,8 @@ impl Checker<'_> {
                     for read in &references.data_fields {
                         if !from.data.contains_key(read) {
                             let hint = did_you_mean(read, from.data.keys().map(String::as_str));
-                            let message = format!(
-                                "`data.{read}` is not a field of version {}",
-                                from.version
-                            );
+                            let message =
+                                format!("`data.{read}` is not a field of version {}", from.version);
                             self.error(&at, false, message, hint);
                         }
                     }

@@ -77,5 +77,7 @@ async fn version(
     };
     let path = if known { key } else { "workflow" };
     let span = SourceMap::new(text).span(&[Seg::from(path)]);
-    Ok(Err(LineIndex::new(file, text).diagnostic(span, message, None)))
+    Ok(Err(
+        LineIndex::new(file, text).diagnostic(span, message, None)
+    ))
 }

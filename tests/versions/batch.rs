@@ -6,7 +6,10 @@ use serde_json::{Map, json};
 
 use crate::helpers::{Backend, spawn};
 
-on_both!(a_batch_over_a_thousand_reports_refusals_and_applies_the_rest, a_batch_needs_its_action_fields);
+on_both!(
+    a_batch_over_a_thousand_reports_refusals_and_applies_the_rest,
+    a_batch_needs_its_action_fields
+);
 
 async fn a_batch_over_a_thousand_reports_refusals_and_applies_the_rest(backend: Backend) {
     let app = spawn(&backend).await;
@@ -22,7 +25,13 @@ async fn a_batch_over_a_thousand_reports_refusals_and_applies_the_rest(backend: 
         // Five are received already: `receive` is refused for them.
         if n % 200 == 7 {
             runtime
-                .post_event(&Target::Id(instance.id), "receive", Map::new(), trusted(), None)
+                .post_event(
+                    &Target::Id(instance.id),
+                    "receive",
+                    Map::new(),
+                    trusted(),
+                    None,
+                )
                 .await
                 .expect("received");
             early.push(instance.id.to_string());
@@ -43,8 +52,14 @@ async fn a_batch_over_a_thousand_reports_refusals_and_applies_the_rest(backend: 
     assert_eq!(dry.body["matched"], 1000);
     assert_eq!(dry.body["done"], 0);
     assert_eq!(refused_ids(&dry.body), sorted(&early));
-    let still_new = app.get("/v1/instances?workflow=ticket&state=new&limit=500").await;
-    assert_eq!(still_new.body["items"].as_array().map(Vec::len), Some(500), "a dry run changes nothing");
+    let still_new = app
+        .get("/v1/instances?workflow=ticket&state=new&limit=500")
+        .await;
+    assert_eq!(
+        still_new.body["items"].as_array().map(Vec::len),
+        Some(500),
+        "a dry run changes nothing"
+    );
 
     let real = app.post("/v1/admin/batch", request(false)).await;
     assert_eq!(real.status, StatusCode::OK, "{:?}", real.body);
@@ -72,7 +87,9 @@ async fn a_batch_needs_its_action_fields(backend: Backend) {
         .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{:?}", answer.body);
     assert!(answer.body["detail"].as_str().unwrap().contains("`to`"));
-    let unknown = app.post("/v1/admin/batch", json!({"action": "explode"})).await;
+    let unknown = app
+        .post("/v1/admin/batch", json!({"action": "explode"}))
+        .await;
     assert!(unknown.status.is_client_error());
 }
 

@@ -62,7 +62,8 @@ fn the_plan_checks_and_a_broken_one_points_at_its_mistakes() {
     assert_eq!(checked.target_state("handling"), "handling");
 
     let name = Path::new("broken.toml");
-    let broken = "workflow = \"service_desk\"\nfrom = 1\nto = 2\n[states]\non_hold = \"waiting_vendr\"\n";
+    let broken =
+        "workflow = \"service_desk\"\nfrom = 1\nto = 2\n[states]\non_hold = \"waiting_vendr\"\n";
     let parsed = PlanFile::parse(name, broken).unwrap();
     let problems = plan::check(name, broken, &parsed, &old, &new, None)
         .unwrap_err()
@@ -71,14 +72,21 @@ fn the_plan_checks_and_a_broken_one_points_at_its_mistakes() {
         problems.contains("broken.toml:5:11: version 2 has no state `waiting_vendr` (hint: did you mean `waiting_vendor`?)"),
         "{problems}"
     );
-    assert!(problems.contains("field `priority` is required in version 2"), "{problems}");
+    assert!(
+        problems.contains("field `priority` is required in version 2"),
+        "{problems}"
+    );
 
-    let unmapped = "workflow = \"service_desk\"\nfrom = 1\nto = 2\n[data]\npriority = \"'normal'\"\n";
+    let unmapped =
+        "workflow = \"service_desk\"\nfrom = 1\nto = 2\n[data]\npriority = \"'normal'\"\n";
     let parsed = PlanFile::parse(name, unmapped).unwrap();
     let problems = plan::check(name, unmapped, &parsed, &old, &new, None)
         .unwrap_err()
         .to_string();
-    assert!(problems.contains("state `on_hold` is gone in version 2"), "{problems}");
+    assert!(
+        problems.contains("state `on_hold` is gone in version 2"),
+        "{problems}"
+    );
     // With a database that knows nobody stands in `on_hold`, no mapping is needed.
     let nobody = Default::default();
     assert!(plan::check(name, unmapped, &parsed, &old, &new, Some(&nobody)).is_ok());

@@ -50,14 +50,26 @@ async fn a_migration_keeps_the_timer_and_sla_due_instants(backend: Backend) {
     assert_eq!(instance.version, 2);
     assert_eq!(instance.state, "triage");
     assert_eq!(instance.data["priority"], "high");
-    let expiry = instance.timers.iter().find(|t| t.name == "expiry").expect("expiry kept");
+    let expiry = instance
+        .timers
+        .iter()
+        .find(|t| t.name == "expiry")
+        .expect("expiry kept");
     assert_eq!(expiry.due_at, START + HOUR + 7 * 24 * HOUR);
     assert_eq!(expiry.fires, Fires::Event("expire".into()));
-    let response = instance.slas.iter().find(|c| c.sla == "response").expect("cycle kept");
+    let response = instance
+        .slas
+        .iter()
+        .find(|c| c.sla == "response")
+        .expect("cycle kept");
     assert_eq!(response.started_at, START);
     // 4 h from the start, although version 2 allows 8 h.
     assert_eq!(response.due_at, START + 4 * HOUR);
-    let deadline = instance.timers.iter().find(|t| t.name == "sla:response").expect("deadline");
+    let deadline = instance
+        .timers
+        .iter()
+        .find(|t| t.name == "sla:response")
+        .expect("deadline");
     assert_eq!(deadline.due_at, START + 4 * HOUR + 1);
 
     let last = history.as_array().unwrap().last().unwrap().clone();
@@ -67,9 +79,18 @@ async fn a_migration_keeps_the_timer_and_sla_due_instants(backend: Backend) {
     assert_eq!(last["actor"], "admin");
     assert_eq!(last["data"]["migrated"], json!({"from": 1, "to": 2}));
 
-    let audit = app.get(&format!("/v1/admin/audit?action=instance.migrate&target=instance:{id}")).await;
+    let audit = app
+        .get(&format!(
+            "/v1/admin/audit?action=instance.migrate&target=instance:{id}"
+        ))
+        .await;
     assert_eq!(audit.status, StatusCode::OK, "{:?}", audit.body);
-    assert_eq!(audit.body["items"].as_array().map(Vec::len), Some(1), "{:?}", audit.body);
+    assert_eq!(
+        audit.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        audit.body
+    );
 
     // The kept timer still fires on version 2, at its original instant.
     app.advance("7d").await;
@@ -90,15 +111,26 @@ async fn an_unmappable_instance_is_untouched_and_a_dry_run_changes_nothing(backe
     let dry = migrate(&app, true).await;
     assert_eq!(dry["migrated"], 1, "{dry:?}");
     assert_eq!(dry["refused"][0]["id"], bad.as_str());
-    assert_eq!(snapshot(&app, &good).await, good_before, "a dry run changes nothing");
+    assert_eq!(
+        snapshot(&app, &good).await,
+        good_before,
+        "a dry run changes nothing"
+    );
     assert_eq!(snapshot(&app, &bad).await, bad_before);
 
     let real = migrate(&app, false).await;
     assert_eq!(real["migrated"], 1, "{real:?}");
     let refused = &real["refused"][0];
     assert_eq!(refused["id"], bad.as_str());
-    assert!(refused["reason"].as_str().unwrap().contains("data.group"), "{refused:?}");
-    assert_eq!(snapshot(&app, &bad).await, bad_before, "left exactly as it was");
+    assert!(
+        refused["reason"].as_str().unwrap().contains("data.group"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        snapshot(&app, &bad).await,
+        bad_before,
+        "left exactly as it was"
+    );
     assert_eq!(snapshot(&app, &good).await.0.version, 2);
 }
 
@@ -112,7 +144,12 @@ async fn an_invalid_plan_is_refused_with_positions(backend: Backend) {
     let answer = app
         .post("/v1/admin/migrations", json!({"plan": plan}))
         .await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", answer.body);
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        answer.body
+    );
     assert_eq!(answer.problem(), "invalid-plan");
     let errors: Vec<&str> = answer.body["errors"]
         .as_array()
@@ -120,10 +157,23 @@ async fn an_invalid_plan_is_refused_with_positions(backend: Backend) {
         .iter()
         .map(|e| e.as_str().unwrap())
         .collect();
-    assert!(errors.iter().any(|e| e.starts_with("plan.toml:5:7: version 2 has no state `triagee`")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("plan.toml:5:7: version 2 has no state `triagee`")),
+        "{errors:?}"
+    );
     // `received` is gone in version 2 and a live instance stands there.
-    assert!(errors.iter().any(|e| e.contains("state `received` is gone")), "{errors:?}");
-    assert!(errors.iter().any(|e| e.starts_with("plan.toml:7:")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("state `received` is gone")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.starts_with("plan.toml:7:")),
+        "{errors:?}"
+    );
     assert_eq!(snapshot(&app, &id).await, before);
 
     let unknown = app
@@ -134,7 +184,10 @@ async fn an_invalid_plan_is_refused_with_positions(backend: Backend) {
         .await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     let message = unknown.body["errors"][0].as_str().unwrap();
-    assert!(message.contains("version 9 of `ticket` is not known"), "{message}");
+    assert!(
+        message.contains("version 9 of `ticket` is not known"),
+        "{message}"
+    );
 }
 
 /// Dispatches race a migration of the same instances: each instance ends
@@ -157,7 +210,9 @@ async fn events_racing_a_migration_are_never_lost(backend: Backend) {
         let app = Arc::clone(&app);
         let id = id.clone();
         events.push(tokio::spawn(async move {
-            app.event(&id, "dispatch", json!({"group": "net"})).await.status
+            app.event(&id, "dispatch", json!({"group": "net"}))
+                .await
+                .status
         }));
     }
     for event in events {

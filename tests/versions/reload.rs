@@ -17,21 +17,38 @@ async fn a_broken_file_keeps_the_old_version_serving(backend: Backend) {
     let app = spawn(&backend).await;
     let file = app.folder.path().join("workflows/ticket.toml");
     let good = std::fs::read_to_string(&file).unwrap();
-    let broken = good.replace("version = 1", "version = 2\n[states.new.on]\nreceive = \"nowhere\"");
+    let broken = good.replace(
+        "version = 1",
+        "version = 2\n[states.new.on]\nreceive = \"nowhere\"",
+    );
     std::fs::write(&file, broken).unwrap();
 
     let answer = app.post("/v1/admin/reload", json!({})).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", answer.body);
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        answer.body
+    );
     assert_eq!(answer.problem(), "invalid-workflows");
     let errors = answer.body["errors"].as_array().expect("errors");
     assert!(
         errors.iter().any(|error| {
             let error = error.as_str().unwrap();
-            error.contains("ticket.toml:") && error.split(':').nth(1).is_some_and(|line| line.parse::<u32>().is_ok())
+            error.contains("ticket.toml:")
+                && error
+                    .split(':')
+                    .nth(1)
+                    .is_some_and(|line| line.parse::<u32>().is_ok())
         }),
         "{errors:?}"
     );
-    assert_eq!(answer.body["files"][0]["file"].as_str().map(|f| f.ends_with("ticket.toml")), Some(true));
+    assert_eq!(
+        answer.body["files"][0]["file"]
+            .as_str()
+            .map(|f| f.ends_with("ticket.toml")),
+        Some(true)
+    );
 
     let workflow = app.get("/v1/workflows/ticket").await;
     assert_eq!(workflow.status, StatusCode::OK);
@@ -43,13 +60,25 @@ async fn changed_content_under_the_same_version_is_refused(backend: Backend) {
     let app = spawn(&backend).await;
     let file = app.folder.path().join("workflows/ticket.toml");
     let good = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, good.replace("title = \"Test ticket\"", "title = \"Renamed\"")).unwrap();
+    std::fs::write(
+        &file,
+        good.replace("title = \"Test ticket\"", "title = \"Renamed\""),
+    )
+    .unwrap();
 
     let answer = app.post("/v1/admin/reload", json!({})).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", answer.body);
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        answer.body
+    );
     let error = answer.body["errors"][0].as_str().unwrap().to_owned();
     assert!(error.contains("versions are immutable"), "{error}");
-    assert!(error.contains("ticket.toml:4:"), "points at `version`: {error}");
+    assert!(
+        error.contains("ticket.toml:4:"),
+        "points at `version`: {error}"
+    );
     let workflow = app.get("/v1/workflows/ticket").await;
     assert_eq!(workflow.body["title"], "Test ticket");
 }
@@ -68,11 +97,21 @@ async fn versions_are_listed_with_their_active_instances(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| (v["version"].as_u64().unwrap(), v["active_instances"].as_u64().unwrap()))
+        .map(|v| {
+            (
+                v["version"].as_u64().unwrap(),
+                v["active_instances"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(listed, [(1, 2), (2, 1)]);
     assert_eq!(versions.body[0]["hash"].as_str().map(str::len), Some(64));
-    assert!(versions.body[0]["loaded_at"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        versions.body[0]["loaded_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
 
     let unknown = app.get("/v1/workflows/nope/versions").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
