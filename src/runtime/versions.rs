@@ -108,7 +108,8 @@ pub struct Migrate {
 pub enum Migrated {
     /// Now on the new version, standing in `to_state`.
     Done {
-        instance: Instance,
+        /// Boxed: an instance is large, a refusal small.
+        instance: Box<Instance>,
         from_state: String,
     },
     /// Left exactly as it was, for this reason.
@@ -161,7 +162,7 @@ impl Command for Migrate {
             .commit(&outcome, Some(instance.revision), audit)
             .await?;
         Ok(Migrated::Done {
-            instance: stored,
+            instance: Box::new(stored),
             from_state: instance.state,
         })
     }
