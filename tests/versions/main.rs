@@ -37,6 +37,7 @@ macro_rules! on_both {
 }
 
 mod batch;
+mod cli;
 mod example;
 mod migrate;
 mod reload;

@@ -116,3 +116,67 @@ async fn versions_are_listed_with_their_active_instances(backend: Backend) {
     let unknown = app.get("/v1/workflows/nope/versions").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_refusals_are_counted_and_the_endpoints_documented() {
+    let app = spawn(&Backend::Sqlite).await;
+    let file = app.folder.path().join("workflows/ticket.toml");
+    std::fs::write(&file, "id = \"ticket\"\nversion = \"two\"\n").unwrap();
+    let answer = app.post("/v1/admin/reload", json!({})).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let metrics = app.get("/metrics").await;
+    let text = metrics.body.as_str().unwrap_or_default().to_owned();
+    let counted = text
+        .lines()
+        .find(|line| line.starts_with("flowkeeper_reload_errors_total"))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse::<f64>().ok());
+    assert!(counted.is_some_and(|count| count >= 1.0), "{text}");
+
+    let document = app.get("/openapi.json").await.body;
+    for (method, path) in [
+        ("get", "/v1/workflows/{id}/versions"),
+        ("post", "/v1/admin/migrations"),
+        ("post", "/v1/admin/batch"),
+    ] {
+        let operation = &document["paths"][path][method];
+        assert!(operation["responses"]["200"].is_object(), "{method} {path}");
+        assert!(operation["responses"]["401"].is_object(), "{method} {path}");
+    }
+}
+
+/// The folder watcher reloads once a change settled, not on every poll.
+#[tokio::test]
+async fn the_watcher_reloads_once_per_settled_change() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("a.toml"), "version = 1").unwrap();
+    let reloads = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&reloads);
+    let watcher = tokio::spawn(flowkeeper::versions::watch::watch(
+        folder.path().to_path_buf(),
+        Duration::from_millis(20),
+        move || {
+            let counter = Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        },
+    ));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(reloads.load(Ordering::SeqCst), 0, "nothing changed yet");
+    std::fs::write(folder.path().join("a.toml"), "version = 2").unwrap();
+    let waited = tokio::time::timeout(Duration::from_secs(5), async {
+        while reloads.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "the change was noticed");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(reloads.load(Ordering::SeqCst), 1, "one reload per change");
+    watcher.abort();
+}
