@@ -5,10 +5,11 @@
 //! pending timers that exist on the mapped state keep their due time, SLA
 //! cycles whose clock exists keep their start, pause and deadline.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
+use super::history::{AdminChange, HistoryData};
 use super::step::{Line, Step};
-use super::types::{Fires, HistoryKind, Instance, Millis, Outcome, Rejection, Status};
+use super::types::{Fires, Instance, Millis, Outcome, Rejection, Status};
 use super::{data, moves, sla, timers};
 use crate::model::Definition;
 use crate::model::fields::FieldError;
@@ -46,15 +47,15 @@ pub fn migrate(
     let mut step = Step::new(new, instance.clone(), now);
     step.record(
         Line {
-            kind: HistoryKind::Admin,
             event: None,
             from: Some(&instance.state),
             to: Some(state),
             actor,
         },
-        json!({
-            "migrated": { "from": instance.version, "to": new.version },
-            "filled": filled.keys().collect::<Vec<_>>(),
+        HistoryData::Admin(AdminChange::Migrate {
+            from_version: instance.version,
+            to_version: new.version,
+            filled: filled.keys().cloned().collect(),
         }),
     );
     step.instance.version = new.version;
