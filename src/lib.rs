@@ -14,3 +14,4 @@ pub mod scenario;
 pub mod security_report;
 pub mod store;
 pub mod validate;
+pub mod versions;

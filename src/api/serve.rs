@@ -133,6 +133,8 @@ pub async fn serve_with(
         ..defaults
     });
 
+    let watcher = tokio::spawn(super::admin::watch_workflows(state.clone()));
+
     let address = listener
         .local_addr()
         .context("while reading the bound address")?;
@@ -140,6 +142,7 @@ pub async fn serve_with(
     let app = super::router_with(state, options.max_body, &limits);
     accept(listener, app, limits.header_read_timeout(), shutdown).await;
     tracing::info!("requests drained; stopping background loops");
+    watcher.abort();
     scheduler.stop().await;
     Ok(())
 }

@@ -338,6 +338,15 @@ fn history_data(data: &HistoryData) -> Json {
                 "incidents_resolved": incidents_resolved,
                 "deliveries_requeued": deliveries_requeued,
             }),
+            AdminChange::Migrate {
+                from_version,
+                to_version,
+                filled,
+            } => json!({
+                "action": "migrate",
+                "migrated": {"from": from_version, "to": to_version},
+                "filled": filled,
+            }),
         },
     }
 }

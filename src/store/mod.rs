@@ -43,6 +43,7 @@ mod tokens;
 pub use assessment::{AssessmentRow, RowSelection};
 pub use audit::{AuditCursor, AuditPage, AuditQuery};
 pub use db::Backend;
+pub use definitions::StoredVersion;
 pub use history::HistoryRecord;
 pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
