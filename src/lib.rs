@@ -15,3 +15,4 @@ pub mod scenario;
 pub mod security_report;
 pub mod store;
 pub mod validate;
+pub mod versions;

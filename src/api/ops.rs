@@ -42,11 +42,12 @@ pub async fn healthz() -> axum::Json<Health> {
             content_type = "application/problem+json"),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>, Problem> {
-    state
-        .store()
-        .ping()
-        .await
-        .map_err(|error| Problem::unavailable(format!("the database does not answer: {error}")))?;
+    state.store().ping().await.map_err(|error| {
+        // The error text can name hosts, users and schemas: it goes to
+        // the log, and this unauthenticated probe says only that.
+        tracing::warn!(%error, "readiness check: the database does not answer");
+        Problem::unavailable("the database does not answer")
+    })?;
     Ok(axum::Json(Health {
         status: "ok",
         backup: crate::backup::schedule::status().scheduled_health(),

@@ -25,6 +25,7 @@ mod db;
 mod definitions;
 mod health;
 mod history;
+mod history_data;
 mod idempotency;
 mod incidents;
 mod instances;
@@ -44,6 +45,7 @@ mod tokens;
 pub use assessment::{AssessmentRow, RowSelection};
 pub use audit::{AuditCursor, AuditPage, AuditQuery};
 pub use db::Backend;
+pub use definitions::StoredVersion;
 pub use history::HistoryRecord;
 pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
@@ -146,7 +148,9 @@ impl Store {
             let schema = options.schema.as_deref();
             Pool::Postgres(postgres::connect(url, schema, options.max_connections).await?)
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(
+                crate::accounts::redact::database_url(url),
+            ));
         };
         Ok(Self { pool })
     }
