@@ -147,7 +147,7 @@ async fn dump(
             let line = format::row_line(&row);
             digest.add(&line);
             out.push_bytes(&line).await?;
-            if digest.rows() % 1024 == 0 {
+            if digest.rows().is_multiple_of(1024) {
                 progress.advance(1024);
             }
         }

@@ -139,7 +139,7 @@ async fn under_writers(kind: Kind) {
         assert_eq!(audited[id], history, "instance {id}");
         let flips = history - 1;
         flips_in_backup += flips;
-        let state = if flips % 2 == 0 { "a" } else { "b" };
+        let state = if flips.is_multiple_of(2) { "a" } else { "b" };
         assert_eq!(instance[5], Json::from(state), "instance {id}");
         // The revision counts changes as the history does, from one base.
         let base = instance[14].as_i64().unwrap() - history as i64;
