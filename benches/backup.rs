@@ -10,9 +10,9 @@
 use std::time::Instant;
 
 use flowkeeper::backup::{self, Progress, RestoreOptions};
-use flowkeeper::engine::{HistoryEntry, HistoryKind};
+use flowkeeper::engine::{HistoryData, HistoryEntry};
 use flowkeeper::store::{Store, testing};
-use serde_json::json;
+use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 const INSTANCES: u128 = 10_000;
@@ -23,13 +23,24 @@ const START: i64 = 1_767_225_600_000;
 fn history(number: u128) -> Vec<HistoryEntry> {
     (0..LINES)
         .map(|line| HistoryEntry {
-            kind: if line == 0 { HistoryKind::Created } else { HistoryKind::Event },
             at: START + number as i64 * 60_000 + line as i64 * 1_000,
             event: (line > 0).then(|| "note".to_owned()),
             from: (line > 0).then(|| "handling".to_owned()),
             to: Some("handling".to_owned()),
             actor: format!("operator{}", number % 40),
-            data: json!({"text": format!("called the customer back, attempt {line}"), "group": "bss"}),
+            data: {
+                let mut data = Map::new();
+                data.insert(
+                    "text".into(),
+                    Json::from(format!("called the customer back, attempt {line}")),
+                );
+                data.insert("group".into(), Json::from("bss"));
+                if line == 0 {
+                    HistoryData::Created(data)
+                } else {
+                    HistoryData::Event(data)
+                }
+            },
         })
         .collect()
 }
@@ -102,15 +113,9 @@ async fn main() {
     // As `flowkeeper restore` does: verify, then restore.
     let started = Instant::now();
     let manifest = backup::verify(&file, &Progress::hidden()).expect("verify");
-    backup::restore(
-        &target,
-        &file,
-        manifest,
-        &options,
-        &Progress::hidden(),
-    )
-    .await
-    .expect("restore");
+    backup::restore(&target, &file, manifest, &options, &Progress::hidden())
+        .await
+        .expect("restore");
     let restore_sqlite = seconds(started);
     println!("restore into SQLite: {restore_sqlite:.2} s (verifying the file first included)");
 
