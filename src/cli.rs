@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::model::{self, export};
 
+mod backup;
 mod security;
 mod versions;
 
@@ -52,6 +53,11 @@ pub enum Command {
     Audit(security::AuditArgs),
     /// The weekly security report (每週審覈安全日誌) as a table, JSON or CSV.
     SecurityReport(security::ReportArgs),
+    /// Back the store up to one compressed file while it keeps running, or
+    /// check such a file with `--verify` (see docs/backups.md).
+    Backup(backup::BackupArgs),
+    /// Fill an empty database (SQLite or PostgreSQL) from a backup.
+    Restore(backup::RestoreArgs),
     /// What changed between two versions of a workflow file, in words
     /// (with --database: live instances in the states that are gone).
     Diff(versions::DiffArgs),
@@ -140,6 +146,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::SecurityReport(args) => {
             blocking_on(async { security::report(&args, &mut std::io::stdout().lock()).await })
+        }
+        Command::Backup(args) => {
+            blocking_on(async { backup::backup(&args, &mut std::io::stdout().lock()).await })
+        }
+        Command::Restore(args) => {
+            blocking_on(async { backup::restore(&args, &mut std::io::stdout().lock()).await })
         }
         Command::Diff(args) => {
             blocking_on(async { versions::run_diff(&args, &mut std::io::stdout().lock()).await })

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api;
 pub mod assess;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod cli;
 pub mod engine;

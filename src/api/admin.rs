@@ -166,6 +166,13 @@ pub(super) async fn reload_folder(
         .await?)
 }
 
+/// The furthest one `POST /v1/admin/clock` may move the clock, in days.
+/// Moving it fires every timer due on the way, in the request: a recurring
+/// timer fires once per period, so without a bound one request could
+/// schedule years of firings (and a typo of `4000d` would).
+pub const MAX_CLOCK_MOVE_DAYS: i64 = 400;
+const MAX_CLOCK_MOVE: i64 = MAX_CLOCK_MOVE_DAYS * 24 * 60 * 60 * 1000;
+
 /// The runtime's clock.
 #[utoipa::path(get, path = "/v1/admin/clock", tag = "admin", security(("bearer" = [])),
     responses(
@@ -189,9 +196,9 @@ pub async fn clock(
     request_body = ClockRequest,
     responses(
         (status = 200, description = "The new time", body = ClockView),
-        (status = 400, description = "Neither or both of advance/set, bad duration or time, or a time in the past", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 400, description = "Not exactly one of advance/set/jump, or a bad duration or time", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "Not running with --manual-clock", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not running with --manual-clock (`clock-not-manual`), a `set` before the current time (`clock-backwards`), or a move of more than 400 days (`clock-move-too-far`)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn set_clock(
     State(state): State<AppState>,
@@ -218,10 +225,11 @@ pub async fn set_clock(
             let at = parse_timestamp(set)
                 .ok_or_else(|| Problem::bad_request(format!("`{set}` is not an RFC 3339 time")))?;
             if at < now {
-                return Err(Problem::bad_request(format!(
-                    "the clock only moves forward; it is {} now",
-                    timestamp(now)
-                )));
+                return Err(Problem::conflict(
+                    "clock-backwards",
+                    "The clock only moves forward",
+                    format!("the clock only moves forward; it is {} now", timestamp(now)),
+                ));
             }
             (at, false)
         }
@@ -232,6 +240,15 @@ pub async fn set_clock(
             ));
         }
     };
+    if target.saturating_sub(now) > MAX_CLOCK_MOVE {
+        return Err(Problem::conflict(
+            "clock-move-too-far",
+            "The clock cannot move that far at once",
+            format!(
+                "one move may take the clock at most {MAX_CLOCK_MOVE_DAYS} days ahead; move it in steps"
+            ),
+        ));
+    }
     {
         let _exclusive = state.exclusive().await;
         state

@@ -138,7 +138,8 @@ pub struct GraphQuery {
 #[utoipa::path(get, path = "/v1/workflows/{id}/graph", tag = "workflows", security(("bearer" = [])),
     params(("id" = String, Path, description = "Workflow id"), GraphQuery),
     responses(
-        (status = 200, description = "The graph", body = String, content_type = "text/plain"),
+        (status = 200, description = "The graph: Mermaid (the default), Graphviz DOT or SVG, as `format` asks",
+            content((String = "text/vnd.mermaid"), (String = "text/vnd.graphviz"), (String = "image/svg+xml"))),
         (status = 422, description = "The SVG layout failed for this graph", body = ProblemBody, content_type = "application/problem+json"),
         (status = 400, description = "Unknown format", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown workflow", body = ProblemBody, content_type = "application/problem+json"),

@@ -32,9 +32,11 @@ mod instances;
 mod outbox;
 mod outcome;
 mod postgres;
+mod probe;
 mod schema;
 mod sessions;
 mod sla_cycles;
+mod snapshot;
 mod sqlite;
 pub mod testing;
 mod timers;
@@ -49,8 +51,10 @@ pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
 pub use instances::{Cursor, InstanceFilter, LiveInstanceFacts, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
+pub use probe::probe;
 pub use schema::TABLES;
 pub use sessions::SessionRow;
+pub use snapshot::{Column, ColumnKind, Snapshot, find_column};
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 
@@ -144,7 +148,9 @@ impl Store {
             let schema = options.schema.as_deref();
             Pool::Postgres(postgres::connect(url, schema, options.max_connections).await?)
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(
+                crate::accounts::redact::database_url(url),
+            ));
         };
         Ok(Self { pool })
     }
