@@ -102,9 +102,15 @@ async fn main() {
     // As `flowkeeper restore` does: verify, then restore.
     let started = Instant::now();
     let manifest = backup::verify(&file, &Progress::hidden()).expect("verify");
-    backup::restore(&target, &file, manifest, &options, &Progress::hidden())
-        .await
-        .expect("restore");
+    backup::restore(
+        &target,
+        &file,
+        manifest,
+        &options,
+        &Progress::hidden(),
+    )
+    .await
+    .expect("restore");
     let restore_sqlite = seconds(started);
     println!("restore into SQLite: {restore_sqlite:.2} s (verifying the file first included)");
 
