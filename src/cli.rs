@@ -17,6 +17,7 @@ use crate::model::{self, export};
 
 mod backup;
 mod security;
+mod versions;
 
 pub use security::redacted;
 
@@ -59,10 +60,10 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// What changed between two versions of a workflow file, in words
     /// (with --database: live instances in the states that are gone).
-    Diff(crate::versions::cli::DiffArgs),
+    Diff(versions::DiffArgs),
     /// Move live instances to another workflow version by a migration
     /// plan (see docs/workflow-format.md); --dry-run changes nothing.
-    Migrate(crate::versions::cli::MigrateArgs),
+    Migrate(versions::MigrateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -152,12 +153,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Restore(args) => {
             blocking_on(async { backup::restore(&args, &mut std::io::stdout().lock()).await })
         }
-        Command::Diff(args) => blocking_on(async {
-            crate::versions::cli::run_diff(&args, &mut std::io::stdout().lock()).await
-        }),
-        Command::Migrate(args) => blocking_on(async {
-            crate::versions::cli::run_migrate(&args, &mut std::io::stdout().lock()).await
-        }),
+        Command::Diff(args) => {
+            blocking_on(async { versions::run_diff(&args, &mut std::io::stdout().lock()).await })
+        }
+        Command::Migrate(args) => {
+            blocking_on(async { versions::run_migrate(&args, &mut std::io::stdout().lock()).await })
+        }
     }
 }
 
@@ -206,7 +207,7 @@ fn serve(options: crate::api::ServeOptions) -> anyhow::Result<ExitCode> {
 fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let stored = match &args.database {
-        Some(url) => Some(blocking_on(crate::versions::cli::stored_sources(url))?),
+        Some(url) => Some(blocking_on(versions::stored_sources(url))?),
         None => None,
     };
     let outcome = match crate::validate::check_with_stored(&args.paths, stored.as_deref()) {
