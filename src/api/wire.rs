@@ -338,6 +338,15 @@ fn history_data(data: &HistoryData) -> Json {
                 "incidents_resolved": incidents_resolved,
                 "deliveries_requeued": deliveries_requeued,
             }),
+            AdminChange::Migrate {
+                from_version,
+                to_version,
+                filled,
+            } => json!({
+                "action": "migrate",
+                "migrated": {"from": from_version, "to": to_version},
+                "filled": filled,
+            }),
         },
     }
 }
@@ -469,19 +478,25 @@ pub struct ClockView {
 }
 
 /// `POST /v1/admin/clock`: exactly one of `advance`, `set` or `jump`.
+/// The schema's duration pattern is the common form within the 400-day
+/// bound; the server also reads compound durations such as `"1h 30m"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 pub struct ClockRequest {
     /// A duration such as `"7d"`: time passes with the server running, and
     /// every timer fires at its own due time.
     #[serde(default)]
+    #[schema(value_type = String, pattern = r"^(([1-9][0-9]?|[1-3][0-9]{2}|400)d|[1-9][0-9]{0,2}h|[1-9][0-9]{0,4}m|[1-9][0-9]{0,6}s)$")]
     pub advance: Option<String>,
     /// An RFC 3339 instant, not before the current time (as `advance`).
     #[serde(default)]
+    #[schema(value_type = String, format = DateTime)]
     pub set: Option<String>,
     /// A duration such as `"3d"`: time passes as if the server had been
     /// down; then the timers due fire late, recurring ones once (catch-up).
     #[serde(default)]
+    #[schema(value_type = String, pattern = r"^(([1-9][0-9]?|[1-3][0-9]{2}|400)d|[1-9][0-9]{0,2}h|[1-9][0-9]{0,4}m|[1-9][0-9]{0,6}s)$")]
     pub jump: Option<String>,
 }
 

@@ -289,3 +289,30 @@ fn responsible(step: &Step<'_>, sla: &Sla, state: &str) -> Option<String> {
     })?;
     role.resolve(&step.instance.data)
 }
+
+/// After a migration to `step.definition` standing in `state`: an open
+/// cycle whose clock still exists keeps its start, pause and deadline (its
+/// pause starts or ends now where `state` pauses the clock differently);
+/// one whose clock is gone closes with no outcome.
+pub(super) fn migrate(step: &mut Step<'_>, state: &str) {
+    let definition = step.definition;
+    let mut index = 0;
+    while index < step.instance.slas.len() {
+        let clock = step.instance.slas[index].sla.clone();
+        let Some(sla) = definition.slas.get(&clock) else {
+            let mut cycle = step.instance.slas.remove(index);
+            cycle.stopped_at = Some(step.now);
+            step.cancel_timer(&deadline_timer(&clock));
+            step.sla_changed(cycle);
+            continue;
+        };
+        let paused = step.instance.slas[index].paused_at.is_some();
+        let into_pause = sla.pause.iter().any(|pause| pause == state);
+        if paused && !into_pause {
+            resume(step, sla, index);
+        } else if !paused && into_pause {
+            pause(step, index);
+        }
+        index += 1;
+    }
+}

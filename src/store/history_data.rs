@@ -324,6 +324,18 @@ enum StoredAdmin {
         incidents_resolved: u64,
         deliveries_requeued: u64,
     },
+    Migrate {
+        migrated: MigratedVersions,
+        #[serde(default)]
+        filled: Vec<String>,
+    },
+}
+
+/// `{"from": 1, "to": 2}` of a migration's `admin` line.
+#[derive(Debug, Serialize, Deserialize)]
+struct MigratedVersions {
+    from: u32,
+    to: u32,
 }
 
 impl From<&AdminChange> for StoredAdmin {
@@ -337,6 +349,17 @@ impl From<&AdminChange> for StoredAdmin {
             } => StoredAdmin::Retry {
                 incidents_resolved,
                 deliveries_requeued,
+            },
+            AdminChange::Migrate {
+                from_version,
+                to_version,
+                filled,
+            } => StoredAdmin::Migrate {
+                migrated: MigratedVersions {
+                    from: from_version,
+                    to: to_version,
+                },
+                filled,
             },
         }
     }
@@ -353,6 +376,11 @@ impl From<StoredAdmin> for AdminChange {
             } => AdminChange::Retry {
                 incidents_resolved,
                 deliveries_requeued,
+            },
+            StoredAdmin::Migrate { migrated, filled } => AdminChange::Migrate {
+                from_version: migrated.from,
+                to_version: migrated.to,
+                filled,
             },
         }
     }
@@ -402,6 +430,11 @@ mod tests {
             (
                 HistoryKind::Admin,
                 json!({"action": "retry", "incidents_resolved": 1, "deliveries_requeued": 2}),
+            ),
+            (
+                HistoryKind::Admin,
+                json!({"action": "migrate", "migrated": {"from": 1, "to": 2},
+                    "filled": ["priority"]}),
             ),
         ];
         for (kind, row) in rows {
