@@ -15,6 +15,7 @@ mod extract;
 mod instances;
 pub mod limits;
 pub mod metrics;
+mod migrations;
 mod ops;
 pub mod problem;
 mod serve;
@@ -73,6 +74,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(workflows::list))
         .routes(routes!(workflows::get))
         .routes(routes!(workflows::graph))
+        .routes(routes!(workflows::versions))
         .routes(routes!(instances::create, instances::list))
         .routes(routes!(instances::get))
         .routes(routes!(instances::get_by_key))
@@ -84,6 +86,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::retry))
         .routes(routes!(admin::stuck))
         .routes(routes!(admin::reload))
+        .routes(routes!(migrations::migrate))
+        .routes(routes!(migrations::batch))
         .routes(routes!(admin::clock, admin::set_clock))
         .routes(routes!(accounts::tokens, accounts::issue))
         .routes(routes!(accounts::revoke))
