@@ -181,4 +181,12 @@ pub enum AdminChange {
         incidents_resolved: u64,
         deliveries_requeued: u64,
     },
+    /// Moved to another version of its workflow by a migration plan
+    /// (`from`/`to` states on the line); `filled`: the data fields the
+    /// plan computed.
+    Migrate {
+        from_version: u32,
+        to_version: u32,
+        filled: Vec<String>,
+    },
 }

@@ -128,7 +128,7 @@ fn every_after(timer: &Timer, period: Duration, slot: Millis, t: Millis) -> Mill
 
 /// Starts (or restarts) `timer` at the step's instant. A `cron` pattern
 /// with no slot left, or an `at` expression giving `null`, starts nothing.
-fn start(step: &mut Step<'_>, timer: &Timer) -> Result<(), Rejection> {
+pub(super) fn start(step: &mut Step<'_>, timer: &Timer) -> Result<(), Rejection> {
     let now = step.now;
     let due_at = match &timer.schedule {
         Schedule::After(delay) | Schedule::Every(delay) => Some(match &timer.calendar {

@@ -66,6 +66,25 @@ impl Store {
         let rows: Vec<HistoryRow> = self.db().fetch_all(sql).await?;
         rows.into_iter().map(HistoryRecord::try_from).collect()
     }
+
+    /// Up to `limit` lines of an instance's history after line `after_seq`
+    /// (0 for the start), in order: one page of a long history.
+    pub async fn history_page(
+        &self,
+        instance_id: Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<HistoryRecord>, StoreError> {
+        let sql = Sql::new(
+            "SELECT seq, kind, at, event, from_state, to_state, actor, data FROM history \
+             WHERE instance_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(instance_id)
+        .bind(after_seq)
+        .bind(i64::from(limit));
+        let rows: Vec<HistoryRow> = self.db().fetch_all(sql).await?;
+        rows.into_iter().map(HistoryRecord::try_from).collect()
+    }
 }
 
 /// Appends `entries` to an instance's history, numbered after its last line.
@@ -85,7 +104,8 @@ pub(super) async fn append(
 }
 
 /// Inserts `entries` as lines `first_seq`, `first_seq + 1`, … in one
-/// statement.
+/// statement, and appends their facts to the assessment's copy
+/// (`store::assessment`) in the same transaction.
 pub(super) async fn insert(
     db: &mut Db<'_>,
     instance_id: Uuid,
@@ -114,5 +134,5 @@ pub(super) async fn insert(
         sql.push(")");
     }
     db.execute(sql).await?;
-    Ok(())
+    super::assessment::record(db, instance_id, workflow, first_seq, entries).await
 }

@@ -5,6 +5,7 @@
 //! back unchanged; renaming an engine field cannot change it.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
 use super::StoreError;
@@ -17,15 +18,26 @@ use crate::engine::{
 
 /// Encodes `data` for the `data` column.
 pub(super) fn encode(data: &HistoryData) -> Result<Arg<'static>, StoreError> {
+    stored(data).map(Arg::Json)
+}
+
+/// The stored form of `data` as JSON text (also kept in the assessment's
+/// facts, `store::assessment`).
+pub(super) fn stored(data: &HistoryData) -> Result<Box<RawValue>, StoreError> {
     match data {
-        HistoryData::Created(data) | HistoryData::Event(data) => Arg::json(data),
+        HistoryData::Created(data) | HistoryData::Event(data) => raw(data),
         HistoryData::TimerFired { .. } | HistoryData::TimerIgnored { .. } => {
-            Arg::json(&StoredTimerLine::from(data))
+            raw(&StoredTimerLine::from(data))
         }
-        HistoryData::Sla(decision) => Arg::json(&StoredSla::from(decision)),
-        HistoryData::Action(effect) => Arg::json(&StoredEffect::from(effect)),
-        HistoryData::Admin(change) => Arg::json(&StoredAdmin::from(change)),
+        HistoryData::Sla(decision) => raw(&StoredSla::from(decision)),
+        HistoryData::Action(effect) => raw(&StoredEffect::from(effect)),
+        HistoryData::Admin(change) => raw(&StoredAdmin::from(change)),
     }
+}
+
+fn raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, StoreError> {
+    serde_json::value::to_raw_value(value)
+        .map_err(|error| StoreError::Corrupt(format!("cannot encode JSON: {error}")))
 }
 
 /// Decodes the `data` column of a line of `kind`.
@@ -312,6 +324,18 @@ enum StoredAdmin {
         incidents_resolved: u64,
         deliveries_requeued: u64,
     },
+    Migrate {
+        migrated: MigratedVersions,
+        #[serde(default)]
+        filled: Vec<String>,
+    },
+}
+
+/// `{"from": 1, "to": 2}` of a migration's `admin` line.
+#[derive(Debug, Serialize, Deserialize)]
+struct MigratedVersions {
+    from: u32,
+    to: u32,
 }
 
 impl From<&AdminChange> for StoredAdmin {
@@ -325,6 +349,17 @@ impl From<&AdminChange> for StoredAdmin {
             } => StoredAdmin::Retry {
                 incidents_resolved,
                 deliveries_requeued,
+            },
+            AdminChange::Migrate {
+                from_version,
+                to_version,
+                filled,
+            } => StoredAdmin::Migrate {
+                migrated: MigratedVersions {
+                    from: from_version,
+                    to: to_version,
+                },
+                filled,
             },
         }
     }
@@ -341,6 +376,11 @@ impl From<StoredAdmin> for AdminChange {
             } => AdminChange::Retry {
                 incidents_resolved,
                 deliveries_requeued,
+            },
+            StoredAdmin::Migrate { migrated, filled } => AdminChange::Migrate {
+                from_version: migrated.from,
+                to_version: migrated.to,
+                filled,
             },
         }
     }
@@ -390,6 +430,11 @@ mod tests {
             (
                 HistoryKind::Admin,
                 json!({"action": "retry", "incidents_resolved": 1, "deliveries_requeued": 2}),
+            ),
+            (
+                HistoryKind::Admin,
+                json!({"action": "migrate", "migrated": {"from": 1, "to": 2},
+                    "filled": ["priority"]}),
             ),
         ];
         for (kind, row) in rows {

@@ -32,9 +32,11 @@ mod instances;
 mod outbox;
 mod outcome;
 mod postgres;
+mod probe;
 mod schema;
 mod sessions;
 mod sla_cycles;
+mod snapshot;
 mod sqlite;
 pub mod testing;
 mod timers;
@@ -43,13 +45,16 @@ mod tokens;
 pub use assessment::{AssessmentRow, RowSelection};
 pub use audit::{AuditCursor, AuditPage, AuditQuery};
 pub use db::Backend;
+pub use definitions::StoredVersion;
 pub use history::HistoryRecord;
 pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
 pub use instances::{Cursor, InstanceFilter, LiveInstanceFacts, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
 pub use schema::TABLES;
+pub use probe::probe;
 pub use sessions::SessionRow;
+pub use snapshot::{Column, ColumnKind, Snapshot, find_column};
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 
@@ -143,7 +148,9 @@ impl Store {
             let schema = options.schema.as_deref();
             Pool::Postgres(postgres::connect(url, schema, options.max_connections).await?)
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(
+                crate::accounts::redact::database_url(url),
+            ));
         };
         Ok(Self { pool })
     }

@@ -58,7 +58,7 @@ pub struct Route {
 const NODE_GAP: f64 = 24.0;
 const LABEL_GAP: f64 = 10.0;
 const BEND_GAP: f64 = 4.0;
-const ROW_GAP: f64 = 14.0;
+const ROW_GAP: f64 = 22.0;
 const LABEL_PAD: f64 = 6.0;
 /// Room for a line passing through a row.
 const DUMMY_EXTENT: f64 = 4.0;
@@ -83,15 +83,40 @@ pub fn lay_out(nodes: &[Node], edges: &[Edge]) -> Option<Placement> {
 }
 
 /// Every edge oriented downwards: `true` where it had to be reversed.
+///
+/// Among the nodes the first one reaches, an edge points down when it goes
+/// further from the first node (breadth-first distance, file order among
+/// equals), so a way back from a later state is what gets reversed rather
+/// than whatever a depth-first search met last. Among the other nodes (the
+/// global box and what only it reaches) a depth-first search from each in
+/// order reverses the edges that close a cycle. No edge leads from the
+/// first group to the second, so the result has no cycle.
 fn orient(count: usize, edges: &[Edge]) -> Vec<bool> {
     let mut out: Vec<Vec<(usize, usize)>> = vec![Vec::new(); count];
     for (index, edge) in edges.iter().enumerate() {
         out[edge.from].push((index, edge.to));
     }
+    let mut depth = vec![usize::MAX; count];
+    if count > 0 {
+        depth[0] = 0;
+        let mut queue = std::collections::VecDeque::from([0]);
+        while let Some(node) = queue.pop_front() {
+            for &(_, next) in &out[node] {
+                if depth[next] == usize::MAX {
+                    depth[next] = depth[node] + 1;
+                    queue.push_back(next);
+                }
+            }
+        }
+    }
+    let reached = |node: usize| depth[node] != usize::MAX;
+    let mut reversed: Vec<bool> = edges
+        .iter()
+        .map(|edge| reached(edge.from) && (depth[edge.to], edge.to) < (depth[edge.from], edge.from))
+        .collect();
     // 0 unseen, 1 on the stack, 2 done.
     let mut mark = vec![0u8; count];
-    let mut reversed = vec![false; edges.len()];
-    for root in 0..count {
+    for root in (0..count).filter(|&node| !reached(node)) {
         if mark[root] != 0 {
             continue;
         }
@@ -100,6 +125,9 @@ fn orient(count: usize, edges: &[Edge]) -> Vec<bool> {
         while let Some((node, next)) = stack.pop() {
             if let Some(&(edge, target)) = out[node].get(next) {
                 stack.push((node, next + 1));
+                if reached(target) {
+                    continue;
+                }
                 match mark[target] {
                     0 => {
                         mark[target] = 1;
@@ -622,5 +650,90 @@ impl Layers {
 
     fn box_of(&self, node: usize) -> (f64, f64) {
         self.boxes.get(node).copied().unwrap_or((0.0, 0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(width: f64) -> Node {
+        Node {
+            left: width / 2.0,
+            right: width / 2.0,
+            height: 30.0,
+            half_width: width / 2.0,
+            half_height: 15.0,
+        }
+    }
+
+    fn edge(from: usize, to: usize) -> Edge {
+        Edge {
+            from,
+            to,
+            label: Some((40.0, 15.0)),
+        }
+    }
+
+    #[test]
+    fn a_chain_goes_down_and_a_way_back_points_up() {
+        let nodes = vec![node(60.0); 3];
+        let edges = [edge(0, 1), edge(1, 2), edge(2, 0)];
+        let placement = lay_out(&nodes, &edges).unwrap();
+        let y: Vec<f64> = placement.nodes.iter().map(|node| node.1).collect();
+        assert!(y[0] < y[1] && y[1] < y[2], "{y:?}");
+        let back = &placement.edges[2].runs;
+        let (first, last) = (back[0], back[back.len() - 1]);
+        // from the bottom node's top border up to the top node's bottom
+        assert_eq!(first.1, y[2] - 15.0);
+        assert_eq!(last.2, y[0] + 15.0);
+        assert!(placement.edges.iter().all(|route| route.label.is_some()));
+    }
+
+    #[test]
+    fn neighbours_in_a_row_never_overlap() {
+        // one node fanning out to five wide ones, all on one row
+        let mut nodes = vec![node(40.0)];
+        nodes.extend(std::iter::repeat_n(node(120.0), 5));
+        let edges: Vec<Edge> = (1..6).map(|to| edge(0, to)).collect();
+        let placement = lay_out(&nodes, &edges).unwrap();
+        let mut row: Vec<f64> = placement.nodes[1..].iter().map(|node| node.0).collect();
+        row.sort_by(f64::total_cmp);
+        for pair in row.windows(2) {
+            assert!(pair[1] - pair[0] >= 120.0 + NODE_GAP - 1e-6, "{row:?}");
+        }
+        let leftmost = row[0] - 60.0;
+        assert!(leftmost.abs() < 1e-6, "no margin is added: {leftmost}");
+        assert!(placement.width >= 5.0 * 120.0);
+    }
+
+    #[test]
+    fn nodes_nothing_reaches_hang_above_what_they_lead_to() {
+        // 0 → 1 → 2 → 3; 4 leads to 5, which nothing else reaches: 5 goes
+        // to the last rank and 4 just above it
+        let nodes = vec![node(60.0); 6];
+        let edges = [edge(0, 1), edge(1, 2), edge(2, 3), edge(4, 5)];
+        let ranks = rank(6, &edges, &orient(6, &edges));
+        assert_eq!(ranks, vec![0, 1, 2, 3, 2, 3]);
+        assert!(lay_out(&nodes, &edges).is_some());
+    }
+
+    #[test]
+    fn crossings_are_counted_between_rows() {
+        // two edges that must cross when the lower row is reversed
+        let nodes = vec![node(10.0); 4];
+        let edges = [edge(0, 2), edge(1, 3)];
+        let reversed = orient(4, &edges);
+        let ranks = vec![0, 0, 1, 1];
+        let layers = Layers::build(&nodes, &edges, &ranks, &reversed).unwrap();
+        let mut position = vec![0; layers.items.len()];
+        layers.number(&mut position);
+        let straight = layers.crossings(&position);
+        // swap the two dummies of the middle row
+        let middle = &layers.rows[1];
+        position[middle[0]] = 1;
+        position[middle[1]] = 0;
+        assert_eq!(straight, 0);
+        assert_eq!(layers.crossings(&position), 2);
     }
 }

@@ -527,7 +527,7 @@ impl Scene<'_> {
             let right = x + half_width;
             write!(
                 out,
-                "<path class=\"stay\" d=\"M{right:.1},{a:.1} C{c:.1},{b:.1} {c:.1},{d:.1} {right:.1},{e:.1}\" \
+                "<g class=\"stay\"><path d=\"M{right:.1},{a:.1} C{c:.1},{b:.1} {c:.1},{d:.1} {right:.1},{e:.1}\" \
                  fill=\"none\" stroke=\"{LINE_COLOUR}\" stroke-width=\"1.3\" marker-end=\"url(#fk-arrow)\"/>",
                 a = y - 7.0,
                 b = y - 16.0,
@@ -537,6 +537,7 @@ impl Scene<'_> {
             )
             .expect("writing to a String");
             label_lines(out, stays, right + LOOP_WIDTH + 6.0, y, false);
+            out.push_str("</g>");
         }
         out.push_str("</g>\n");
     }
