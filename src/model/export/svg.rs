@@ -379,9 +379,9 @@ impl Scene<'_> {
             let (x, y) = shift(centre);
             let half_width = boxes.get(node).map_or(0.0, |b| b.half_width);
             if node == 0 {
-                write!(
+                writeln!(
                     out,
-                    "<circle class=\"start\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{START_RADIUS}\" fill=\"{INK}\"/>\n"
+                    "<circle class=\"start\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{START_RADIUS}\" fill=\"{INK}\"/>"
                 )
                 .expect("writing to a String");
             } else if Some(node) == self.global_node {
@@ -572,12 +572,12 @@ fn tooltip(state: &State) -> String {
 }
 
 fn global_box(out: &mut String, x: f64, y: f64, half_width: f64) {
-    write!(
+    writeln!(
         out,
         "<g class=\"global\"><rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"26\" rx=\"13\" \
          fill=\"#f8fafc\" stroke=\"#94a3b8\" stroke-width=\"1.2\" stroke-dasharray=\"4 3\"/>\
          <text x=\"{x:.1}\" y=\"{t:.1}\" text-anchor=\"middle\" font-size=\"12\" font-style=\"italic\" \
-         fill=\"{MUTED}\">{GLOBAL_CAPTION}</text></g>\n",
+         fill=\"{MUTED}\">{GLOBAL_CAPTION}</text></g>",
         left = x - half_width,
         top = y - 13.0,
         w = 2.0 * half_width,
