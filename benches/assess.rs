@@ -1,25 +1,38 @@
-//! One year of synthetic service_desk history, one million rows: the pure
-//! calculation (`assess/one_year_1m_rows`), and the store read plus the
-//! calculation from a SQLite file (`assess/sqlite_one_year_1m_rows`, what
-//! `flowkeeper assess --year 2026` does after loading its files). The
-//! target for the whole command is under a second.
+//! One year of synthetic service_desk history, one million rows, assessed
+//! the way `flowkeeper assess --year 2026` does after loading its files
+//! (`assess::compute`: names check, store read, decoding, calculation), on
+//! SQLite and, when `FLOWKEEPER_TEST_DATABASE_URL` is set, on PostgreSQL.
+//! The target for the whole is under a second.
+//!
+//! Beside each store figure, in the same run: the raw database doing the
+//! same read (the same `SELECT` of the instances' facts through plain sqlx,
+//! nothing decoded), and the pure calculation over the rows in memory.
+//!
+//! `cargo bench --bench assess`; prints the median of each and ends with
+//! `metric <name> <seconds>` lines (`assess_seconds` is SQLite's whole).
 
-use std::hint::black_box;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use flowkeeper::assess::{self, PeriodSpec};
+use flowkeeper::assess::{self, AssessmentConfig, Period, PeriodSpec, Report};
 use flowkeeper::engine::{HistoryData, HistoryEntry, SlaDecision, SlaOutcome};
 use flowkeeper::model::Catalog;
 use flowkeeper::store::{AssessmentRow, Store, testing};
+use futures_util::TryStreamExt as _;
 use serde_json::{Value as Json, json};
+use sqlx::Row as _;
 use uuid::Uuid;
 
 const ROWS: usize = 1_000_000;
+const RUNS: usize = 5;
 const GROUPS: [&str; 5] = ["bss", "net", "db", "app", "vendor_a"];
 /// 2026-01-01T00:00:00Z.
 const YEAR_START: i64 = 1_767_225_600_000;
 const YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
+/// The raw read: what `Store::assessment_instances` asks the database for
+/// the shipped configuration and 2026.
+const RAW_READ: &str = "SELECT instance_id, workflow, facts FROM assessment_facts \
+     WHERE workflow IN ('service_desk') AND last_at >= $1 AND first_at < $2";
 
 /// Appends rows of one ticket, varying its path by its number.
 struct Writer<'a> {
@@ -122,12 +135,10 @@ fn year_of_history() -> Vec<AssessmentRow> {
     rows
 }
 
-/// Writes `rows` as the history of a fresh SQLite file: the fixture,
-/// written through the store's test support because the runtime is not
-/// what is measured.
-async fn sqlite_with(rows: &[AssessmentRow], dir: &Path) -> Store {
-    let url = format!("sqlite://{}", dir.join("bench.db").display());
-    let store = Store::connect(&url).await.expect("open SQLite");
+/// Writes `rows` as the history of `store`: the fixture, written through
+/// the store's test support (which records the facts as the runtime's
+/// commits do) because the runtime is not what is measured.
+async fn write_history(store: &Store, rows: &[AssessmentRow]) {
     let mut histories: Vec<(Uuid, Vec<HistoryEntry>)> = Vec::new();
     for row in rows {
         let entry = HistoryEntry {
@@ -146,42 +157,163 @@ async fn sqlite_with(rows: &[AssessmentRow], dir: &Path) -> Store {
     let histories = histories
         .iter()
         .map(|(id, entries)| (*id, "service_desk", entries.as_slice()));
-    testing::insert_histories(&store, histories)
+    testing::insert_histories(store, histories)
         .await
         .expect("write the history");
-    store
 }
 
-fn bench(c: &mut Criterion) {
+/// The median of `RUNS` timings of `run`.
+fn median(mut run: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            run();
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[RUNS / 2]
+}
+
+/// Everything the bench needs to assess one store.
+struct Setup {
+    config: AssessmentConfig,
+    catalog: Catalog,
+    spec: PeriodSpec,
+    period: Period,
+    expected: Report,
+}
+
+/// Times `assess::compute` on `store` and `read_raw` (the same read
+/// through plain sqlx, returning the bytes of facts it read).
+fn time_store(
+    name: &str,
+    runtime: &tokio::runtime::Runtime,
+    setup: &Setup,
+    store: &Store,
+    read_raw: impl Fn() -> usize,
+) -> (Duration, Duration) {
+    let compute = || {
+        runtime
+            .block_on(assess::compute(
+                store,
+                &setup.config,
+                &setup.catalog,
+                setup.spec,
+                None,
+            ))
+            .expect("assess from the store")
+    };
+    assert_eq!(
+        compute(),
+        setup.expected,
+        "{name} must yield the same report"
+    );
+    let bytes = read_raw();
+    let whole = median(|| {
+        compute();
+    });
+    let raw_read = median(|| {
+        read_raw();
+    });
+    println!(
+        "{name}: assess::compute {:.3} s; raw read of the same facts rows ({:.1} MB) {:.3} s",
+        whole.as_secs_f64(),
+        bytes as f64 / 1e6,
+        raw_read.as_secs_f64()
+    );
+    (whole, raw_read)
+}
+
+/// The raw read on `pool`: every facts row the assessment reads, each
+/// row's text taken from the driver and nothing decoded.
+macro_rules! raw_reader {
+    ($runtime:expr, $pool:expr, $period:expr) => {
+        || {
+            $runtime.block_on(async {
+                let mut rows = sqlx::query(RAW_READ)
+                    .bind($period.from())
+                    .bind($period.to())
+                    .fetch(&$pool);
+                let mut bytes = 0;
+                while let Some(row) = rows.try_next().await.expect("raw read") {
+                    let facts: String = row.get(2);
+                    bytes += facts.len();
+                }
+                bytes
+            })
+        }
+    };
+}
+
+fn main() {
     let config = assess::load_file(Path::new("workflows/assessment.toml")).expect("shipped config");
     let catalog = Catalog::load(&["workflows".into()]).expect("shipped workflows");
     let spec = PeriodSpec::parse(None, Some("2026"), None, None).expect("2026");
     let period = spec.resolve(config.time_zone()).expect("2026");
     let rows = year_of_history();
     let expected = assess::run(&config, &rows, period, None).expect("ordered rows");
+    let setup = Setup {
+        config,
+        catalog,
+        spec,
+        period,
+        expected,
+    };
+    println!(
+        "{} history rows, one year of service_desk tickets",
+        rows.len()
+    );
+
+    let pure = median(|| {
+        assess::run(&setup.config, &rows, period, None).expect("ordered rows");
+    });
+    println!(
+        "pure calculation over the rows in memory: {:.3} s",
+        pure.as_secs_f64()
+    );
 
     let runtime = tokio::runtime::Runtime::new().expect("tokio");
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = runtime.block_on(sqlite_with(&rows, dir.path()));
-    let from_store = runtime
-        .block_on(assess::compute(&store, &config, &catalog, spec, None))
-        .expect("assess from SQLite");
-    assert_eq!(from_store, expected, "the store must yield the same report");
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = runtime.block_on(Store::connect(&url)).expect("open SQLite");
+    runtime.block_on(write_history(&store, &rows));
+    let raw = runtime
+        .block_on(sqlx::SqlitePool::connect(&url))
+        .expect("raw SQLite");
+    let read_raw = raw_reader!(runtime, raw, period);
+    let (sqlite, sqlite_raw) = time_store("SQLite", &runtime, &setup, &store, read_raw);
 
-    let mut group = c.benchmark_group("assess");
-    group.sample_size(10);
-    group.bench_function("one_year_1m_rows", |b| {
-        b.iter(|| assess::run(&config, black_box(&rows), period, None).expect("ordered rows"))
+    let postgres = testing::postgres_url().map(|url| {
+        let (store, schema) = runtime
+            .block_on(testing::fresh_schema(&url, "bench_assess", 4))
+            .expect("PostgreSQL schema");
+        runtime.block_on(write_history(&store, &rows));
+        let raw = runtime
+            .block_on(sqlx::PgPool::connect(&testing::url_with_schema(
+                &url, &schema,
+            )))
+            .expect("raw PostgreSQL");
+        let read_raw = raw_reader!(runtime, raw, period);
+        let times = time_store("PostgreSQL", &runtime, &setup, &store, read_raw);
+        runtime.block_on(raw.close());
+        runtime
+            .block_on(testing::drop_schema(&store, &schema))
+            .expect("drop the schema");
+        times
     });
-    group.bench_function("sqlite_one_year_1m_rows", |b| {
-        b.iter(|| {
-            runtime
-                .block_on(assess::compute(&store, &config, &catalog, spec, None))
-                .expect("assess from SQLite")
-        })
-    });
-    group.finish();
+
+    println!("metric assess_seconds {:.3}", sqlite.as_secs_f64());
+    println!(
+        "metric assess_sqlite_raw_read_seconds {:.3}",
+        sqlite_raw.as_secs_f64()
+    );
+    println!("metric assess_compute_seconds {:.3}", pure.as_secs_f64());
+    if let Some((whole, raw)) = postgres {
+        println!("metric assess_postgres_seconds {:.3}", whole.as_secs_f64());
+        println!(
+            "metric assess_postgres_raw_read_seconds {:.3}",
+            raw.as_secs_f64()
+        );
+    }
 }
-
-criterion_group!(benches, bench);
-criterion_main!(benches);

@@ -15,7 +15,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::model::{self, export};
 
+mod backup;
 mod security;
+mod versions;
 
 pub use security::redacted;
 
@@ -51,12 +53,17 @@ pub enum Command {
     Audit(security::AuditArgs),
     /// The weekly security report (每週審覈安全日誌) as a table, JSON or CSV.
     SecurityReport(security::ReportArgs),
+    /// Back the store up to one compressed file while it keeps running, or
+    /// check such a file with `--verify` (see docs/backups.md).
+    Backup(backup::BackupArgs),
+    /// Fill an empty database (SQLite or PostgreSQL) from a backup.
+    Restore(backup::RestoreArgs),
     /// What changed between two versions of a workflow file, in words
     /// (with --database: live instances in the states that are gone).
-    Diff(crate::versions::cli::DiffArgs),
+    Diff(versions::DiffArgs),
     /// Move live instances to another workflow version by a migration
     /// plan (see docs/workflow-format.md); --dry-run changes nothing.
-    Migrate(crate::versions::cli::MigrateArgs),
+    Migrate(versions::MigrateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,12 +147,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SecurityReport(args) => {
             blocking_on(async { security::report(&args, &mut std::io::stdout().lock()).await })
         }
-        Command::Diff(args) => blocking_on(async {
-            crate::versions::cli::run_diff(&args, &mut std::io::stdout().lock()).await
-        }),
-        Command::Migrate(args) => blocking_on(async {
-            crate::versions::cli::run_migrate(&args, &mut std::io::stdout().lock()).await
-        }),
+        Command::Backup(args) => {
+            blocking_on(async { backup::backup(&args, &mut std::io::stdout().lock()).await })
+        }
+        Command::Restore(args) => {
+            blocking_on(async { backup::restore(&args, &mut std::io::stdout().lock()).await })
+        }
+        Command::Diff(args) => {
+            blocking_on(async { versions::run_diff(&args, &mut std::io::stdout().lock()).await })
+        }
+        Command::Migrate(args) => {
+            blocking_on(async { versions::run_migrate(&args, &mut std::io::stdout().lock()).await })
+        }
     }
 }
 
@@ -194,7 +207,7 @@ fn serve(options: crate::api::ServeOptions) -> anyhow::Result<ExitCode> {
 fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let stored = match &args.database {
-        Some(url) => Some(blocking_on(crate::versions::cli::stored_sources(url))?),
+        Some(url) => Some(blocking_on(versions::stored_sources(url))?),
         None => None,
     };
     let outcome = match crate::validate::check_with_stored(&args.paths, stored.as_deref()) {

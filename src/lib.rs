@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api;
 pub mod assess;
+pub mod backup;
 pub mod audit;
 pub mod calendar;
 pub mod cli;

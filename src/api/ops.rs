@@ -18,13 +18,20 @@ use crate::runtime;
 pub struct Health {
     /// `ok`.
     pub status: &'static str,
+    /// `/readyz` only, when `[backup]` schedules backups: the last success
+    /// and the failures since start (docs/backups.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<crate::backup::schedule::BackupHealth>,
 }
 
 /// The process is up and serving requests.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn healthz() -> axum::Json<Health> {
-    axum::Json(Health { status: "ok" })
+    axum::Json(Health {
+        status: "ok",
+        backup: None,
+    })
 }
 
 /// The database answers: the process can do useful work.
@@ -41,7 +48,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>,
         tracing::warn!(%error, "readiness check: the database does not answer");
         Problem::unavailable("the database does not answer")
     })?;
-    Ok(axum::Json(Health { status: "ok" }))
+    Ok(axum::Json(Health {
+        status: "ok",
+        backup: crate::backup::schedule::status().scheduled_health(),
+    }))
 }
 
 /// Prometheus text exposition of every metric.

@@ -109,6 +109,7 @@ pub async fn serve_with(
     let webhooks = Webhooks::load(&options.settings)
         .with_context(|| format!("while reading {}", options.settings.display()))?;
     let accounts = account_policy(&options.settings)?;
+    let backups = backup_schedule(&options.settings)?;
     let limits = limits(&options.settings)?;
     let config = RuntimeConfig {
         webhooks,
@@ -132,6 +133,14 @@ pub async fn serve_with(
         timer_poll: defaults.timer_poll.filter(|_| !options.manual_clock),
         ..defaults
     });
+    let backup_loop = backups.map(|schedule| {
+        tracing::info!(every = %schedule.every, dir = %schedule.dir.display(), keep = schedule.keep, "scheduled backups");
+        crate::backup::schedule::BackupLoop::start(
+            Arc::clone(&runtime),
+            schedule,
+            crate::backup::schedule::status(),
+        )
+    });
 
     let watcher = tokio::spawn(super::admin::watch_workflows(state.clone()));
 
@@ -144,6 +153,9 @@ pub async fn serve_with(
     tracing::info!("requests drained; stopping background loops");
     watcher.abort();
     scheduler.stop().await;
+    if let Some(backup_loop) = backup_loop {
+        backup_loop.stop().await;
+    }
     Ok(())
 }
 
@@ -237,6 +249,18 @@ fn account_policy(settings: &std::path::Path) -> anyhow::Result<AccountPolicy> {
         Ok(text) => AccountPolicy::from_settings(&text)
             .with_context(|| format!("while reading [accounts] in {}", settings.display())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(AccountPolicy::default()),
+        Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
+    }
+}
+
+/// The `[backup]` table of the settings file, if any (docs/backups.md).
+fn backup_schedule(
+    settings: &std::path::Path,
+) -> anyhow::Result<Option<crate::backup::schedule::BackupSchedule>> {
+    match std::fs::read_to_string(settings) {
+        Ok(text) => crate::backup::schedule::BackupSchedule::from_settings(&text)
+            .with_context(|| format!("while reading [backup] in {}", settings.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
     }
 }

@@ -93,6 +93,25 @@ impl<'c, R: Borrow<AssessmentRow>> Tallies<'c, R> {
         Ok(())
     }
 
+    /// Takes the whole history of one instance at once (its rows in `seq`
+    /// order), as the store's facts hand it over: instances may come in any
+    /// order, since every count is a sum over instances. For a source that
+    /// yields whole instances, instead of [`push`](Self::push).
+    pub fn push_instance(&mut self, rows: Vec<R>) -> Result<(), AssessError> {
+        let unordered = rows
+            .windows(2)
+            .find(|pair| pair[0].borrow().seq >= pair[1].borrow().seq);
+        if let Some(pair) = unordered {
+            let row = pair[1].borrow();
+            return Err(AssessError::Unordered {
+                instance_id: row.instance_id,
+                seq: row.seq,
+            });
+        }
+        count_instance(self.config, &rows, self.period, &mut self.counted);
+        Ok(())
+    }
+
     /// The report over every row pushed, for every role or only `role`
     /// (see [`run`]).
     pub fn report(mut self, role: Option<&str>) -> Report {

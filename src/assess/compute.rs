@@ -58,10 +58,14 @@ pub async fn compute(
         .map_err(AssessCommandError::Config)?;
     let period = spec.resolve(config.time_zone())?;
     let selection = config.row_selection();
-    let mut rows = store.assessment_rows(&selection, period.from(), period.to());
+    let mut instances = store.assessment_instances(&selection, period.from(), period.to());
     let mut tallies = Tallies::new(config, period);
-    while let Some(row) = rows.try_next().await.map_err(AssessCommandError::Store)? {
-        tallies.push(row)?;
+    while let Some(rows) = instances
+        .try_next()
+        .await
+        .map_err(AssessCommandError::Store)?
+    {
+        tallies.push_instance(rows)?;
     }
     Ok(tallies.report(role))
 }

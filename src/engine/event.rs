@@ -82,15 +82,17 @@ pub(super) fn accept(
         to: Some(&to),
         actor: &event.actor,
     };
-    let data = match source {
-        Source::Posted => HistoryData::Event(event_data.clone()),
+    // The line takes the event data once the actions have read it.
+    let event_line = step.history.len();
+    step.record(line, HistoryData::Event(Map::new()));
+    actions::run(step, &chosen.actions, &event_data, &event.actor)?;
+    step.history[event_line].data = match source {
+        Source::Posted => HistoryData::Event(event_data),
         Source::Timer => HistoryData::TimerFired {
-            data: event_data.clone(),
+            data: event_data,
             catch_up: None,
         },
     };
-    step.record(line, data);
-    actions::run(step, &chosen.actions, &event_data, &event.actor)?;
     if active {
         sla::stop_on_event(step, &event.name, &event.actor);
     }

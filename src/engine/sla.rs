@@ -28,6 +28,14 @@ pub(super) fn deadline_timer(clock: &str) -> String {
     format!("sla:{clock}")
 }
 
+/// Cancels the deadline timer of `clock`, without spelling its name out
+/// (this runs on most steps).
+fn cancel_deadline(step: &mut Step<'_>, clock: &str) {
+    step.instance
+        .timers
+        .retain(|timer| timer.name.strip_prefix("sla:") != Some(clock));
+}
+
 /// Stops, pauses or resumes the open cycles as the instance leaves `from`
 /// for `target`. Outcomes are recorded for the role responsible in `from`:
 /// the state whose work the clock measured.
@@ -64,15 +72,20 @@ pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
             None => step.now.saturating_add(within.duration.as_millis()),
             Some(calendar) => calendar.add(step.now, calendar.open_time(within.duration)),
         };
-        let count = step
-            .instance
-            .sla_cycle_counts
-            .entry(sla.name.clone())
-            .or_default();
-        *count += 1;
+        let counts = &mut step.instance.sla_cycle_counts;
+        let count = match counts.get_mut(&sla.name) {
+            Some(count) => {
+                *count += 1;
+                *count
+            }
+            None => {
+                counts.insert(sla.name.clone(), 1);
+                1
+            }
+        };
         let cycle = SlaCycle {
             sla: sla.name.clone(),
-            cycle: *count,
+            cycle: count,
             started_at: step.now,
             due_at,
             paused_at: None,
@@ -97,11 +110,11 @@ pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
 /// responsible in the state where the event was accepted.
 pub(super) fn stop_on_event(step: &mut Step<'_>, event: &str, actor: &str) {
     let definition = step.definition;
-    let state = step.instance.state.clone();
     for sla in definition.slas.values() {
         if sla.stop_events.iter().any(|stop| stop == event)
             && let Some(index) = open_cycle(step, &sla.name)
         {
+            let state = step.instance.state.clone();
             stop(step, sla, index, &state, actor);
         }
     }
@@ -142,7 +155,7 @@ pub(super) fn deadline(
 pub(super) fn close_all(step: &mut Step<'_>) {
     let open = std::mem::take(&mut step.instance.slas);
     for mut cycle in open {
-        step.cancel_timer(&deadline_timer(&cycle.sla));
+        cancel_deadline(step, &cycle.sla);
         cycle.stopped_at = Some(step.now);
         step.sla_changed(cycle);
     }
@@ -186,7 +199,7 @@ fn stop(step: &mut Step<'_>, sla: &Sla, index: usize, role_state: &str, actor: &
     }
     let mut cycle = step.instance.slas.remove(index);
     cycle.stopped_at = Some(step.now);
-    step.cancel_timer(&deadline_timer(&cycle.sla));
+    cancel_deadline(step, &cycle.sla);
     step.sla_changed(cycle);
 }
 
@@ -218,7 +231,7 @@ fn decide(
         actor,
     };
     step.record(line, data);
-    step.cancel_timer(&deadline_timer(&cycle.sla));
+    cancel_deadline(step, &cycle.sla);
     step.sla_changed(cycle);
 }
 
@@ -226,7 +239,7 @@ fn pause(step: &mut Step<'_>, index: usize) {
     let cycle = &mut step.instance.slas[index];
     cycle.paused_at = Some(step.now);
     let cycle = cycle.clone();
-    step.cancel_timer(&deadline_timer(&cycle.sla));
+    cancel_deadline(step, &cycle.sla);
     step.sla_changed(cycle);
 }
 

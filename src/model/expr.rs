@@ -4,7 +4,7 @@
 //! are collected so the loader can check them against the declared fields
 //! (CEL itself reports unknown names only at run time, without a position).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -13,11 +13,15 @@ use cel::objects::Key;
 use cel::{Context, IdedExpr, Program, Value};
 use serde_json::{Map, Value as Json};
 
+use super::expr_bindings::{Bindings, Reads, STDLIB, Use};
+
 /// A compiled CEL expression, with its source kept for messages and export.
 #[derive(Clone)]
 pub struct Expr {
     source: String,
     program: Arc<Program>,
+    /// How it reads `data` and `event`: what each evaluation must bind.
+    reads: Reads,
 }
 
 /// The names an expression reads: `data.<field>`, `event.<field>` and the
@@ -27,6 +31,9 @@ pub struct References {
     pub data_fields: BTreeSet<String>,
     pub event_fields: BTreeSet<String>,
     pub variables: BTreeSet<String>,
+    /// The top-level variables used other than through `.field` (passed,
+    /// compared, indexed, iterated…).
+    pub whole: BTreeSet<String>,
 }
 
 /// What an expression may read when it runs.
@@ -68,8 +75,21 @@ impl Expr {
                 .collect::<Vec<_>>()
                 .join("; "),
         })?;
+        let mut references = References::default();
+        collect(program.expression(), &mut references, &[]);
+        let reads = |variable: &str| {
+            if references.whole.contains(variable) {
+                Use::Whole
+            } else {
+                Use::Fields
+            }
+        };
         Ok(Self {
             source: source.to_owned(),
+            reads: Reads {
+                data: reads("data"),
+                event: reads("event"),
+            },
             program: Arc::new(program),
         })
     }
@@ -93,31 +113,38 @@ impl Expr {
 
     /// Evaluates the expression to a JSON value.
     pub fn eval(&self, scope: &Scope<'_>) -> Result<Json, ExprError> {
-        let mut context = Context::default();
-        context.add_variable_from_value("data", object_to_cel(scope.data));
-        context.add_variable_from_value("event", object_to_cel(scope.event));
-        context.add_variable_from_value("key", Value::from(scope.key));
-        context.add_variable_from_value("state", Value::from(scope.state));
-        let value = self
-            .program
-            .execute(&context)
-            .map_err(|error| ExprError::Evaluation {
-                text: self.source.clone(),
-                message: error.to_string(),
-            })?;
-        cel_to_json(&value).ok_or_else(|| self.wrong_type(&value, "a JSON value"))
+        let value = self.execute(scope)?;
+        self.to_json(&value)
     }
 
     /// Evaluates a guard: the result must be a boolean.
     pub fn eval_bool(&self, scope: &Scope<'_>) -> Result<bool, ExprError> {
-        match self.eval(scope)? {
-            Json::Bool(holds) => Ok(holds),
+        match self.execute(scope)? {
+            Value::Bool(holds) => Ok(holds),
             other => Err(ExprError::WrongType {
                 text: self.source.clone(),
-                found: other.to_string(),
+                found: self.to_json(&other)?.to_string(),
                 expected: "a boolean",
             }),
         }
+    }
+
+    /// Runs the program over the shared standard library, with `scope`'s
+    /// variables bound as the expression reads them (`expr_bindings`).
+    fn execute(&self, scope: &Scope<'_>) -> Result<Value, ExprError> {
+        let bindings = Bindings::new(scope, self.reads);
+        let mut context = Context::with_env(Arc::clone(&STDLIB));
+        context.set_variable_resolver(&bindings);
+        self.program
+            .execute(&context)
+            .map_err(|error| ExprError::Evaluation {
+                text: self.source.clone(),
+                message: error.to_string(),
+            })
+    }
+
+    fn to_json(&self, value: &Value) -> Result<Json, ExprError> {
+        cel_to_json(value).ok_or_else(|| self.wrong_type(value, "a JSON value"))
     }
 
     fn wrong_type(&self, value: &Value, expected: &'static str) -> ExprError {
@@ -165,6 +192,7 @@ fn collect(node: &IdedExpr, references: &mut References, bound: &[&str]) {
         Node::Ident(name) => {
             if !bound.contains(&name.as_str()) {
                 references.variables.insert(name.clone());
+                references.whole.insert(name.clone());
             }
         }
         Node::Call(call) => {
@@ -209,29 +237,6 @@ fn collect(node: &IdedExpr, references: &mut References, bound: &[&str]) {
             collect(&comprehension.result, references, &inner);
         }
         Node::Literal(_) | Node::Unspecified => {}
-    }
-}
-
-fn object_to_cel(object: &Map<String, Json>) -> Value {
-    let map: HashMap<Key, Value> = object
-        .iter()
-        .map(|(name, value)| (Key::from(name.as_str()), json_to_cel(value)))
-        .collect();
-    Value::from(map)
-}
-
-/// JSON → CEL. Integers stay integers; other numbers become doubles.
-pub fn json_to_cel(value: &Json) -> Value {
-    match value {
-        Json::Null => Value::Null,
-        Json::Bool(flag) => Value::Bool(*flag),
-        Json::Number(number) => match number.as_i64() {
-            Some(integer) => Value::Int(integer),
-            None => Value::Float(number.as_f64().unwrap_or(f64::NAN)),
-        },
-        Json::String(text) => Value::from(text.as_str()),
-        Json::Array(items) => Value::List(Arc::new(items.iter().map(json_to_cel).collect())),
-        Json::Object(object) => object_to_cel(object),
     }
 }
 
@@ -303,6 +308,54 @@ mod tests {
         );
         assert_eq!(references.event_fields, ["b"].map(String::from).into());
         assert!(!references.variables.contains("x"));
+    }
+
+    #[test]
+    fn selected_fields_read_as_from_a_whole_object() {
+        let data = json!({"level": 2, "group": "net", "items": [1, 2.5], "nested": {"a": "b"}});
+        let result = scope_eval(
+            "data.level == 2 && data.group == 'net' && data.items[1] == 2.5 \
+             && data.nested.a == 'b' && has(data.group) && !has(data.missing)",
+            data,
+            json!({}),
+        );
+        assert_eq!(result, Ok(json!(true)));
+        let error = scope_eval("data.missing > 1", json!({}), json!({})).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "expression `data.missing > 1` failed: No such key: missing"
+        );
+    }
+
+    #[test]
+    fn objects_used_whole_are_bound_whole() {
+        let result = scope_eval(
+            "'a' in data && size(event) == 2 && event.all(k, k != 'z')",
+            json!({"a": 1}),
+            json!({"b": 1, "c": [1, "x"]}),
+        );
+        assert_eq!(result, Ok(json!(true)));
+        let data = json!({"a": {"b": [1, 2.5, null, "t", true]}});
+        assert_eq!(scope_eval("data", data.clone(), json!({})), Ok(data));
+        assert_eq!(
+            scope_eval(
+                "{'to': data.a, 'key': key, 'state': state}",
+                json!({"a": 1}),
+                json!({})
+            ),
+            Ok(json!({"to": 1, "key": "K-1", "state": "due"}))
+        );
+    }
+
+    #[test]
+    fn the_expression_records_how_it_reads_each_object() {
+        let reads = |source: &str| Expr::compile(source).unwrap().reads;
+        assert_eq!(reads("data.a > event.b").data, Use::Fields);
+        assert_eq!(reads("has(data.a) && event.b").event, Use::Fields);
+        assert_eq!(reads("size(data) > 0").data, Use::Whole);
+        assert_eq!(reads("data['a'] > 0").data, Use::Whole);
+        assert_eq!(reads("data.a.exists(x, x == event)").event, Use::Whole);
+        assert_eq!(reads("[1].exists(data, data > 0)").data, Use::Fields);
     }
 
     #[test]

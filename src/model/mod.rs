@@ -8,6 +8,7 @@ mod diagnostic;
 mod duration;
 pub mod export;
 mod expr;
+mod expr_bindings;
 pub mod fields;
 mod folder;
 mod graph;

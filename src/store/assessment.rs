@@ -1,23 +1,34 @@
-//! The one read the assessment calculator needs: the history of every
-//! instance of some workflows that recorded a fact in a period, streamed in
-//! `(instance_id, seq)` order so that the calculator holds one instance in
-//! memory, not a year of history. The calculator says what it needs as a
-//! [`RowSelection`]; this module turns that into the `WHERE` clause.
+//! The assessment's own copy of what it reads (the `assessment_facts`
+//! table, migration 0007): one row per instance whose `facts` text holds,
+//! one JSON line each, the history lines an assessment can read. The store
+//! appends to it in the statement group that appends the history
+//! ([`record`], called by `history::insert`), so it is written in the same
+//! transaction and never disagrees with the history.
+//!
+//! A year of one million history lines is ~100 000 rows here: the read is
+//! one index range and no sort, where reading the history itself walked
+//! two thirds of a million rows through the driver one at a time (3.2 s,
+//! `docs/assessment.md`). Instances come in no particular order (the
+//! counts do not depend on it); each one's lines come in `seq` order.
+
+use std::borrow::Cow;
 
 use futures_util::stream::{BoxStream, StreamExt as _};
+use serde::Deserialize;
 use serde_json::Value as Json;
-use sqlx::types::Json as SqlJson;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::db::Sql;
+use super::db::{Backend, Db, Sql};
 use super::history::parse_kind;
 use super::{Store, StoreError, history_data};
-use crate::engine::{HistoryData, HistoryKind, Millis};
+use crate::engine::{HistoryData, HistoryEntry, HistoryKind, Millis};
+
+pub(super) const TABLE: &str = "assessment_facts";
 
 /// Which history rows and which row data an assessment can use, so that
-/// only those are read: `action` rows, unreferenced events and most event
-/// data never change a count, and reading them was most of the cost of a
-/// year's assessment.
+/// only those are decoded: `action` rows, unreferenced events and most
+/// event data never change a count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RowSelection {
     /// Workflows whose instances are assessed.
@@ -43,6 +54,32 @@ impl RowSelection {
             !self.sla && !self.created && self.events.is_empty() && self.states.is_empty();
         self.workflows.is_empty() || nothing_referenced
     }
+
+    /// Whether a line is one the selection reads.
+    fn reads(&self, line: &Line<'_>, kind: HistoryKind) -> bool {
+        let named = |names: &[String], name: Option<&str>| {
+            name.is_some_and(|name| names.iter().any(|n| n == name))
+        };
+        let event_like = matches!(kind, HistoryKind::Event | HistoryKind::Timer);
+        let enters = matches!(
+            kind,
+            HistoryKind::Created | HistoryKind::Event | HistoryKind::Timer | HistoryKind::Admin
+        ) && named(&self.states, line.to())
+            && (line.from().is_none() || line.from() != line.to());
+        (self.sla && kind == HistoryKind::Sla)
+            || (self.created && kind == HistoryKind::Created)
+            || (event_like && named(&self.events, line.event()))
+            || enters
+    }
+
+    /// Whether the data of a line it reads is wanted.
+    fn reads_data(&self, line: &Line<'_>, kind: HistoryKind) -> bool {
+        kind == HistoryKind::Sla
+            || (matches!(kind, HistoryKind::Event | HistoryKind::Timer)
+                && line
+                    .event()
+                    .is_some_and(|event| self.data_events.iter().any(|e| e == event)))
+    }
 }
 
 /// One history row as the assessment reads it.
@@ -64,114 +101,195 @@ pub struct AssessmentRow {
     pub data: Option<HistoryData>,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    instance_id: String,
-    seq: i64,
-    workflow: String,
-    kind: String,
-    at: i64,
-    event: Option<String>,
-    from_state: Option<String>,
-    to_state: Option<String>,
-    data: Option<SqlJson<Json>>,
-}
+/// One line of `facts`: `[seq, kind, at, event, from_state, to_state,
+/// data]`, borrowing from the text where it can. The data stays raw until
+/// the selection wants it.
+#[derive(Deserialize)]
+struct Line<'a>(
+    i64,
+    #[serde(borrow)] Cow<'a, str>,
+    Millis,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<&'a RawValue>,
+);
 
-impl TryFrom<Row> for AssessmentRow {
-    type Error = StoreError;
-
-    fn try_from(row: Row) -> Result<Self, StoreError> {
-        let kind = parse_kind(&row.kind)?;
-        Ok(AssessmentRow {
-            instance_id: super::parse_id(&row.instance_id)?,
-            seq: row.seq,
-            workflow: row.workflow,
-            kind,
-            at: row.at,
-            event: row.event,
-            from_state: row.from_state,
-            to_state: row.to_state,
-            data: row
-                .data
-                .map(|data| history_data::decode(kind, data.0))
-                .transpose()?,
-        })
+/// Named views of the tuple's fields.
+impl Line<'_> {
+    fn seq(&self) -> i64 {
+        self.0
+    }
+    fn at(&self) -> Millis {
+        self.2
+    }
+    fn event(&self) -> Option<&str> {
+        self.3.as_deref()
+    }
+    fn from(&self) -> Option<&str> {
+        self.4.as_deref()
+    }
+    fn to(&self) -> Option<&str> {
+        self.5.as_deref()
     }
 }
 
+/// The columns the read needs; `facts` as the driver hands it over.
+#[derive(sqlx::FromRow)]
+struct FactsRow {
+    instance_id: String,
+    workflow: String,
+    facts: String,
+}
+
 impl Store {
-    /// The rows `selection` asks for, recorded before `to`, of the instances
-    /// of its workflows that recorded something in `[from, to)`, ordered by
-    /// `(instance_id, seq)` (ids in byte order). Streamed: a year of history
-    /// is never held at once.
+    /// The history rows `selection` asks for, recorded before `to`, of each
+    /// instance of its workflows that recorded something in `[from, to)`:
+    /// one item per instance, its rows in `seq` order; instances in no
+    /// particular order. Streamed: a year is never held at once.
     ///
     /// An instance without a row in the period cannot contribute: every
     /// count is anchored on a row in the period. Its earlier rows are still
     /// needed (who holds it, whether it was ever bounced); rows after the
-    /// period's end are not. The inner select is an index-only scan of
-    /// `history_assessment` (migration 0004); the outer one follows the
-    /// primary key. Rows and data no indicator reads are filtered here:
-    /// handing a row over from the driver costs more than reading it.
-    pub fn assessment_rows<'s>(
+    /// period's end are not.
+    pub fn assessment_instances<'s>(
         &'s self,
-        selection: &RowSelection,
+        selection: &'s RowSelection,
         from: Millis,
         to: Millis,
-    ) -> BoxStream<'s, Result<AssessmentRow, StoreError>> {
+    ) -> BoxStream<'s, Result<Vec<AssessmentRow>, StoreError>> {
         if selection.is_empty() {
             return futures_util::stream::empty().boxed();
         }
         let mut sql = Sql::new(
-            "SELECT instance_id, seq, workflow, kind, at, event, from_state, to_state, \
-             CASE WHEN kind = 'sla'",
+            "SELECT instance_id, workflow, facts FROM assessment_facts WHERE workflow IN (",
         );
-        if !selection.data_events.is_empty() {
-            sql.push(" OR (kind IN ('event', 'timer') AND event IN (")
-                .push_list(&selection.data_events)
-                .push("))");
-        }
-        sql.push(" THEN data END AS data FROM history WHERE at < ")
-            .push_bind(to)
-            .push(" AND (");
-        let mut alternatives = 0;
-        let mut or = |sql: &mut Sql<'_>| {
-            if alternatives > 0 {
-                sql.push(" OR ");
-            }
-            alternatives += 1;
-        };
-        if selection.sla {
-            or(&mut sql);
-            sql.push("kind = 'sla'");
-        }
-        if selection.created {
-            or(&mut sql);
-            sql.push("kind = 'created'");
-        }
-        if !selection.events.is_empty() {
-            or(&mut sql);
-            sql.push("(kind IN ('event', 'timer') AND event IN (")
-                .push_list(&selection.events)
-                .push("))");
-        }
-        if !selection.states.is_empty() {
-            or(&mut sql);
-            sql.push("(kind IN ('created', 'event', 'timer', 'admin') AND to_state IN (")
-                .push_list(&selection.states)
-                .push(") AND (from_state IS NULL OR from_state <> to_state))");
-        }
-        sql.push(") AND instance_id IN (SELECT instance_id FROM history WHERE workflow IN (")
-            .push_list(&selection.workflows)
-            .push(") AND at >= ")
+        sql.push_list(&selection.workflows)
+            .push(") AND last_at >= ")
             .push_bind(from)
-            .push(" AND at < ")
-            .push_bind(to)
-            .push(") ORDER BY instance_id")
-            .push(self.backend().byte_order())
-            .push(", seq");
+            .push(" AND first_at < ")
+            .push_bind(to);
         self.pool
-            .stream::<Row>(sql)
-            .map(|row| AssessmentRow::try_from(row?))
+            .stream::<FactsRow>(sql)
+            .filter_map(move |row| {
+                let rows = row.and_then(|row| decode(row, selection, from, to));
+                std::future::ready(rows.transpose())
+            })
             .boxed()
     }
+}
+
+/// The rows of one instance the selection reads, before `to`; `None` when
+/// the instance recorded nothing in `[from, to)`.
+fn decode(
+    row: FactsRow,
+    selection: &RowSelection,
+    from: Millis,
+    to: Millis,
+) -> Result<Option<Vec<AssessmentRow>>, StoreError> {
+    let instance_id = super::parse_id(&row.instance_id)?;
+    let mut in_period = false;
+    let mut rows = Vec::new();
+    for text in row.facts.lines() {
+        let line: Line<'_> = serde_json::from_str(text)
+            .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?;
+        if line.at() >= to {
+            continue;
+        }
+        in_period |= line.at() >= from;
+        let kind = parse_kind(&line.1)?;
+        if !selection.reads(&line, kind) {
+            continue;
+        }
+        let data = match line.6 {
+            Some(raw) if selection.reads_data(&line, kind) => {
+                let stored: Json = serde_json::from_str(raw.get())
+                    .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?;
+                Some(history_data::decode(kind, stored)?)
+            }
+            _ => None,
+        };
+        rows.push(AssessmentRow {
+            instance_id,
+            seq: line.seq(),
+            workflow: row.workflow.clone(),
+            kind,
+            at: line.at(),
+            event: line.3.map(Cow::into_owned),
+            from_state: line.4.map(Cow::into_owned),
+            to_state: line.5.map(Cow::into_owned),
+            data,
+        });
+    }
+    Ok(in_period.then_some(rows))
+}
+
+/// Appends the facts of `entries` (lines `first_seq`, `first_seq + 1`, …
+/// of the instance's history) to the instance's row. Called where the
+/// history is inserted, inside the same transaction.
+pub(super) async fn record(
+    db: &mut Db<'_>,
+    instance_id: Uuid,
+    workflow: &str,
+    first_seq: i64,
+    entries: &[HistoryEntry],
+) -> Result<(), StoreError> {
+    let mut facts = String::new();
+    let mut span: Option<(Millis, Millis)> = None;
+    for (seq, entry) in (first_seq..).zip(entries) {
+        let kind = entry.kind();
+        if kind == HistoryKind::Action {
+            continue;
+        }
+        // In the history's stored form, so both decode alike.
+        let data = match kind {
+            HistoryKind::Event | HistoryKind::Timer | HistoryKind::Sla => {
+                Some(history_data::stored(&entry.data)?)
+            }
+            _ => None,
+        };
+        let line = (
+            seq,
+            kind.as_str(),
+            entry.at,
+            &entry.event,
+            &entry.from,
+            &entry.to,
+            data,
+        );
+        let text = serde_json::to_string(&line)
+            .map_err(|error| StoreError::Corrupt(format!("cannot encode JSON: {error}")))?;
+        facts.push_str(&text);
+        facts.push('\n');
+        span = Some(match span {
+            None => (entry.at, entry.at),
+            Some((first, last)) => (first.min(entry.at), last.max(entry.at)),
+        });
+    }
+    let Some((first_at, last_at)) = span else {
+        return Ok(());
+    };
+    let (least, greatest) = match db.backend() {
+        Backend::Sqlite => ("min", "max"),
+        Backend::Postgres => ("LEAST", "GREATEST"),
+    };
+    let mut sql = Sql::new(
+        "INSERT INTO assessment_facts (instance_id, workflow, first_at, last_at, facts) VALUES (",
+    );
+    sql.push_bind(instance_id)
+        .push(", ")
+        .push_bind(workflow)
+        .push(", ")
+        .push_bind(first_at)
+        .push(", ")
+        .push_bind(last_at)
+        .push(", ")
+        .push_bind(facts)
+        .push(") ON CONFLICT (instance_id) DO UPDATE SET facts = assessment_facts.facts || excluded.facts, ");
+    sql.push(&format!(
+        "first_at = {least}(assessment_facts.first_at, excluded.first_at), \
+         last_at = {greatest}(assessment_facts.last_at, excluded.last_at)"
+    ));
+    db.execute(sql).await?;
+    Ok(())
 }

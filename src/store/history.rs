@@ -104,7 +104,8 @@ pub(super) async fn append(
 }
 
 /// Inserts `entries` as lines `first_seq`, `first_seq + 1`, … in one
-/// statement.
+/// statement, and appends their facts to the assessment's copy
+/// (`store::assessment`) in the same transaction.
 pub(super) async fn insert(
     db: &mut Db<'_>,
     instance_id: Uuid,
@@ -133,5 +134,5 @@ pub(super) async fn insert(
         sql.push(")");
     }
     db.execute(sql).await?;
-    Ok(())
+    super::assessment::record(db, instance_id, workflow, first_seq, entries).await
 }

@@ -5,6 +5,7 @@
 //! back unchanged; renaming an engine field cannot change it.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
 use super::StoreError;
@@ -17,15 +18,26 @@ use crate::engine::{
 
 /// Encodes `data` for the `data` column.
 pub(super) fn encode(data: &HistoryData) -> Result<Arg<'static>, StoreError> {
+    stored(data).map(Arg::Json)
+}
+
+/// The stored form of `data` as JSON text (also kept in the assessment's
+/// facts, `store::assessment`).
+pub(super) fn stored(data: &HistoryData) -> Result<Box<RawValue>, StoreError> {
     match data {
-        HistoryData::Created(data) | HistoryData::Event(data) => Arg::json(data),
+        HistoryData::Created(data) | HistoryData::Event(data) => raw(data),
         HistoryData::TimerFired { .. } | HistoryData::TimerIgnored { .. } => {
-            Arg::json(&StoredTimerLine::from(data))
+            raw(&StoredTimerLine::from(data))
         }
-        HistoryData::Sla(decision) => Arg::json(&StoredSla::from(decision)),
-        HistoryData::Action(effect) => Arg::json(&StoredEffect::from(effect)),
-        HistoryData::Admin(change) => Arg::json(&StoredAdmin::from(change)),
+        HistoryData::Sla(decision) => raw(&StoredSla::from(decision)),
+        HistoryData::Action(effect) => raw(&StoredEffect::from(effect)),
+        HistoryData::Admin(change) => raw(&StoredAdmin::from(change)),
     }
+}
+
+fn raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, StoreError> {
+    serde_json::value::to_raw_value(value)
+        .map_err(|error| StoreError::Corrupt(format!("cannot encode JSON: {error}")))
 }
 
 /// Decodes the `data` column of a line of `kind`.

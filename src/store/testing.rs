@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::db::Sql;
+use super::db::{Backend, Sql};
 use super::{Store, StoreError, StoreOptions, history, postgres};
 use crate::engine::HistoryEntry;
 
@@ -76,6 +76,26 @@ pub async fn insert_histories<'a>(
             history::insert(&mut tx.db(), instance_id, workflow, first_seq, lines).await?;
         }
     }
+    tx.commit().await
+}
+
+/// Empties the assessment's facts and fills them again from the history
+/// with the statement migration 0007 runs on an existing installation: for
+/// a test that the backfill yields what the live writer records.
+pub async fn refill_assessment_facts(store: &Store) -> Result<(), StoreError> {
+    let migration = match store.backend() {
+        Backend::Sqlite => include_str!("../../migrations/sqlite/0007_assessment_facts.sql"),
+        Backend::Postgres => include_str!("../../migrations/postgres/0007_assessment_facts.sql"),
+    };
+    let fill = migration
+        .split(';')
+        .find(|statement| statement.contains("INSERT INTO assessment_facts"))
+        .ok_or_else(|| StoreError::Corrupt("migration 0007 has no backfill".to_owned()))?;
+    let mut tx = store.begin().await?;
+    tx.db()
+        .execute(Sql::new("DELETE FROM assessment_facts"))
+        .await?;
+    tx.db().execute(Sql::new(fill.to_owned())).await?;
     tx.commit().await
 }
 

@@ -8,7 +8,6 @@
 //! commands like every other change.
 
 pub mod batch;
-pub mod cli;
 pub mod diff;
 pub mod plan;
 pub mod reload;

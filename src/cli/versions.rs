@@ -1,5 +1,6 @@
-//! `flowkeeper diff OLD NEW` and `flowkeeper migrate PLAN` (docs/versions
-//! in `docs/workflow-format.md` and `docs/process-owners.md`).
+//! `flowkeeper diff OLD NEW` and `flowkeeper migrate PLAN` (see
+//! `docs/workflow-format.md` and `docs/process-owners.md`), and the stored
+//! versions `flowkeeper validate --database` checks plans against.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,13 +10,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 
-use super::diff::{diff, removed_states, render};
-use super::resolve::{PlanError, resolve};
-use crate::cli::redacted;
+use super::security::redacted;
 use crate::engine::Status;
 use crate::model::{self, Catalog, Definition};
 use crate::runtime::{Principal, Runtime, Selection, SystemClock};
 use crate::store::{InstanceFilter, Store};
+use crate::versions::diff::{diff, removed_states, render};
+use crate::versions::resolve::{PlanError, resolve};
 
 #[derive(Debug, Clone, Args)]
 pub struct DiffArgs {
