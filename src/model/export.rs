@@ -260,7 +260,8 @@ pub struct GraphMarks {
     /// The state the instance is in: drawn highlighted (`class="current"`).
     pub current: Option<String>,
     /// The states visited, in order (the start first, repeats kept): they
-    /// and the transitions between consecutive ones are drawn emphasised.
+    /// and the transitions between consecutive ones are drawn emphasised; a
+    /// state twice in a row emphasises its stay loop.
     pub path: Vec<String>,
 }
 

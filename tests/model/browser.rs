@@ -1,9 +1,10 @@
 //! The SVG drawing as a browser renders it, with real fonts: every text
-//! stays inside the picture, every state's text inside its box, and no edge
-//! label covers a state. Runs Debian's `chromium` headless on one page
-//! holding every shipped workflow (plain and with marks); skips with a
-//! printed reason when Chromium is not installed (`.ci/run` installs it).
-//! The page and a screenshot stay in `target/graph-shots/`.
+//! stays inside the picture, every state's text inside its box, no edge
+//! label covers a state or another label. Runs Debian's `chromium`
+//! headless on one page holding every shipped workflow and the test
+//! fixture (plain and with marks); skips with a printed reason when
+//! Chromium is not installed (`.ci/run` installs it). The page and a
+//! screenshot stay in `target/graph-shots/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,7 +33,13 @@ for (const svg of document.querySelectorAll('svg.flowkeeper-graph')) {
       if (!inside(text.getBBox(), rect, 0)) problems.push(`${name}: "${text.textContent}" sticks out of its box`);
     }
   }
-  for (const text of svg.querySelectorAll('g.transition text, g.stay text')) {
+  const labels = [...svg.querySelectorAll('g.transition text, g.stay text')];
+  const shrink = b => ({x: b.x + 1, y: b.y + 1, width: b.width - 2, height: b.height - 2});
+  labels.forEach((a, i) => labels.slice(i + 1).forEach(b => {
+    if (overlap(shrink(a.getBBox()), shrink(b.getBBox())))
+      problems.push(`${name}: labels "${a.textContent}" and "${b.textContent}" overlap`);
+  }));
+  for (const text of labels) {
     const box = text.getBBox();
     for (const [state, rect] of boxes) {
       if (overlap(box, rect)) problems.push(`${name}: label "${text.textContent}" covers state ${state}`);
@@ -60,6 +67,8 @@ fn shipped() -> Vec<PathBuf> {
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
         .collect();
     files.sort();
+    // the fixture has what the shipped ones lack: `always` transitions
+    files.push(super::ticket_fixture());
     files
 }
 
@@ -90,7 +99,7 @@ fn every_shipped_workflow_draws_without_cut_or_covered_text_in_chromium() {
             drawn += 1;
         }
     }
-    assert!(drawn >= 12, "only {drawn} drawings");
+    assert!(drawn >= 14, "only {drawn} drawings");
     page.push_str(&format!("<script>{CHECK}</script></body></html>"));
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/graph-shots");
     std::fs::create_dir_all(&shots).unwrap();

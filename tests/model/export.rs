@@ -151,7 +151,12 @@ fn svg_with_marks_highlights_the_current_state_and_the_path() {
     let definition = load_file(&super::ticket_fixture()).unwrap();
     let marks = export::GraphMarks {
         current: Some("waiting".to_owned()),
-        path: vec!["open".to_owned(), "working".to_owned()],
+        // `remind` kept it in `working` once before it went on hold
+        path: vec![
+            "open".to_owned(),
+            "working".to_owned(),
+            "working".to_owned(),
+        ],
     };
     let marked = export::svg_with(&definition, &marks).unwrap();
     let plain = export::svg(&definition).unwrap();
@@ -160,6 +165,7 @@ fn svg_with_marks_highlights_the_current_state_and_the_path() {
     assert!(marked.contains("class=\"state visited\" data-state=\"working\""));
     // open → working and working → waiting are the path's arrows
     assert_eq!(marked.matches("class=\"transition taken\"").count(), 2);
+    assert_eq!(marked.matches("class=\"stay taken\"").count(), 1);
     assert!(!plain.contains("taken"));
     assert_eq!(
         plain,

@@ -206,7 +206,7 @@ impl<'a> Scene<'a> {
             }
         }
         for group in &mut groups {
-            group.taken = group.taken || scene_took(definition, marks, group);
+            group.taken = group.taken || taken_by_path(definition, marks, group);
         }
         Scene {
             definition,
@@ -265,7 +265,7 @@ const GLOBAL_CAPTION: &str = "any live state";
 /// Whether the instance took a transition of `group`: a step of the path
 /// between its ends, or for a global event's arrow, a step into its target
 /// that no arrow of the step's own state explains.
-fn scene_took(definition: &Definition, marks: &GraphMarks, group: &Group) -> bool {
+fn taken_by_path(definition: &Definition, marks: &GraphMarks, group: &Group) -> bool {
     let name = |node: usize| {
         node.checked_sub(1)
             .and_then(|index| definition.states.get_index(index))
@@ -379,9 +379,9 @@ impl Scene<'_> {
             let (x, y) = shift(centre);
             let half_width = boxes.get(node).map_or(0.0, |b| b.half_width);
             if node == 0 {
-                write!(
+                writeln!(
                     out,
-                    "<circle class=\"start\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{START_RADIUS}\" fill=\"{INK}\"/>\n"
+                    "<circle class=\"start\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{START_RADIUS}\" fill=\"{INK}\"/>"
                 )
                 .expect("writing to a String");
             } else if Some(node) == self.global_node {
@@ -525,10 +525,17 @@ impl Scene<'_> {
         .expect("writing to a String");
         if !stays.is_empty() {
             let right = x + half_width;
+            // the path repeats a state where the instance stayed
+            let taken = self.marks.took(&state.name, &state.name);
+            let (class, colour, stroke, marker) = if taken {
+                ("stay taken", PATH, 2.6, "fk-arrow-path")
+            } else {
+                ("stay", LINE_COLOUR, 1.3, "fk-arrow")
+            };
             write!(
                 out,
-                "<g class=\"stay\"><path d=\"M{right:.1},{a:.1} C{c:.1},{b:.1} {c:.1},{d:.1} {right:.1},{e:.1}\" \
-                 fill=\"none\" stroke=\"{LINE_COLOUR}\" stroke-width=\"1.3\" marker-end=\"url(#fk-arrow)\"/>",
+                "<g class=\"{class}\"><path d=\"M{right:.1},{a:.1} C{c:.1},{b:.1} {c:.1},{d:.1} {right:.1},{e:.1}\" \
+                 fill=\"none\" stroke=\"{colour}\" stroke-width=\"{stroke}\" marker-end=\"url(#{marker})\"/>",
                 a = y - 7.0,
                 b = y - 16.0,
                 c = right + LOOP_WIDTH,
@@ -536,7 +543,7 @@ impl Scene<'_> {
                 e = y + 7.0,
             )
             .expect("writing to a String");
-            label_lines(out, stays, right + LOOP_WIDTH + 6.0, y, false);
+            label_lines(out, stays, right + LOOP_WIDTH + 6.0, y, taken);
             out.push_str("</g>");
         }
         out.push_str("</g>\n");
@@ -565,12 +572,12 @@ fn tooltip(state: &State) -> String {
 }
 
 fn global_box(out: &mut String, x: f64, y: f64, half_width: f64) {
-    write!(
+    writeln!(
         out,
         "<g class=\"global\"><rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"26\" rx=\"13\" \
          fill=\"#f8fafc\" stroke=\"#94a3b8\" stroke-width=\"1.2\" stroke-dasharray=\"4 3\"/>\
          <text x=\"{x:.1}\" y=\"{t:.1}\" text-anchor=\"middle\" font-size=\"12\" font-style=\"italic\" \
-         fill=\"{MUTED}\">{GLOBAL_CAPTION}</text></g>\n",
+         fill=\"{MUTED}\">{GLOBAL_CAPTION}</text></g>",
         left = x - half_width,
         top = y - 13.0,
         w = 2.0 * half_width,
