@@ -49,6 +49,17 @@ impl Backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         }
     }
+
+    /// Appended to a text column in `ORDER BY` to sort it in byte order,
+    /// which SQLite's default `BINARY` collation gives and PostgreSQL's
+    /// gives only under `"C"` (a database created with a language
+    /// collation sorts text differently).
+    pub(super) fn byte_order(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " COLLATE \"C\"",
+        }
+    }
 }
 
 /// A pool of connections to one of the two backends. Cheap to clone.
