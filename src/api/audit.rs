@@ -25,8 +25,10 @@ use crate::store::{AuditCursor, AuditQuery};
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// Entries at or after this RFC 3339 instant.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Entries before this RFC 3339 instant.
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// An account name (or a system actor: `timer`, `engine`, …).
     pub actor: Option<String>,

@@ -28,7 +28,7 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// first answer and creates nothing.
 #[utoipa::path(post, path = "/v1/instances", tag = "instances", security(("bearer" = [])),
     request_body = CreateRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer; 1 to 255 visible ASCII characters", pattern = "^[!-~]([ -~]{0,253}[!-~])?$")),
     responses(
         (status = 201, description = "Created", body = InstanceView),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
@@ -189,7 +189,7 @@ fn filter(query: &ListQuery) -> Result<InstanceFilter, Problem> {
 #[utoipa::path(post, path = "/v1/instances/{id}/events", tag = "instances", security(("bearer" = [])),
     request_body = EventRequest,
     params(("id" = String, Path, description = "Instance id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Used when the body has no `id`")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Used when the body has no `id`; 1 to 255 visible ASCII characters", pattern = "^[!-~]([ -~]{0,253}[!-~])?$")),
     responses(
         (status = 200, description = "Applied (or the first answer to a repeated id)", body = EventAnswer),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
@@ -216,7 +216,7 @@ pub async fn post_event(
 #[utoipa::path(post, path = "/v1/workflows/{workflow}/instances/{key}/events", tag = "instances", security(("bearer" = [])),
     request_body = EventRequest,
     params(("workflow" = String, Path), ("key" = String, Path, description = "Business key"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Used when the body has no `id`")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Used when the body has no `id`; 1 to 255 visible ASCII characters", pattern = "^[!-~]([ -~]{0,253}[!-~])?$")),
     responses(
         (status = 200, description = "Applied (or the first answer to a repeated id)", body = EventAnswer),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),

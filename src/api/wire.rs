@@ -486,16 +486,16 @@ pub struct ClockView {
 pub struct ClockRequest {
     /// A duration such as `"7d"`: time passes with the server running, and
     /// every timer fires at its own due time.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(value_type = String, pattern = r"^(([1-9][0-9]?|[1-3][0-9]{2}|400)d|[1-9][0-9]{0,2}h|[1-9][0-9]{0,4}m|[1-9][0-9]{0,6}s)$")]
     pub advance: Option<String>,
     /// An RFC 3339 instant, not before the current time (as `advance`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(value_type = String, format = DateTime)]
     pub set: Option<String>,
     /// A duration such as `"3d"`: time passes as if the server had been
     /// down; then the timers due fire late, recurring ones once (catch-up).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(value_type = String, pattern = r"^(([1-9][0-9]?|[1-3][0-9]{2}|400)d|[1-9][0-9]{0,2}h|[1-9][0-9]{0,4}m|[1-9][0-9]{0,6}s)$")]
     pub jump: Option<String>,
 }
@@ -511,6 +511,7 @@ pub struct TokenRequest {
     pub role: Role,
     /// How long the token lives, e.g. `"30d"`; none for no expiry.
     #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[1-9][0-9]{0,5}(s|m|h|d)$")]
     pub expires_in: Option<String>,
     /// The existing account the token belongs to.
     #[serde(default)]
@@ -534,6 +535,7 @@ pub struct AccountTokenRequest {
     pub name: String,
     /// How long it lives, e.g. `"30d"`; none for no expiry.
     #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[1-9][0-9]{0,5}(s|m|h|d)$")]
     pub expires_in: Option<String>,
 }
 
@@ -637,6 +639,7 @@ pub struct AccountRequest {
     pub password: Option<String>,
     /// RFC 3339; vendors need one within `accounts.vendor_max`.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<String>,
     #[serde(default)]
     pub approval: Option<String>,
@@ -659,13 +662,22 @@ pub struct AccountPatch {
     #[serde(default)]
     pub password: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub approval: Option<Option<String>>,
     #[serde(default)]
     pub disabled: Option<bool>,
+}
+
+/// A field that may be left out but, when sent, is not `null`: the
+/// clock's body has exactly one member, and `null` is not a value.
+fn not_null<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    String::deserialize(deserializer).map(Some)
 }
 
 /// A field that was sent, possibly as `null` (`Some(None)`), apart from

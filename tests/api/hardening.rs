@@ -20,7 +20,6 @@ on_both!(
     history_is_paged_by_lines,
     a_history_page_stays_under_its_byte_bound,
     the_clock_moves_at_most_400_days_at_once,
-    readiness_does_not_show_the_database_error,
     idempotency_keys_belong_to_the_account_that_sent_them,
     sign_ins_are_rate_limited_per_address,
 );
@@ -163,8 +162,12 @@ async fn the_clock_moves_at_most_400_days_at_once(backend: Backend) {
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
 }
 
-async fn readiness_does_not_show_the_database_error(backend: Backend) {
-    let app = spawn(&backend).await;
+/// Closing the pool is how a test makes the database stop answering; on
+/// PostgreSQL that pool is also the one that drops the test's schema, and
+/// what `/readyz` hides does not depend on the backend: SQLite only.
+#[tokio::test]
+async fn readiness_does_not_show_the_database_error() {
+    let app = spawn(&Backend::Sqlite).await;
     app.store.close().await;
     let ready = app.send(Method::GET, "/readyz", None, None).await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
