@@ -23,6 +23,7 @@ mod assessment;
 mod audit;
 mod db;
 mod definitions;
+mod fault;
 mod health;
 mod history;
 mod idempotency;
@@ -38,10 +39,13 @@ mod sqlite;
 pub mod testing;
 mod timers;
 mod tokens;
+mod transaction;
 
 pub use assessment::{AssessmentRow, RowSelection};
 pub use audit::{AuditCursor, AuditPage, AuditQuery};
 pub use db::Backend;
+pub use fault::{Fault, STORE_ERRORS};
+pub use health::NotReady;
 pub use history::HistoryRecord;
 pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
@@ -52,7 +56,11 @@ pub use sessions::SessionRow;
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 
-use db::{Conn, Pool};
+use std::sync::Arc;
+
+use db::Pool;
+use fault::WriteHealth;
+use transaction::Conn;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -83,20 +91,37 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         match self {
             StoreError::RevisionConflict { .. } | StoreError::Duplicate => true,
-            StoreError::Database(error) => error
-                .as_database_error()
-                .and_then(|error| error.code())
-                .is_some_and(|code| matches!(&*code, "40001" | "40P01" | "5" | "517")),
+            StoreError::Database(error) => fault::classify(error).is_retryable(),
             _ => false,
+        }
+    }
+
+    /// The store is closing (the process shuts down): unavailable.
+    pub fn closed() -> Self {
+        StoreError::Database(sqlx::Error::PoolClosed)
+    }
+
+    /// What kind of database trouble this is; `None` for what is not the
+    /// database's (a lost race, unreadable data, a bad URL).
+    pub fn fault(&self) -> Option<Fault> {
+        match self {
+            StoreError::Database(error) => Some(fault::classify(error)),
+            StoreError::Migrate(_) => Some(Fault::Other),
+            _ => None,
         }
     }
 }
 
+/// Every driver error passes here once: a unique violation is a lost race,
+/// anything else is counted in `flowkeeper_store_errors_total` by kind.
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error.as_database_error() {
             Some(database) if database.is_unique_violation() => StoreError::Duplicate,
-            _ => StoreError::Database(error),
+            _ => {
+                fault::count(fault::classify(&error));
+                StoreError::Database(error)
+            }
         }
     }
 }
@@ -125,6 +150,8 @@ impl StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// Whether the last write failed, shared by every clone.
+    health: Arc<WriteHealth>,
 }
 
 impl Store {
@@ -144,7 +171,10 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            health: Arc::default(),
+        })
     }
 
     /// Which database this store talks to.
@@ -152,11 +182,28 @@ impl Store {
         self.pool.backend()
     }
 
-    /// Starts a write transaction (SQLite: `BEGIN IMMEDIATE`).
+    /// Starts a write transaction (SQLite: `BEGIN IMMEDIATE`). A caller
+    /// that stops waiting cannot leave it half begun (see `transaction.rs`).
     pub async fn begin(&self) -> Result<WriteTx, StoreError> {
-        Ok(WriteTx {
-            conn: self.pool.begin().await?,
-        })
+        match Conn::begin(&self.pool).await {
+            Ok(conn) => Ok(WriteTx {
+                conn,
+                health: Arc::clone(&self.health),
+            }),
+            Err(error) => {
+                self.health.record(error.fault());
+                Err(error)
+            }
+        }
+    }
+
+    /// Notes that a write failed for `error` (a statement inside a
+    /// transaction, a claim): while writes fail for want of room or of the
+    /// database, `/readyz` says not ready.
+    pub fn note_write_failure(&self, error: &StoreError) {
+        if let Some(fault) = error.fault() {
+            self.health.record(Some(fault));
+        }
     }
 
     /// Closes every connection, so that another process may open the
@@ -178,11 +225,46 @@ impl Store {
 #[derive(Debug)]
 pub struct WriteTx {
     conn: Conn,
+    health: Arc<WriteHealth>,
 }
 
 impl WriteTx {
+    /// Commits. A failed `COMMIT` is rolled back before the error returns;
+    /// a connection whose state is then unknown is closed, never reused.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.conn.commit().await
+        let result = self.conn.commit().await;
+        match &result {
+            Ok(()) => self.health.record(None),
+            Err(error) => {
+                if let Some(fault) = error.fault() {
+                    self.health.record(Some(fault));
+                }
+            }
+        }
+        result
+    }
+
+    /// Marks a point to come back to: several commands share one
+    /// transaction (a batch of timers), each between [`Self::mark`] and
+    /// [`Self::keep_mark`] or [`Self::undo_to_mark`], so that one that
+    /// fails is undone alone. Marks do not nest.
+    pub async fn mark(&mut self) -> Result<(), StoreError> {
+        self.conn.mark().await
+    }
+
+    /// Keeps what was done since the mark.
+    pub async fn keep_mark(&mut self) -> Result<(), StoreError> {
+        self.conn.keep_mark().await
+    }
+
+    /// Undoes what was done since the mark; the rest stays.
+    pub async fn undo_to_mark(&mut self) -> Result<(), StoreError> {
+        self.conn.undo_to_mark().await
+    }
+
+    /// Rolls back now; dropping a `WriteTx` does the same in the background.
+    pub async fn rollback(self) {
+        self.conn.rollback().await;
     }
 
     fn db(&mut self) -> db::Db<'_> {
