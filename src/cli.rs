@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::model::{self, export};
 
+mod backup;
 mod security;
 
 pub use security::redacted;
@@ -51,6 +52,17 @@ pub enum Command {
     Audit(security::AuditArgs),
     /// The weekly security report (每週審覈安全日誌) as a table, JSON or CSV.
     SecurityReport(security::ReportArgs),
+    /// Back the store up to one compressed file while it keeps running, or
+    /// check such a file with `--verify` (see docs/backups.md).
+    Backup(backup::BackupArgs),
+    /// Fill an empty database (SQLite or PostgreSQL) from a backup.
+    Restore(backup::RestoreArgs),
+    /// What changed between two versions of a workflow file, in words
+    /// (with --database: live instances in the states that are gone).
+    Diff(crate::versions::cli::DiffArgs),
+    /// Move live instances to another workflow version by a migration
+    /// plan (see docs/workflow-format.md); --dry-run changes nothing.
+    Migrate(crate::versions::cli::MigrateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,6 +76,10 @@ pub struct ValidateArgs {
     /// Exit 1 on warnings too (for CI).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// A database whose stored workflow versions the migration plans of
+    /// `<folder>/migrations/` are checked against.
+    #[arg(long, value_name = "URL", env = "FLOWKEEPER_DATABASE_URL")]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,13 +146,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SecurityReport(args) => {
             blocking_on(async { security::report(&args, &mut std::io::stdout().lock()).await })
         }
+        Command::Backup(args) => {
+            blocking_on(async { backup::backup(&args, &mut std::io::stdout().lock()).await })
+        }
+        Command::Restore(args) => {
+            blocking_on(async { backup::restore(&args, &mut std::io::stdout().lock()).await })
+        }
+        Command::Diff(args) => blocking_on(async {
+            crate::versions::cli::run_diff(&args, &mut std::io::stdout().lock()).await
+        }),
+        Command::Migrate(args) => blocking_on(async {
+            crate::versions::cli::run_migrate(&args, &mut std::io::stdout().lock()).await
+        }),
     }
 }
 
 /// Runs one async command on a single-threaded runtime.
-fn blocking_on(
-    command: impl Future<Output = anyhow::Result<ExitCode>>,
-) -> anyhow::Result<ExitCode> {
+fn blocking_on<T>(command: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -179,7 +205,11 @@ fn serve(options: crate::api::ServeOptions) -> anyhow::Result<ExitCode> {
 /// command's answer), then a summary line.
 fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    let outcome = match crate::validate::check(&args.paths) {
+    let stored = match &args.database {
+        Some(url) => Some(blocking_on(crate::versions::cli::stored_sources(url))?),
+        None => None,
+    };
+    let outcome = match crate::validate::check_with_stored(&args.paths, stored.as_deref()) {
         Ok(outcome) => outcome,
         Err(problems) => crate::validate::Outcome {
             diagnostics: problems,

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api;
 pub mod assess;
+pub mod backup;
 pub mod audit;
 pub mod calendar;
 pub mod cli;
@@ -14,3 +15,4 @@ pub mod scenario;
 pub mod security_report;
 pub mod store;
 pub mod validate;
+pub mod versions;

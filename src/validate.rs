@@ -7,10 +7,11 @@
 //! is one variant of [`FileKind`] and one checker called from [`check`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::assess;
 use crate::calendar::{self, Calendars};
-use crate::model::{self, Catalog, Diagnostic, Diagnostics, FileKind, Severity};
+use crate::model::{self, Catalog, Definition, Diagnostic, Diagnostics, FileKind, Severity};
 
 /// What checking the files found.
 #[derive(Debug, Default)]
@@ -54,6 +55,16 @@ impl Outcome {
 /// level; single files: against the other workflows of their folder).
 /// Fails only when a folder cannot be listed.
 pub fn check(paths: &[PathBuf]) -> Result<Outcome, Diagnostics> {
+    check_with_stored(paths, None)
+}
+
+/// [`check`], with the workflow versions a database keeps (workflow,
+/// version, source), against which the migration plans of
+/// `<folder>/migrations/` are checked too.
+pub fn check_with_stored(
+    paths: &[PathBuf],
+    stored: Option<&[(String, u32, String)]>,
+) -> Result<Outcome, Diagnostics> {
     let files = model::files(paths)?;
     let mut found = Vec::new();
     let mut others = Vec::new();
@@ -80,12 +91,49 @@ pub fn check(paths: &[PathBuf]) -> Result<Outcome, Diagnostics> {
         found.extend(assessment(config, &catalog));
         others.push("assessment.toml".to_owned());
     }
+    let mut plans = 0;
+    for folder in paths.iter().filter(|path| path.is_dir()) {
+        let (count, problems) = crate::versions::plan::check_folder(
+            folder,
+            &|workflow, version| plan_version(&catalog, stored, workflow, version),
+            stored.is_some(),
+        );
+        plans += count;
+        found.extend(problems);
+    }
+    if plans > 0 {
+        others.push(format!(
+            "{plans} migration plan{}",
+            if plans == 1 { "" } else { "s" }
+        ));
+    }
     Ok(Outcome {
         diagnostics: Diagnostics(found).sorted(),
         files: files.named.len(),
         workflows: workflows.len(),
         others,
     })
+}
+
+/// A workflow version for a migration plan: the folder's, else a stored one
+/// (compiled with the folder's calendars).
+fn plan_version(
+    catalog: &Catalog,
+    stored: Option<&[(String, u32, String)]>,
+    workflow: &str,
+    version: u32,
+) -> Option<Arc<Definition>> {
+    if let Some(loaded) = catalog.get(workflow).filter(|d| d.version == version) {
+        return Some(Arc::clone(loaded));
+    }
+    let (_, _, source) = stored?
+        .iter()
+        .rev()
+        .find(|(id, number, _)| id == workflow && *number == version)?;
+    let name = PathBuf::from(format!("{workflow}@{version}.toml"));
+    model::load_stored(&name, source, catalog.calendars())
+        .ok()
+        .map(Arc::new)
 }
 
 /// The calendars `calendars.toml` declares (`always` is built in).

@@ -10,6 +10,7 @@
 //!   emergency grace).
 //! - [`Gate`]: the sign-in lock-out after repeated failures.
 //! - [`Secret`]: API tokens and sign-in sessions, stored as hashes.
+//! - [`redact`]: credentials inside URLs, kept out of messages.
 //!
 //! Everything here is pure and judged on instants it is given. Those
 //! instants come from the real system clock, never from a manual clock:
@@ -19,6 +20,7 @@ mod account;
 mod lockout;
 mod password;
 mod policy;
+pub mod redact;
 mod role;
 mod secret;
 mod vendor;

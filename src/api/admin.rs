@@ -3,8 +3,6 @@
 //! recorded in the instance's history and the audit log with the account's
 //! name. (Accounts and tokens: `accounts.rs`.)
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::State;
 
@@ -18,7 +16,7 @@ use super::wire::{
     CancelRequest, ClockRequest, ClockView, InstanceView, MoveRequest, StuckView, WorkflowSummary,
     parse_timestamp, timestamp,
 };
-use crate::model::{Catalog, Duration};
+use crate::model::Duration;
 use crate::runtime::{Cancel, MoveTo, Retry, Target};
 
 /// Live instances that need attention, with the reasons.
@@ -119,26 +117,70 @@ pub async fn retry(
     Ok(Json(views::instance(&state, &instance).await?))
 }
 
-/// Re-reads the workflow folder. All files load, or nothing changes.
+/// Re-reads the workflow folder, file by file: every file that validates
+/// loads; a file that does not (or whose content changed under the same
+/// `version`) keeps its last good version and makes the answer a 422 that
+/// lists it, while the others still load.
 #[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The workflows now loaded", body = Vec<WorkflowSummary>),
+        (status = 200, description = "Every file loaded; the workflows now loaded", body = Vec<WorkflowSummary>),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "A file is invalid; `errors` lists file:line:column messages", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Some files were refused and keep their last good version: `errors` lists file:line:column messages, `files` each refused file with its problems, `loaded` what is loaded now", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn reload(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
     caller.allow(Permission::Admin)?;
-    let catalog = reload_catalog(&state, &caller).await?;
-    Ok(Json(
-        catalog
-            .iter()
-            .map(|definition| WorkflowSummary::from(definition.as_ref()))
-            .collect(),
-    ))
+    let refused = reload_folder(&state, caller.principal()).await?;
+    let loaded: Vec<WorkflowSummary> = state
+        .runtime()
+        .catalog()
+        .iter()
+        .map(|definition| WorkflowSummary::from(definition.as_ref()))
+        .collect();
+    if refused.is_empty() {
+        return Ok(Json(loaded));
+    }
+    let errors: Vec<String> = refused
+        .iter()
+        .flat_map(|file| file.problems.iter().cloned())
+        .collect();
+    Err(Problem::unprocessable(
+        "invalid-workflows",
+        "Invalid workflow files",
+        format!(
+            "{} file(s) refused, {} problem(s); their last good versions stay loaded, \
+             the other files loaded",
+            refused.len(),
+            errors.len()
+        ),
+    )
+    .with("errors", errors)
+    .with("files", serde_json::to_value(&refused).unwrap_or_default())
+    .with("loaded", serde_json::to_value(&loaded).unwrap_or_default()))
 }
+
+/// Re-reads the workflow folder (one reload or clock move at a time);
+/// the refused files are returned. The background watcher calls it too.
+pub(super) async fn reload_folder(
+    state: &AppState,
+    by: impl Into<crate::runtime::Principal>,
+) -> Result<Vec<crate::versions::reload::RefusedFile>, Problem> {
+    let _exclusive = state.exclusive().await;
+    Ok(state
+        .runtime()
+        .reload_folder(state.workflows_dir(), by)
+        .await?)
+}
+
+/// The furthest one `POST /v1/admin/clock` may move the clock, in days.
+/// Moving it fires every timer due on the way, in the request: a recurring
+/// timer fires once per period, so without a bound one request could
+/// schedule years of firings (and a typo of `4000d` would).
+pub const MAX_CLOCK_MOVE_DAYS: i64 = 400;
+const MAX_CLOCK_MOVE: i64 = MAX_CLOCK_MOVE_DAYS * 24 * 60 * 60 * 1000;
 
 /// The runtime's clock.
 #[utoipa::path(get, path = "/v1/admin/clock", tag = "admin", security(("bearer" = [])),
@@ -163,9 +205,9 @@ pub async fn clock(
     request_body = ClockRequest,
     responses(
         (status = 200, description = "The new time", body = ClockView),
-        (status = 400, description = "Neither or both of advance/set, bad duration or time, or a time in the past", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 400, description = "Not exactly one of advance/set/jump, or a bad duration or time", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "Not running with --manual-clock", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not running with --manual-clock (`clock-not-manual`), a `set` before the current time (`clock-backwards`), or a move of more than 400 days (`clock-move-too-far`)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn set_clock(
     State(state): State<AppState>,
@@ -192,10 +234,11 @@ pub async fn set_clock(
             let at = parse_timestamp(set)
                 .ok_or_else(|| Problem::bad_request(format!("`{set}` is not an RFC 3339 time")))?;
             if at < now {
-                return Err(Problem::bad_request(format!(
-                    "the clock only moves forward; it is {} now",
-                    timestamp(now)
-                )));
+                return Err(Problem::conflict(
+                    "clock-backwards",
+                    "The clock only moves forward",
+                    format!("the clock only moves forward; it is {} now", timestamp(now)),
+                ));
             }
             (at, false)
         }
@@ -206,6 +249,15 @@ pub async fn set_clock(
             ));
         }
     };
+    if target.saturating_sub(now) > MAX_CLOCK_MOVE {
+        return Err(Problem::conflict(
+            "clock-move-too-far",
+            "The clock cannot move that far at once",
+            format!(
+                "one move may take the clock at most {MAX_CLOCK_MOVE_DAYS} days ahead; move it in steps"
+            ),
+        ));
+    }
     {
         let _exclusive = state.exclusive().await;
         state
@@ -219,26 +271,19 @@ pub async fn set_clock(
     }))
 }
 
-/// Re-reads the workflow folder; on any error nothing changes.
-async fn reload_catalog(state: &AppState, caller: &Caller) -> Result<Arc<Catalog>, Problem> {
-    let _exclusive = state.exclusive().await;
-    let folder = state.workflows_dir().to_owned();
-    let loaded = tokio::task::spawn_blocking(move || Catalog::load(&[folder]))
-        .await
-        .map_err(|error| Problem::internal(format!("the reload task failed: {error}")))?;
-    let catalog = loaded.map_err(|diagnostics| {
-        let errors: Vec<serde_json::Value> = diagnostics
-            .0
-            .iter()
-            .map(|diagnostic| diagnostic.to_string().into())
-            .collect();
-        Problem::unprocessable(
-            "invalid-workflows",
-            "Invalid workflow files",
-            format!("{} problem(s); the loaded versions stay", errors.len()),
-        )
-        .with("errors", errors)
-    })?;
-    state.runtime().reload(catalog, caller.principal()).await?;
-    Ok(state.runtime().catalog())
+/// Reloads the workflow folder when its files change or on SIGHUP
+/// (`crate::versions::watch`), as the engine; problems are logged and
+/// counted by the reload itself.
+pub(super) async fn watch_workflows(state: AppState) {
+    let folder = state.workflows_dir().to_path_buf();
+    crate::versions::watch::watch(folder, crate::versions::watch::POLL, || {
+        let state = state.clone();
+        async move {
+            let by = crate::runtime::Principal::Trusted(crate::engine::Actor::Engine);
+            if let Err(problem) = reload_folder(&state, by).await {
+                tracing::error!(?problem, "the workflow reload failed");
+            }
+        }
+    })
+    .await;
 }

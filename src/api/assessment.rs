@@ -6,6 +6,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+};
 
 use super::auth::{Caller, Permission};
 use super::extract::QueryParams;
@@ -14,8 +19,10 @@ use super::state::AppState;
 use crate::assess::{self, AssessCommandError, PeriodSpec, Report};
 
 /// The period (one of `month`, `year`, or `from` with `to`) and a role.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+/// Documented by hand ([`IntoParams`] below): the period is one exploded
+/// query object with exactly one of three shapes, which separate optional
+/// parameters cannot say.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentQuery {
     /// `YYYY-MM`, e.g. `2026-10`.
@@ -28,6 +35,64 @@ pub struct AssessmentQuery {
     pub to: Option<String>,
     /// Only this role.
     pub role: Option<String>,
+}
+
+impl IntoParams for AssessmentQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let text = |pattern: &str, description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern))
+                .description(Some(description))
+        };
+        let date = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+                .description(Some(description))
+        };
+        let shape = |fields: Vec<(&str, ObjectBuilder)>| {
+            let mut object = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            for (name, schema) in fields {
+                object = object.property(name, schema).required(name);
+            }
+            object
+        };
+        let period = OneOfBuilder::new()
+            .item(shape(vec![(
+                "month",
+                text("^[0-9]{4}-(0[1-9]|1[0-2])$", "`YYYY-MM`, e.g. `2026-10`"),
+            )]))
+            .item(shape(vec![(
+                "year",
+                text("^[0-9]{4}$", "`YYYY`, e.g. `2026`"),
+            )]))
+            .item(shape(vec![
+                ("from", date("First day (inclusive)")),
+                ("to", date("Last day (exclusive), after `from`")),
+            ]));
+        let period = ParameterBuilder::new()
+            .name("period")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::True)
+            .style(Some(ParameterStyle::Form))
+            .explode(Some(true))
+            .description(Some(
+                "Exactly one period: `month=2026-10`, `year=2026`, or `from=2026-10-01&to=2026-11-01`",
+            ))
+            .schema(Some(period))
+            .build();
+        let role = ParameterBuilder::new()
+            .name("role")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some("Only this role"))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build();
+        vec![period, role]
+    }
 }
 
 /// Scores every role (or `role`) for the period, per `assessment.toml` in

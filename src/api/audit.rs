@@ -38,6 +38,7 @@ pub struct AuditParams {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^s[0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -99,7 +100,7 @@ pub async fn audit(
 #[serde(deny_unknown_fields)]
 pub struct ReportParams {
     /// An ISO week, e.g. `2026-W48`; default: the last complete week.
-    #[param(pattern = "^[0-9]{4}-W[0-9]{2}$")]
+    #[param(pattern = "^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-2])$")]
     pub week: Option<String>,
     /// `json` (default), `csv` or `table`: the same numbers.
     pub format: Option<ReportFormat>,

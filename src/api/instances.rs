@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::LINK;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -17,7 +19,7 @@ use super::wire::{
 };
 use crate::engine::Status;
 use crate::runtime::{CreateInstance, PostEvent, Target};
-use crate::store::{Cursor, InstanceFilter};
+use crate::store::{Cursor, HistoryRecord, InstanceFilter};
 
 /// The header that makes a create or an event safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -105,13 +107,35 @@ pub struct ListQuery {
     pub state: Option<String>,
     pub key: Option<String>,
     /// `active`, `completed` or `cancelled`.
-    pub status: Option<String>,
+    #[param(inline)]
+    pub status: Option<StatusFilter>,
     /// `true`: only instances the stuck check reports.
     pub stuck: Option<bool>,
     /// 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9a-f]{32}$")]
     pub cursor: Option<String>,
+}
+
+/// The `status` filter of `GET /v1/instances`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    Active,
+    Completed,
+    Cancelled,
+}
+
+impl From<StatusFilter> for Status {
+    fn from(filter: StatusFilter) -> Self {
+        match filter {
+            StatusFilter::Active => Status::Active,
+            StatusFilter::Completed => Status::Completed,
+            StatusFilter::Cancelled => Status::Cancelled,
+        }
+    }
 }
 
 /// Instances, newest first, a page at a time.
@@ -137,14 +161,7 @@ pub async fn list(
 }
 
 fn filter(query: &ListQuery) -> Result<InstanceFilter, Problem> {
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(text) => Some(Status::parse(text).ok_or_else(|| {
-            Problem::bad_request(format!(
-                "unknown status `{text}`: use active, completed or cancelled"
-            ))
-        })?),
-    };
+    let status = query.status.map(Status::from);
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(Problem::bad_request("limit must be between 1 and 500"));
@@ -245,9 +262,15 @@ async fn send(
     let result = state.shared_runtime().run_detached(command).await;
     let workflow = match (&result, &target) {
         (Ok(posted), _) => posted.instance.workflow.clone(),
-        (Err(_), Target::Key { workflow, .. }) => workflow.clone(),
-        // A refused event by id: the workflow is not known without another read.
-        (Err(_), Target::Id(_)) => "unknown".to_owned(),
+        (Err(_), Target::Key { workflow, .. }) => {
+            super::metrics::workflow_label(&state.runtime().catalog(), workflow)
+        }
+        // A refused event by id: one more read names the workflow (only on
+        // this path; an unknown id is `other`).
+        (Err(_), Target::Id(_)) => views::find(state, &target).await.map_or_else(
+            |_| super::metrics::OTHER.to_owned(),
+            |instance| instance.workflow,
+        ),
     };
     let outcome = if result.is_ok() {
         "applied"
@@ -264,11 +287,41 @@ async fn send(
     }))
 }
 
-/// An instance's history, oldest first.
+/// Paging of `GET /v1/instances/{id}/history`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Lines per page, 1 to 1000 (default 1000). A page also ends before it
+    /// would pass 1 MiB of JSON.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// Where the page starts: the `X-Next-Cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
+    pub cursor: Option<String>,
+}
+
+/// The most lines one history page holds.
+pub const HISTORY_PAGE_MAX: u32 = 1000;
+/// A history page ends before its JSON would pass this many bytes (it
+/// always holds at least one line), so one instance with huge event data
+/// cannot make an answer of unbounded size.
+pub const HISTORY_PAGE_BYTES: usize = 1024 * 1024;
+/// The header carrying the cursor of the next page (absent on the last).
+pub const NEXT_CURSOR: &str = "x-next-cursor";
+
+/// An instance's history, oldest first, a page at a time: the body is the
+/// page's lines; when more follow, `X-Next-Cursor` and `Link: rel="next"`
+/// say where the next page starts.
 #[utoipa::path(get, path = "/v1/instances/{id}/history", tag = "instances", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Instance id")),
+    params(("id" = String, Path, description = "Instance id"), HistoryQuery),
     responses(
-        (status = 200, description = "The history in order", body = Vec<HistoryView>),
+        (status = 200, description = "The history in order (one page)", body = Vec<HistoryView>,
+            headers(
+                ("X-Next-Cursor" = String, description = "The cursor of the next page; absent on the last page"),
+                ("Link" = String, description = "`<…?limit=N&cursor=C>; rel=\"next\"` when more lines follow"),
+            )),
+        (status = 400, description = "Unknown parameter, bad limit or cursor", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
     ))]
@@ -276,11 +329,61 @@ pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<String>,
-) -> Result<Json<Vec<HistoryView>>, Problem> {
+    QueryParams(query): QueryParams<HistoryQuery>,
+) -> Result<Response, Problem> {
     caller.allow(Permission::Read)?;
+    let limit = query.limit.unwrap_or(HISTORY_PAGE_MAX);
+    if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
+        return Err(Problem::bad_request(format!(
+            "limit must be between 1 and {HISTORY_PAGE_MAX}"
+        )));
+    }
+    let after = match query.cursor.as_deref() {
+        None => 0,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|seq| *seq >= 0)
+            .ok_or_else(|| Problem::bad_request("the cursor is not one this server issued"))?,
+    };
     let instance = views::find(&state, &Target::Id(instance_id(&id)?)).await?;
-    let records = state.store().history(instance.id).await?;
-    Ok(Json(records.iter().map(HistoryView::from).collect()))
+    let records = state
+        .store()
+        .history_page(instance.id, after, limit + 1)
+        .await?;
+    let (lines, next) = history_page(&records, limit as usize);
+    let mut response = Json(lines).into_response();
+    if let Some(next) = next {
+        let link = format!(
+            "</v1/instances/{}/history?limit={limit}&cursor={next}>; rel=\"next\"",
+            instance.id
+        );
+        let headers = response.headers_mut();
+        headers.insert(NEXT_CURSOR, HeaderValue::from(next));
+        if let Ok(link) = HeaderValue::from_str(&link) {
+            headers.insert(LINK, link);
+        }
+    }
+    Ok(response)
+}
+
+/// The lines of one page out of `records` (fetched one past `limit`), and
+/// the cursor of the next page when lines were left out: at most `limit`
+/// lines, and no more than fit in [`HISTORY_PAGE_BYTES`] (at least one).
+fn history_page(records: &[HistoryRecord], limit: usize) -> (Vec<HistoryView>, Option<i64>) {
+    let mut lines = Vec::new();
+    let mut bytes = 0;
+    for record in records.iter().take(limit) {
+        let line = HistoryView::from(record);
+        let size = serde_json::to_vec(&line).map_or(0, |json| json.len() + 1);
+        if !lines.is_empty() && bytes + size > HISTORY_PAGE_BYTES {
+            break;
+        }
+        bytes += size;
+        lines.push(line);
+    }
+    let next = (lines.len() < records.len()).then(|| records[lines.len() - 1].seq);
+    (lines, next)
 }
 
 /// A path segment that must be an instance id; anything else names no instance.

@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
@@ -22,7 +23,7 @@ pub const EVENTS: &str = "flowkeeper_events_total";
 /// line of a request can be found by the instance it touched.
 pub async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -51,6 +52,35 @@ pub async fn observe(request: Request, next: Next) -> Response {
     )
     .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The method as a label: one of the methods the API serves, else `other`.
+/// Any client can send an invented method, and each distinct label value
+/// is a series the recorder keeps forever.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => OTHER,
+    }
+}
+
+/// The label value of anything outside a label's fixed set.
+pub const OTHER: &str = "other";
+
+/// The workflow as a label: a loaded workflow's id, else `other` (a
+/// refused event may name a workflow nobody loaded).
+pub fn workflow_label(catalog: &crate::model::Catalog, workflow: &str) -> String {
+    if catalog.get(workflow).is_some() {
+        workflow.to_owned()
+    } else {
+        OTHER.to_owned()
+    }
 }
 
 /// The segment of `path` where `route` has `parameter`.

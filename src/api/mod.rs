@@ -10,9 +10,12 @@ mod admin;
 mod assessment;
 mod audit;
 pub mod auth;
+mod common_answers;
 mod extract;
 mod instances;
+pub mod limits;
 pub mod metrics;
+mod migrations;
 mod ops;
 pub mod problem;
 mod serve;
@@ -71,6 +74,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(workflows::list))
         .routes(routes!(workflows::get))
         .routes(routes!(workflows::graph))
+        .routes(routes!(workflows::versions))
         .routes(routes!(instances::create, instances::list))
         .routes(routes!(instances::get))
         .routes(routes!(instances::get_by_key))
@@ -82,6 +86,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::retry))
         .routes(routes!(admin::stuck))
         .routes(routes!(admin::reload))
+        .routes(routes!(migrations::migrate))
+        .routes(routes!(migrations::batch))
         .routes(routes!(admin::clock, admin::set_clock))
         .routes(routes!(accounts::tokens, accounts::issue))
         .routes(routes!(accounts::revoke))
@@ -102,20 +108,32 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().into_openapi()
+    let mut document = routes().into_openapi();
+    common_answers::add(&mut document);
+    document
 }
 
 /// The whole application: routes, body limit, metrics and tracing, and
 /// problem+json for unknown paths and methods. `max_body` is in bytes.
+/// The limits are the defaults (see [`router_with`]).
 pub fn router(state: AppState, max_body: usize) -> Router {
-    let (router, document) = routes().split_for_parts();
+    router_with(state, max_body, &limits::Limits::default())
+}
+
+/// [`router`] under the given [`limits::Limits`] (request deadline,
+/// concurrent requests, sign-in rate) and a catch-panic layer.
+pub fn router_with(state: AppState, max_body: usize, limits: &limits::Limits) -> Router {
+    let (router, mut document) = routes().split_for_parts();
+    common_answers::add(&mut document);
     state.set_openapi(&document);
-    router
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn(metrics::observe))
-        .with_state(state)
+        .with_state(state);
+    limits::apply(router, limits, |router| {
+        router.layer(axum::middleware::from_fn(metrics::observe))
+    })
 }
 
 async fn not_found() -> Problem {

@@ -19,13 +19,20 @@ use crate::store::Fault;
 pub struct Health {
     /// `ok`.
     pub status: &'static str,
+    /// `/readyz` only, when `[backup]` schedules backups: the last success
+    /// and the failures since start (docs/backups.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<crate::backup::schedule::BackupHealth>,
 }
 
 /// The process is up and serving requests.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn healthz() -> axum::Json<Health> {
-    axum::Json(Health { status: "ok" })
+    axum::Json(Health {
+        status: "ok",
+        backup: None,
+    })
 }
 
 /// The database answers and writes work: the process can do useful work.
@@ -39,6 +46,8 @@ pub async fn healthz() -> axum::Json<Health> {
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>, Problem> {
     if let Err(not_ready) = state.store().readiness(state.runtime().real_now()).await {
+        // The error text can name hosts, users and schemas: it goes to
+        // the log, and this unauthenticated probe says only what kind.
         tracing::warn!(error = %not_ready, "not ready");
         let problem = match not_ready.fault() {
             Fault::Full => Problem::store_fault(Fault::Full),
@@ -46,7 +55,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>,
         };
         return Err(problem);
     }
-    Ok(axum::Json(Health { status: "ok" }))
+    Ok(axum::Json(Health {
+        status: "ok",
+        backup: crate::backup::schedule::status().scheduled_health(),
+    }))
 }
 
 /// Prometheus text exposition of every metric.

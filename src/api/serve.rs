@@ -11,8 +11,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tower::ServiceExt;
 
 use super::auth::Secret;
+use super::limits::Limits;
 use super::state::AppState;
 use crate::accounts::AccountPolicy;
 use crate::model::Catalog;
@@ -31,6 +40,7 @@ pub struct ServeOptions {
     #[arg(
         long,
         env = "FLOWKEEPER_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://flowkeeper.db"
     )]
     pub database: String,
@@ -79,9 +89,12 @@ pub async fn serve_with(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = Store::connect(&options.database)
-        .await
-        .with_context(|| format!("while opening the database {}", options.database))?;
+    let store = Store::connect(&options.database).await.with_context(|| {
+        format!(
+            "while opening the database {}",
+            crate::accounts::redact::database_url(&options.database)
+        )
+    })?;
     let catalog = Catalog::load(std::slice::from_ref(&options.workflows))
         .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))
         .with_context(|| format!("while loading {}", options.workflows.display()))?;
@@ -96,6 +109,8 @@ pub async fn serve_with(
     let webhooks = Webhooks::load(&options.settings)
         .with_context(|| format!("while reading {}", options.settings.display()))?;
     let accounts = account_policy(&options.settings)?;
+    let backups = backup_schedule(&options.settings)?;
+    let limits = limits(&options.settings)?;
     let config = RuntimeConfig {
         webhooks,
         accounts,
@@ -118,19 +133,29 @@ pub async fn serve_with(
         timer_poll: defaults.timer_poll.filter(|_| !options.manual_clock),
         ..defaults
     });
+    let backup_loop = backups.map(|schedule| {
+        tracing::info!(every = %schedule.every, dir = %schedule.dir.display(), keep = schedule.keep, "scheduled backups");
+        crate::backup::schedule::BackupLoop::start(
+            Arc::clone(&runtime),
+            schedule,
+            crate::backup::schedule::status(),
+        )
+    });
+
+    let watcher = tokio::spawn(super::admin::watch_workflows(state.clone()));
 
     let address = listener
         .local_addr()
         .context("while reading the bound address")?;
     tracing::info!(listen = %address, manual_clock = options.manual_clock, "serving");
-    let app = super::router(state, options.max_body);
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("while serving HTTP")?;
+    let app = super::router_with(state, options.max_body, &limits);
+    accept(listener, app, limits.header_read_timeout(), shutdown).await;
     tracing::info!("requests drained; stopping background loops");
+    watcher.abort();
     scheduler.stop().await;
+    if let Some(backup_loop) = backup_loop {
+        backup_loop.stop().await;
+    }
     Ok(())
 }
 
@@ -159,12 +184,83 @@ async fn bootstrap_admin(state: &AppState, given: Option<&str>) -> anyhow::Resul
     Ok(())
 }
 
+/// Serves `app` on `listener` until `shutdown` resolves, then lets the
+/// requests in flight finish. Unlike `axum::serve`, each connection gets a
+/// header-read deadline: a client that trickles its headers (slowloris)
+/// is cut off instead of holding a connection and a task forever.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    header_read_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = app.clone().map_request(move |request: Request<Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectInfo(remote));
+            request
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
+}
+
+/// The `[limits]` section of the settings file (defaults without one).
+fn limits(settings: &std::path::Path) -> anyhow::Result<Limits> {
+    match std::fs::read_to_string(settings) {
+        Ok(text) => Limits::from_settings(&text)
+            .with_context(|| format!("while reading [limits] in {}", settings.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Limits::default()),
+        Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
+    }
+}
+
 /// The `[accounts]` section of the settings file (defaults without one).
 fn account_policy(settings: &std::path::Path) -> anyhow::Result<AccountPolicy> {
     match std::fs::read_to_string(settings) {
         Ok(text) => AccountPolicy::from_settings(&text)
             .with_context(|| format!("while reading [accounts] in {}", settings.display())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(AccountPolicy::default()),
+        Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
+    }
+}
+
+/// The `[backup]` table of the settings file, if any (docs/backups.md).
+fn backup_schedule(
+    settings: &std::path::Path,
+) -> anyhow::Result<Option<crate::backup::schedule::BackupSchedule>> {
+    match std::fs::read_to_string(settings) {
+        Ok(text) => crate::backup::schedule::BackupSchedule::from_settings(&text)
+            .with_context(|| format!("while reading [backup] in {}", settings.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
     }
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,7 +14,7 @@ use super::auth::{Caller, Permission};
 use super::extract::{PathParams, QueryParams};
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
-use super::wire::WorkflowSummary;
+use super::wire::{WorkflowSummary, timestamp};
 use crate::model::{Definition, export, raw::WorkflowFile};
 
 /// Every loaded workflow (the newest version of each).
@@ -69,6 +69,50 @@ pub async fn get(
     Ok(Json(json))
 }
 
+/// One stored version of a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct VersionView {
+    pub version: u32,
+    /// SHA-256 of the file text: a version number names exactly one content.
+    pub hash: String,
+    /// When this version was first loaded (RFC 3339).
+    pub loaded_at: String,
+    /// Its instances with status `active`.
+    pub active_instances: i64,
+}
+
+/// Every version of the workflow ever loaded, oldest first, with how many
+/// active instances still run each.
+#[utoipa::path(get, path = "/v1/workflows/{id}/versions", tag = "workflows", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Workflow id")),
+    responses(
+        (status = 200, description = "The versions", body = Vec<VersionView>),
+        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown workflow", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<Vec<VersionView>>, Problem> {
+    caller.allow(Permission::Read)?;
+    let versions = state.runtime().workflow_versions(&id).await?;
+    if versions.is_empty() && state.runtime().catalog().get(&id).is_none() {
+        return Err(Problem::not_found(format!("no workflow `{id}`")));
+    }
+    Ok(Json(
+        versions
+            .into_iter()
+            .map(|kept| VersionView {
+                version: kept.version,
+                hash: kept.hash,
+                loaded_at: timestamp(kept.loaded_at),
+                active_instances: kept.active_instances,
+            })
+            .collect(),
+    ))
+}
+
 /// The graph format of `GET /v1/workflows/{id}/graph`.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -94,7 +138,8 @@ pub struct GraphQuery {
 #[utoipa::path(get, path = "/v1/workflows/{id}/graph", tag = "workflows", security(("bearer" = [])),
     params(("id" = String, Path, description = "Workflow id"), GraphQuery),
     responses(
-        (status = 200, description = "The graph", body = String, content_type = "text/plain"),
+        (status = 200, description = "The graph: Mermaid (the default), Graphviz DOT or SVG, as `format` asks",
+            content((String = "text/vnd.mermaid"), (String = "text/vnd.graphviz"), (String = "image/svg+xml"))),
         (status = 422, description = "The SVG layout failed for this graph", body = ProblemBody, content_type = "application/problem+json"),
         (status = 400, description = "Unknown format", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown workflow", body = ProblemBody, content_type = "application/problem+json"),

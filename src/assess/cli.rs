@@ -63,6 +63,7 @@ pub struct AssessArgs {
         long,
         value_name = "URL",
         env = "FLOWKEEPER_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://flowkeeper.db"
     )]
     pub database: String,

@@ -27,6 +27,7 @@ pub struct Database {
         long,
         value_name = "URL",
         env = "FLOWKEEPER_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://flowkeeper.db",
         global = true
     )]
@@ -236,13 +237,7 @@ impl Database {
 
 /// The database URL without its password, for messages.
 pub fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
+    crate::accounts::redact::database_url(url)
 }
 
 /// Runs `flowkeeper accounts …`.

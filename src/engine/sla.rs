@@ -16,10 +16,11 @@
 //! The deadline timer `sla:<clock>` is therefore due one millisecond after
 //! `due_at`. A missed cycle stays open until it stops, then just closes.
 
-use serde_json::{Map, json};
+use serde_json::Map;
 
+use super::history::{HistoryData, SlaDecision};
 use super::step::{Line, Step};
-use super::types::{Fires, HistoryKind, PendingTimer, Rejection, SlaCycle, SlaOutcome};
+use super::types::{Fires, PendingTimer, Rejection, SlaCycle, SlaOutcome};
 use crate::model::definition::{Sla, Within};
 
 /// The name of the deadline timer of `clock`.
@@ -203,15 +204,14 @@ fn decide(
     cycle.outcome = Some(outcome);
     cycle.role = role.clone();
     let cycle = cycle.clone();
-    let data = json!({
-        "sla": cycle.sla,
-        "cycle": cycle.cycle,
-        "outcome": outcome.as_str(),
-        "role": role,
-        "due_at": cycle.due_at,
+    let data = HistoryData::Sla(SlaDecision {
+        sla: cycle.sla.clone(),
+        cycle: cycle.cycle,
+        outcome,
+        role,
+        due_at: cycle.due_at,
     });
     let line = Line {
-        kind: HistoryKind::Sla,
         event: None,
         from: Some(role_state),
         to: None,
@@ -275,4 +275,31 @@ fn responsible(step: &Step<'_>, sla: &Sla, state: &str) -> Option<String> {
             .and_then(|state| state.role.as_ref())
     })?;
     role.resolve(&step.instance.data)
+}
+
+/// After a migration to `step.definition` standing in `state`: an open
+/// cycle whose clock still exists keeps its start, pause and deadline (its
+/// pause starts or ends now where `state` pauses the clock differently);
+/// one whose clock is gone closes with no outcome.
+pub(super) fn migrate(step: &mut Step<'_>, state: &str) {
+    let definition = step.definition;
+    let mut index = 0;
+    while index < step.instance.slas.len() {
+        let clock = step.instance.slas[index].sla.clone();
+        let Some(sla) = definition.slas.get(&clock) else {
+            let mut cycle = step.instance.slas.remove(index);
+            cycle.stopped_at = Some(step.now);
+            step.cancel_timer(&deadline_timer(&clock));
+            step.sla_changed(cycle);
+            continue;
+        };
+        let paused = step.instance.slas[index].paused_at.is_some();
+        let into_pause = sla.pause.iter().any(|pause| pause == state);
+        if paused && !into_pause {
+            resume(step, sla, index);
+        } else if !paused && into_pause {
+            pause(step, index);
+        }
+        index += 1;
+    }
 }

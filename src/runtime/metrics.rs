@@ -17,6 +17,8 @@ pub const TIMERS_FIRED: &str = "flowkeeper_timers_fired_total";
 pub const TIMER_LAG_SECONDS: &str = "flowkeeper_timer_lag_seconds";
 /// Webhook deliveries not yet made.
 pub const OUTBOX_BACKLOG: &str = "flowkeeper_outbox_backlog";
+/// Workflow files a reload refused (invalid, or changed under an old version).
+pub const RELOAD_ERRORS: &str = "flowkeeper_reload_errors_total";
 /// Live instances the stuck check reports.
 pub const STUCK_INSTANCES: &str = "flowkeeper_stuck_instances";
 

@@ -56,6 +56,7 @@ pub use principal::Principal;
 pub use scheduler::{Scheduler, SchedulerConfig};
 pub use sessions::{Authenticated, Credential, NewSession, SignIn};
 pub use stuck::{StuckInstance, StuckReason};
+pub use versions::{Migrate, Migrated, MigratedInstance, MigrationReport, Refused, Selection};
 pub use webhooks::{WebhookConfigError, WebhookTarget, Webhooks};
 
 use crate::accounts::AccountPolicy;

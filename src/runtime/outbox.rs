@@ -134,6 +134,7 @@ impl Runtime {
             }
             WebhookTarget::Http { url, timeout } => (url, timeout),
         };
+        let shown = crate::accounts::redact::endpoint(&url);
         let response = self
             .http
             .post(url)
@@ -145,7 +146,9 @@ impl Runtime {
             .json(&message.payload)
             .send()
             .await
-            .map_err(|error| describe_send_error(&error))?;
+            // reqwest names the URL in its errors; the URL may hold a
+            // credential, and this text goes to the log and the incident.
+            .map_err(|error| format!("{shown}: {}", describe_send_error(&error.without_url())))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());

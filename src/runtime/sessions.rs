@@ -93,13 +93,13 @@ impl Runtime {
         let remote_addr = remote_addr.map(str::to_owned);
         let now = self.real_now();
         match account {
-            Some(account) if matches && account.is_usable(now) => {
+            Some(account) if matches && self.may_act(&account, now) => {
                 self.open_session(account, remote_addr, now).await
             }
             account => {
                 let reason = match &account {
                     None => "unknown name",
-                    Some(account) if !account.is_usable(now) => "disabled or expired",
+                    Some(account) if !self.may_act(account, now) => "disabled or expired",
                     Some(_) => "wrong password",
                 };
                 let locks = failures.len() + 1 >= FAILURES
@@ -192,6 +192,13 @@ impl Runtime {
         Ok(())
     }
 
+    /// Enabled, unexpired, and not an emergency account past its grace: the
+    /// upkeep disables those only every few seconds, so access ends here at
+    /// the instant the grace does.
+    fn may_act(&self, account: &Account, real_now: Millis) -> bool {
+        account.is_usable(real_now) && !account.is_overdue(&self.config.accounts, real_now)
+    }
+
     /// The usable account behind `secret` (an API token, else a session),
     /// at the real now; `Unauthenticated` says why not.
     pub async fn authenticate(&self, secret: &str) -> Result<Authenticated, RuntimeError> {
@@ -222,7 +229,7 @@ impl Runtime {
             Some(name) => self.store.account(&name).await?,
             None => None,
         };
-        let account = account.filter(|account| account.is_usable(now)).ok_or(
+        let account = account.filter(|account| self.may_act(account, now)).ok_or(
             RuntimeError::Unauthenticated("the account is disabled or expired"),
         )?;
         if account

@@ -131,9 +131,11 @@ impl Webhooks {
         url: &str,
         timeout: StdDuration,
     ) -> Result<Self, WebhookConfigError> {
+        // The URL may carry a credential: the error (printed at startup)
+        // shows it without.
         let bad_url = |reason: String| WebhookConfigError::BadUrl {
             name: name.to_owned(),
-            url: url.to_owned(),
+            url: crate::accounts::redact::unparsed(url),
             reason,
         };
         let parsed = Url::parse(url).map_err(|error| bad_url(format!(": {error}")))?;

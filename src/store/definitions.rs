@@ -54,6 +54,51 @@ impl Store {
     }
 }
 
+/// One stored version of a workflow (`GET /v1/workflows/{id}/versions`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub workflow: String,
+    pub version: u32,
+    pub hash: String,
+    /// When this content was first loaded.
+    pub loaded_at: Millis,
+    /// Its instances with status `active`.
+    pub active_instances: i64,
+}
+
+impl Store {
+    /// Every stored version of `workflow` (of every workflow with `None`),
+    /// oldest number first, with how many active instances run each.
+    pub async fn definition_versions(
+        &self,
+        workflow: Option<&str>,
+    ) -> Result<Vec<StoredVersion>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT d.workflow, d.version, d.hash, d.loaded_at, \
+             (SELECT COUNT(*) FROM instances i \
+              WHERE i.definition_hash = d.hash AND i.status = 'active') \
+             FROM definitions d WHERE 1 = 1",
+        );
+        if let Some(workflow) = workflow {
+            sql.push(" AND d.workflow = ").push_bind(workflow);
+        }
+        sql.push(" ORDER BY d.workflow, d.version, d.loaded_at");
+        let rows: Vec<(String, i64, String, Millis, i64)> = self.db().fetch_all(sql).await?;
+        rows.into_iter()
+            .map(|(workflow, version, hash, loaded_at, active_instances)| {
+                Ok(StoredVersion {
+                    version: u32::try_from(version)
+                        .map_err(|_| StoreError::Corrupt(format!("version {version}")))?,
+                    workflow,
+                    hash,
+                    loaded_at,
+                    active_instances,
+                })
+            })
+            .collect()
+    }
+}
+
 impl WriteTx {
     /// The source of a stored definition version, read inside the
     /// transaction (a second pool connection could wait on this one).

@@ -26,15 +26,18 @@ mod definitions;
 mod fault;
 mod health;
 mod history;
+mod history_data;
 mod idempotency;
 mod incidents;
 mod instances;
 mod outbox;
 mod outcome;
 mod postgres;
+mod probe;
 mod schema;
 mod sessions;
 mod sla_cycles;
+mod snapshot;
 mod sqlite;
 pub mod testing;
 mod timers;
@@ -44,6 +47,7 @@ mod transaction;
 pub use assessment::{AssessmentRow, RowSelection};
 pub use audit::{AuditCursor, AuditPage, AuditQuery};
 pub use db::Backend;
+pub use definitions::StoredVersion;
 pub use fault::{Fault, STORE_ERRORS};
 pub use health::NotReady;
 pub use history::HistoryRecord;
@@ -51,8 +55,10 @@ pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
 pub use instances::{Cursor, InstanceFilter, LiveInstanceFacts, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
+pub use probe::probe;
 pub use schema::TABLES;
 pub use sessions::SessionRow;
+pub use snapshot::{Column, ColumnKind, Snapshot, find_column};
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 
@@ -169,7 +175,9 @@ impl Store {
             let schema = options.schema.as_deref();
             Pool::Postgres(postgres::connect(url, schema, options.max_connections).await?)
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(
+                crate::accounts::redact::database_url(url),
+            ));
         };
         Ok(Self {
             pool,

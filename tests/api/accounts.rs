@@ -14,6 +14,7 @@ on_both!(
     tokens_belong_to_accounts_and_have_exactly_their_rights,
     vendor_expiry_is_judged_on_the_real_clock,
     emergency_accounts_without_approval_are_disabled_after_the_grace,
+    an_overdue_emergency_account_is_refused_before_the_upkeep_disables_it,
     only_admins_manage_accounts,
 );
 
@@ -362,6 +363,35 @@ async fn emergency_accounts_without_approval_are_disabled_after_the_grace(backen
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn an_overdue_emergency_account_is_refused_before_the_upkeep_disables_it(backend: Backend) {
+    let app = spawn(&backend).await;
+    let created = app
+        .post(
+            "/v1/admin/accounts",
+            json!({"name": "night-fix", "role": "vendor", "emergency": true,
+                   "expires_at": "2026-10-03T08:00:00Z"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let issued = app
+        .post(
+            "/v1/admin/accounts/night-fix/tokens",
+            json!({"name": "laptop"}),
+        )
+        .await;
+    let token = issued.body["token"].as_str().unwrap().to_owned();
+    let me = || app.send(Method::GET, "/v1/me", Some(&token), None);
+    app.real_clock.advance(24 * HOUR - 1);
+    assert_eq!(me().await.status, StatusCode::OK);
+    app.real_clock.advance(1);
+    // The grace is over; no upkeep round has run yet.
+    assert_eq!(me().await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/v1/admin/accounts/night-fix").await.body["disabled_at"],
+        Value::Null
     );
 }
 

@@ -185,7 +185,8 @@ async fn the_clock_moves_forward_only_and_only_when_manual(backend: Backend) {
     let back = app
         .post("/v1/admin/clock", json!({"set": "2026-10-01T08:00:00Z"}))
         .await;
-    assert_eq!(back.status, StatusCode::BAD_REQUEST);
+    assert_eq!(back.status, StatusCode::CONFLICT);
+    assert_eq!(back.problem(), "clock-backwards");
     for bad in [
         json!({}),
         json!({"advance": "1d", "set": "2026-10-05T00:00:00Z"}),

@@ -10,7 +10,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use flowkeeper::api::auth::Secret;
-use flowkeeper::api::{AppState, DEFAULT_MAX_BODY, router};
+use flowkeeper::api::limits::Limits;
+use flowkeeper::api::{AppState, DEFAULT_MAX_BODY, router_with};
 use flowkeeper::model::Catalog;
 use flowkeeper::runtime::{Clock, ManualClock, Runtime, SystemClock};
 use flowkeeper::store::{Store, testing};
@@ -67,6 +68,8 @@ pub struct Options {
     /// Serve the repository's `workflows/` (with `assessment.toml`)
     /// instead of the small test workflow.
     pub shipped_workflows: bool,
+    /// The `[limits]` the router runs under.
+    pub limits: Limits,
 }
 
 impl Default for Options {
@@ -75,6 +78,7 @@ impl Default for Options {
             manual_clock: true,
             max_body: DEFAULT_MAX_BODY,
             shipped_workflows: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -205,7 +209,7 @@ pub async fn spawn_with(backend: &Backend, options: Options) -> TestApp {
         .await
         .expect("the admin account and token");
     TestApp {
-        router: router(state, options.max_body),
+        router: router_with(state, options.max_body, &options.limits),
         store,
         folder,
         runtime,

@@ -38,6 +38,7 @@ mod audit;
 mod auth;
 mod errors;
 mod faults;
+mod hardening;
 mod helpers;
 mod instances;
 mod openapi;

@@ -1,6 +1,7 @@
 //! Workflow files end to end: validation rules, the JSON Schema, graph
 //! export and the CLI. One test binary, one module per concern.
 
+mod browser;
 mod cli;
 mod export;
 mod properties;

@@ -1,0 +1,351 @@
+//! Reading a backup: every line checked as it comes (the order of the
+//! records, each table's row count and SHA-256 against its end record,
+//! those against the manifest), so [`verify`] is a read-through and
+//! [`restore`] can trust what it inserts.
+
+use std::fs::File;
+use std::io::{BufRead as _, BufReader, Read as _, Seek as _};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value as Json, json};
+
+use super::format::{self, FileColumn, Manifest, Record, Source, TableDigest, TableSummary};
+use super::{BackupError, Progress};
+use crate::audit::{AuditAction, AuditDraft};
+use crate::engine::Millis;
+use crate::store::{Column, Store, find_column};
+
+/// The first bytes of every zstd frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Rows inserted per batch during a restore.
+const BATCH: usize = 1_000;
+
+/// Reads a backup through and checks it; returns its manifest.
+pub fn verify(path: &Path, progress: &Progress) -> Result<Manifest, BackupError> {
+    let mut reader = BackupReader::open(path)?;
+    loop {
+        match reader.next()? {
+            Some(Item::Table { rows, .. }) => progress.add_total(rows),
+            Some(Item::Row(_)) => progress.advance(1),
+            Some(Item::End) => {}
+            None => break,
+        }
+    }
+    progress.finish();
+    reader.manifest()
+}
+
+/// How a restore runs.
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    /// Replace whatever the target holds (else a non-empty target is refused).
+    pub force: bool,
+    /// Who restores, for the audit entry (`admin` from the CLI).
+    pub actor: String,
+    pub remote_addr: Option<String>,
+    /// When, by the caller's real clock.
+    pub now: Millis,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone)]
+pub struct RestoreSummary {
+    pub manifest: Manifest,
+    /// Whether the target held data that was replaced (`--force`).
+    pub replaced: bool,
+}
+
+/// Restores `path`, whose `manifest` [`verify`] returned, into `store` in
+/// one transaction and records `backup.restore` at the end of the restored
+/// audit chain. Every line is checked again as it is inserted (the file
+/// could have changed since), and on any error nothing is written.
+pub async fn restore(
+    store: &Store,
+    path: &Path,
+    manifest: Manifest,
+    options: &RestoreOptions,
+    progress: &Progress,
+) -> Result<RestoreSummary, BackupError> {
+    let mut tx = store.begin().await?;
+    let supported = tx.schema_version().await?;
+    if manifest.source.schema_version > supported {
+        return Err(BackupError::NewerSchema {
+            found: manifest.source.schema_version,
+            supported,
+            writer: manifest.source.flowkeeper.clone(),
+        });
+    }
+    let empty = tx.store_is_empty().await?;
+    if !empty && !options.force {
+        return Err(BackupError::NotEmpty);
+    }
+    // Also on an empty store: a fresh schema holds the chain's genesis
+    // head, which the backup's head replaces.
+    tx.clear_store().await?;
+    progress.set_total(manifest.total_rows());
+    let mut reader = BackupReader::open(path)?;
+    if reader.source != manifest.source {
+        return Err(reader.damaged("the file changed since it was verified"));
+    }
+    let mut current: Option<(String, Vec<Column>)> = None;
+    let mut batch: Vec<Vec<Json>> = Vec::with_capacity(BATCH);
+    while let Some(item) = reader.next()? {
+        match item {
+            Item::Table { name, columns, .. } => {
+                let target = tx.columns(&name).await?;
+                let mapped = columns
+                    .iter()
+                    .map(|column| match find_column(&target, &column.name) {
+                        Some(found) if found.kind == column.kind => Ok(found.clone()),
+                        _ => Err(BackupError::UnknownColumn {
+                            table: name.clone(),
+                            column: column.name.clone(),
+                        }),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                current = Some((name, mapped));
+            }
+            Item::Row(row) => {
+                batch.push(row);
+                if batch.len() == BATCH {
+                    let (table, columns) = current.as_ref().expect("rows come inside a table");
+                    tx.restore_rows(table, columns, &batch).await?;
+                    progress.advance(batch.len() as u64);
+                    batch.clear();
+                }
+            }
+            Item::End => {
+                let (table, columns) = current.take().expect("an end closes a table");
+                tx.restore_rows(&table, &columns, &batch).await?;
+                progress.advance(batch.len() as u64);
+                batch.clear();
+            }
+        }
+    }
+    let replaced = !empty;
+    let draft = AuditDraft::new(
+        AuditAction::BackupRestore,
+        options.actor.clone(),
+        super::target(path),
+    )
+    .with_detail(json!({
+        "file": path.display().to_string(),
+        "source": manifest.source.backend,
+        "taken_at": manifest.source.taken_at,
+        "rows": manifest.total_rows(),
+        "replaced": replaced,
+    }))
+    .with_remote_addr(options.remote_addr.clone());
+    tx.append_audit(draft, options.now).await?;
+    tx.commit().await?;
+    progress.finish();
+    Ok(RestoreSummary { manifest, replaced })
+}
+
+/// What the reader yields after the header.
+enum Item {
+    Table {
+        name: String,
+        columns: Vec<FileColumn>,
+        rows: u64,
+    },
+    Row(Vec<Json>),
+    End,
+}
+
+/// Where the reader is in the file.
+enum Position {
+    BetweenTables,
+    InTable {
+        name: String,
+        columns: usize,
+        digest: TableDigest,
+    },
+    Done(Manifest),
+}
+
+/// Reads and checks a backup line by line.
+struct BackupReader {
+    path: PathBuf,
+    lines: BufReader<zstd::Decoder<'static, BufReader<File>>>,
+    line: Vec<u8>,
+    source: Source,
+    tables: Vec<TableSummary>,
+    position: Position,
+}
+
+impl BackupReader {
+    /// Opens `path` and reads its header.
+    fn open(path: &Path) -> Result<Self, BackupError> {
+        let mut file = File::open(path).map_err(|source| BackupError::Io {
+            action: "open",
+            path: path.to_owned(),
+            source,
+        })?;
+        let not_a_backup = || BackupError::NotABackup {
+            path: path.to_owned(),
+        };
+        // Anything but a zstd stream is not a backup; a damaged one is.
+        let mut magic = [0u8; 4];
+        let read = file.read_exact(&mut magic).and_then(|()| file.rewind());
+        if read.is_err() || magic != ZSTD_MAGIC {
+            return Err(not_a_backup());
+        }
+        let decoder = zstd::Decoder::new(file).map_err(|source| BackupError::Io {
+            action: "read",
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut reader = Self {
+            path: path.to_owned(),
+            lines: BufReader::with_capacity(256 * 1024, decoder),
+            line: Vec::new(),
+            source: Source {
+                backend: String::new(),
+                schema_version: 0,
+                taken_at: String::new(),
+                flowkeeper: String::new(),
+            },
+            tables: Vec::new(),
+            position: Position::BetweenTables,
+        };
+        if !reader.read_line()? {
+            return Err(not_a_backup());
+        }
+        // Read loosely first: a newer format may have changed the rest.
+        let header: Json = serde_json::from_slice(&reader.line).map_err(|_| not_a_backup())?;
+        if header["record"] != "header" || header["format"] != format::FORMAT {
+            return Err(not_a_backup());
+        }
+        let version = header["format_version"].as_u64().ok_or_else(not_a_backup)?;
+        if version > u64::from(format::FORMAT_VERSION) {
+            return Err(BackupError::NewerFormat {
+                path: path.to_owned(),
+                found: version,
+                writer: header["source"]["flowkeeper"]
+                    .as_str()
+                    .unwrap_or("unknown")
+                    .to_owned(),
+            });
+        }
+        match serde_json::from_slice(&reader.line) {
+            Ok(Record::Header { source, .. }) => reader.source = source,
+            _ => return Err(reader.damaged("its header is not readable")),
+        }
+        Ok(reader)
+    }
+
+    fn damaged(&self, reason: impl Into<String>) -> BackupError {
+        BackupError::damaged(&self.path, reason)
+    }
+
+    /// Reads the next line into `self.line` (without its `\n`); `false` at
+    /// the end of the file. A last line without `\n` was cut short.
+    fn read_line(&mut self) -> Result<bool, BackupError> {
+        self.line.clear();
+        let read = self
+            .lines
+            .read_until(b'\n', &mut self.line)
+            .map_err(|error| self.damaged(format!("the compressed data is damaged ({error})")))?;
+        if read == 0 {
+            return Ok(false);
+        }
+        if self.line.pop() != Some(b'\n') {
+            return Err(self.damaged("the file ends in the middle of a line"));
+        }
+        Ok(true)
+    }
+
+    /// The next table, row or table end, checked; `None` after the manifest.
+    fn next(&mut self) -> Result<Option<Item>, BackupError> {
+        if !self.read_line()? {
+            return match self.position {
+                Position::Done(_) => Ok(None),
+                _ => Err(self.damaged("the file ends before its manifest")),
+            };
+        }
+        if matches!(self.position, Position::Done(_)) {
+            return Err(self.damaged("there is data after the manifest"));
+        }
+        if self.line.first() == Some(&b'[') {
+            let row: Vec<Json> = serde_json::from_slice(&self.line)
+                .map_err(|error| self.damaged(format!("a row is not readable ({error})")))?;
+            let mut line = std::mem::take(&mut self.line);
+            line.push(b'\n');
+            let Position::InTable {
+                name,
+                columns,
+                digest,
+            } = &mut self.position
+            else {
+                return Err(self.damaged("a row stands outside any table"));
+            };
+            if row.len() != *columns {
+                let reason = format!(
+                    "a row of `{name}` has {} values for {columns} columns",
+                    row.len()
+                );
+                return Err(self.damaged(reason));
+            }
+            digest.add(&line);
+            self.line = line;
+            return Ok(Some(Item::Row(row)));
+        }
+        let record: Record = serde_json::from_slice(&self.line)
+            .map_err(|error| self.damaged(format!("a record is not readable ({error})")))?;
+        let between_tables = matches!(self.position, Position::BetweenTables);
+        match record {
+            Record::Table {
+                name,
+                columns,
+                rows,
+            } if between_tables => {
+                self.position = Position::InTable {
+                    name: name.clone(),
+                    columns: columns.len(),
+                    digest: TableDigest::default(),
+                };
+                Ok(Some(Item::Table {
+                    name,
+                    columns,
+                    rows,
+                }))
+            }
+            Record::End(end) => {
+                let position = std::mem::replace(&mut self.position, Position::BetweenTables);
+                let Position::InTable { name, digest, .. } = position else {
+                    return Err(self.damaged("its records are out of order"));
+                };
+                let summary = digest.finish(&name);
+                if summary != end {
+                    return Err(self.damaged(format!(
+                        "table `{name}` does not match its checksum ({} rows read, {} recorded)",
+                        summary.rows, end.rows
+                    )));
+                }
+                self.tables.push(summary);
+                Ok(Some(Item::End))
+            }
+            Record::Manifest(manifest) if between_tables => {
+                if manifest.tables != self.tables || manifest.source != self.source {
+                    return Err(self.damaged("the manifest does not match the tables"));
+                }
+                self.position = Position::Done(manifest);
+                self.next()
+            }
+            _ => Err(self.damaged("its records are out of order")),
+        }
+    }
+
+    /// The manifest, once the whole file has been read.
+    fn manifest(self) -> Result<Manifest, BackupError> {
+        match self.position {
+            Position::Done(manifest) => Ok(manifest),
+            _ => Err(BackupError::damaged(
+                &self.path,
+                "the file ends before its manifest",
+            )),
+        }
+    }
+}

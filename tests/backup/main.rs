@@ -1,0 +1,11 @@
+//! Backups and restores end to end, on SQLite and (when
+//! `FLOWKEEPER_TEST_DATABASE_URL` is set) PostgreSQL: round trips between
+//! every pair of backends on a store built by driving every shipped
+//! workflow, a backup taken under concurrent writers, and damaged or
+//! refused input through the real command line.
+
+mod bad_input;
+mod concurrent;
+mod roundtrip;
+mod schedule;
+mod support;
