@@ -339,14 +339,23 @@ async fn clients_that_hang_up_never_leave_half_a_change(backend: Backend) {
         json!(EVENTS + 1),
         "each event applied once"
     );
-    let history = app.get(&format!("/v1/instances/{id}/history")).await;
-    let applied = history
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|line| line["event"] == "sms")
-        .count();
+    let mut applied = 0;
+    let mut path = format!("/v1/instances/{id}/history");
+    loop {
+        let page = app.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        let lines = page.body.as_array().unwrap();
+        applied += lines.iter().filter(|line| line["event"] == "sms").count();
+        match page.headers.get("x-next-cursor") {
+            Some(cursor) => {
+                path = format!(
+                    "/v1/instances/{id}/history?cursor={}",
+                    cursor.to_str().unwrap()
+                );
+            }
+            None => break,
+        }
+    }
     assert_eq!(applied, EVENTS + 1, "one history line per event");
     assert_every_connection_creates(
         &app,
