@@ -17,7 +17,7 @@ use super::wire::{
     parse_timestamp, timestamp,
 };
 use crate::model::Duration;
-use crate::runtime::Target;
+use crate::runtime::{Cancel, MoveTo, Retry, Target};
 
 /// Live instances that need attention, with the reasons.
 #[utoipa::path(get, path = "/v1/admin/stuck", tag = "admin", security(("bearer" = [])),
@@ -52,10 +52,12 @@ pub async fn cancel(
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
-    let reply = state
-        .runtime()
-        .cancel(&target, &request.reason, caller.principal())
-        .await?;
+    let command = Cancel {
+        target,
+        reason: request.reason,
+        by: caller.principal(),
+    };
+    let reply = state.shared_runtime().run_detached(command).await?;
     Ok(Json(views::instance(&state, &reply.instance).await?))
 }
 
@@ -78,10 +80,13 @@ pub async fn move_to(
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
-    let reply = state
-        .runtime()
-        .move_to(&target, &request.to, &request.reason, caller.principal())
-        .await?;
+    let command = MoveTo {
+        target,
+        state: request.to,
+        reason: request.reason,
+        by: caller.principal(),
+    };
+    let reply = state.shared_runtime().run_detached(command).await?;
     Ok(Json(views::instance(&state, &reply.instance).await?))
 }
 
@@ -101,7 +106,11 @@ pub async fn retry(
 ) -> Result<Json<InstanceView>, Problem> {
     caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
-    state.runtime().retry(&target, caller.principal()).await?;
+    let command = Retry {
+        target: target.clone(),
+        by: caller.principal(),
+    };
+    state.shared_runtime().run_detached(command).await?;
     // A retried instance may have timers that fell due while it was held.
     state.runtime().fire_due_timers().await?;
     let instance = views::find(&state, &target).await?;

@@ -18,7 +18,7 @@ use super::wire::{
     CreateRequest, EventAnswer, EventRequest, HistoryView, InstancePage, InstanceView,
 };
 use crate::engine::Status;
-use crate::runtime::Target;
+use crate::runtime::{CreateInstance, PostEvent, Target};
 use crate::store::{Cursor, HistoryRecord, InstanceFilter};
 
 /// The header that makes a create or an event safe to retry.
@@ -47,16 +47,14 @@ pub async fn create(
     JsonBody(request): JsonBody<CreateRequest>,
 ) -> Result<(StatusCode, Json<InstanceView>), Problem> {
     let idempotency_key = header_text(&headers, IDEMPOTENCY_KEY)?;
-    let instance = state
-        .runtime()
-        .create(
-            &request.workflow,
-            &request.key,
-            request.data,
-            caller.principal(),
-            idempotency_key,
-        )
-        .await?;
+    let command = CreateInstance {
+        workflow: request.workflow,
+        key: request.key,
+        data: request.data,
+        by: caller.principal(),
+        idempotency_key: idempotency_key.map(str::to_owned),
+    };
+    let instance = state.shared_runtime().run_detached(command).await?;
     tracing::Span::current().record("instance", instance.id.to_string());
     Ok((
         StatusCode::CREATED,
@@ -254,17 +252,14 @@ async fn send(
         Some(id) => Some(id),
         None => header_text(headers, IDEMPOTENCY_KEY)?.map(str::to_owned),
     };
-    let event = request.event;
-    let result = state
-        .runtime()
-        .post_event(
-            &target,
-            &event,
-            request.data,
-            caller.principal(),
-            event_id.as_deref(),
-        )
-        .await;
+    let command = PostEvent {
+        target: target.clone(),
+        event: request.event,
+        data: request.data,
+        by: caller.principal(),
+        event_id,
+    };
+    let result = state.shared_runtime().run_detached(command).await;
     let workflow = match (&result, &target) {
         (Ok(posted), _) => posted.instance.workflow.clone(),
         (Err(_), Target::Key { workflow, .. }) => {

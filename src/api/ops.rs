@@ -12,6 +12,7 @@ use super::auth::{Caller, Permission};
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
 use crate::runtime;
+use crate::store::Fault;
 
 /// The answer of `/healthz` and `/readyz`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,20 +35,26 @@ pub async fn healthz() -> axum::Json<Health> {
     })
 }
 
-/// The database answers: the process can do useful work.
+/// The database answers and writes work: the process can do useful work.
+/// Not ready while writes fail (a full disk answers reads but takes no
+/// events); it becomes ready again by itself once a probe write commits.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "The database does not answer", body = ProblemBody,
+        (status = 503, description = "The database does not answer, or writes fail (`storage-full`, `unavailable`); `Retry-After` says when to look again", body = ProblemBody,
             content_type = "application/problem+json"),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>, Problem> {
-    state.store().ping().await.map_err(|error| {
+    if let Err(not_ready) = state.store().readiness(state.runtime().real_now()).await {
         // The error text can name hosts, users and schemas: it goes to
-        // the log, and this unauthenticated probe says only that.
-        tracing::warn!(%error, "readiness check: the database does not answer");
-        Problem::unavailable("the database does not answer")
-    })?;
+        // the log, and this unauthenticated probe says only what kind.
+        tracing::warn!(error = %not_ready, "not ready");
+        let problem = match not_ready.fault() {
+            Fault::Full => Problem::store_fault(Fault::Full),
+            _ => Problem::unavailable("database unavailable").retry_after(2),
+        };
+        return Err(problem);
+    }
     Ok(axum::Json(Health {
         status: "ok",
         backup: crate::backup::schedule::status().scheduled_health(),

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::engine::Rejection;
 use crate::runtime::RuntimeError;
-use crate::store::StoreError;
+use crate::store::{Fault, StoreError};
 
 /// A problem+json body. Boxed so that `Result<_, Problem>` stays one
 /// pointer wide on the happy path.
@@ -26,6 +26,8 @@ struct Details {
     title: &'static str,
     detail: String,
     extra: Map<String, Json_>,
+    /// Seconds for the `Retry-After` header.
+    retry_after: Option<u32>,
 }
 
 /// The wire form of [`Problem`], for the OpenAPI document.
@@ -62,7 +64,45 @@ impl Problem {
             title,
             detail: detail.into(),
             extra: Map::new(),
+            retry_after: None,
         }))
+    }
+
+    /// Tells the client when to try again (the `Retry-After` header).
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.0.retry_after = Some(seconds);
+        self
+    }
+
+    /// The answer to a request the store could not serve, in plain words
+    /// and with a time to retry; what the database said goes to the log
+    /// only (it may name tables, files, or hosts).
+    pub fn store_fault(fault: Fault) -> Self {
+        match fault {
+            Fault::Full => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage-full",
+                "Storage is full",
+                "storage is full: the change was not saved; retry once an operator has made room",
+            )
+            .retry_after(30),
+            Fault::Unavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "database unavailable: retry the request (with the same idempotency key, \
+                 it is applied at most once)",
+            )
+            .retry_after(2),
+            Fault::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "the database is busy: retry the request",
+            )
+            .retry_after(1),
+            Fault::Other => Self::internal("a database error occurred; the server log has it"),
+        }
     }
 
     /// Adds an extension member (`allowed`, `errors`, …).
@@ -151,6 +191,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.0.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -237,20 +282,31 @@ impl From<Rejection> for Problem {
 }
 
 impl From<StoreError> for Problem {
-    /// Lost races are conflicts the client may retry; an unreachable
-    /// database is 503; only unreadable stored data is a server fault.
+    /// Lost races are conflicts the client may retry; a full disk or an
+    /// unreachable database is 503 with `Retry-After`; other database
+    /// errors and unreadable stored data are server faults. The client
+    /// reads a plain sentence; the database's own words go to the log.
     fn from(error: StoreError) -> Self {
-        let detail = error.to_string();
-        match error {
-            StoreError::RevisionConflict { .. } | StoreError::Duplicate => Self::conflict(
-                "conflict",
-                "Concurrent change",
-                format!("{detail}; retry the request"),
-            ),
-            StoreError::Database(_) | StoreError::Migrate(_) => Self::unavailable(detail),
-            StoreError::Corrupt(_)
-            | StoreError::UnsupportedUrl(_)
-            | StoreError::InvalidSchema(_) => Self::internal(detail),
+        match error.fault() {
+            None if matches!(
+                error,
+                StoreError::RevisionConflict { .. } | StoreError::Duplicate
+            ) =>
+            {
+                Self::conflict(
+                    "conflict",
+                    "Concurrent change",
+                    format!("{error}; retry the request"),
+                )
+            }
+            None => {
+                tracing::error!(%error, "stored data or settings are wrong");
+                Self::internal("the server's stored data could not be used; the server log has why")
+            }
+            Some(fault) => {
+                tracing::error!(%error, kind = fault.as_str(), "database error");
+                Self::store_fault(fault)
+            }
         }
     }
 }

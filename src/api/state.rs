@@ -47,6 +47,12 @@ impl AppState {
         &self.0.runtime
     }
 
+    /// The runtime, shared: for commands run in a task of their own
+    /// (`Runtime::run_detached`).
+    pub fn shared_runtime(&self) -> Arc<Runtime> {
+        Arc::clone(&self.0.runtime)
+    }
+
     pub fn store(&self) -> &Store {
         self.0.runtime.store()
     }

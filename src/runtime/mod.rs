@@ -62,7 +62,7 @@ pub use webhooks::{WebhookConfigError, WebhookTarget, Webhooks};
 use crate::accounts::AccountPolicy;
 use crate::engine::{Instance, Millis, TransitionRecord};
 use crate::model::{Catalog, Definition};
-use crate::store::{Answer, Store, WriteTx};
+use crate::store::{Answer, Store, StoreError, WriteTx};
 use definitions::Definitions;
 
 /// How often a transaction is tried before giving up with `Conflict`.
@@ -341,16 +341,48 @@ impl Runtime {
     }
 
     /// Runs `command` in a transaction of its own, again while a concurrent
-    /// change wins the race (up to a limit, then `Conflict`).
+    /// change wins the race (up to a limit, then `Conflict`). A command that
+    /// fails is rolled back before it is tried again or the error returns;
+    /// a failure for want of room or of the database marks the store's
+    /// writes as failing (see `Store::readiness`).
     pub async fn run<C: Command>(&self, command: &C) -> Result<C::Reply, RuntimeError> {
-        let executed = retrying(|| async {
+        let result = retrying(|| async {
             let mut tx = self.store.begin().await?;
-            let executed = self.execute(&mut tx, command).await?;
-            tx.commit().await?;
-            Ok(executed)
+            match self.execute(&mut tx, command).await {
+                Ok(executed) => {
+                    tx.commit().await?;
+                    Ok(executed)
+                }
+                Err(error) => {
+                    tx.rollback().await;
+                    Err(error)
+                }
+            }
         })
-        .await?;
-        Ok(self.committed(executed))
+        .await;
+        if let Err(RuntimeError::Store(error)) = &result {
+            self.store.note_write_failure(error);
+        }
+        Ok(self.committed(result?))
+    }
+
+    /// Runs `command` like [`Self::run`], in a task of its own that the
+    /// caller awaits: a caller that stops waiting (a client that hung up, a
+    /// request timeout) never stops a command halfway. It commits or fails
+    /// whole, and a retry with the same idempotency key then finds its
+    /// answer.
+    pub async fn run_detached<C>(self: &Arc<Self>, command: C) -> Result<C::Reply, RuntimeError>
+    where
+        C: Command + 'static,
+        C::Reply: 'static,
+    {
+        let runtime = Arc::clone(self);
+        match tokio::spawn(async move { runtime.run(&command).await }).await {
+            Ok(result) => result,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // Only a runtime shutting down cancels the task.
+            Err(_) => Err(RuntimeError::Store(StoreError::closed())),
+        }
     }
 }
 

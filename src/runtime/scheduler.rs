@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::{Runtime, metrics};
+use super::{Runtime, RuntimeError, metrics};
 use crate::engine::Millis;
 
 /// How often each loop runs when nothing wakes it.
@@ -92,6 +92,9 @@ async fn timer_loop(runtime: Arc<Runtime>, poll: Duration, mut stop: watch::Rece
     loop {
         metrics::record_timer_lag(&runtime).await;
         if let Err(error) = runtime.fire_due_timers().await {
+            if let RuntimeError::Store(error) = &error {
+                runtime.store.note_write_failure(error);
+            }
             tracing::error!(%error, "firing due timers failed");
         }
         let wait = until_next_timer(&runtime, poll).await;

@@ -21,7 +21,6 @@ use sqlx::{Arguments as _, AssertSqlSafe, Database, Encode, FromRow, Type};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::sqlite::SqliteTransaction;
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,13 +66,6 @@ impl Backend {
 pub(super) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
-}
-
-/// An open write transaction on one of the two backends.
-#[derive(Debug)]
-pub(super) enum Conn {
-    Sqlite(SqliteTransaction),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 /// Where one statement runs: a connection of the pool, or the connection
@@ -130,15 +122,6 @@ impl Pool {
         }
     }
 
-    /// Starts a write transaction (SQLite: `BEGIN IMMEDIATE` behind the
-    /// file's write gate).
-    pub(super) async fn begin(&self) -> Result<Conn, StoreError> {
-        Ok(match self {
-            Pool::Sqlite(pool) => Conn::Sqlite(super::sqlite::begin(pool).await?),
-            Pool::Postgres(pool) => Conn::Postgres(pool.begin().await?),
-        })
-    }
-
     /// Streams the rows of a read, so that a large result is never held
     /// at once.
     pub(super) fn stream<T: Decoded>(&self, sql: Sql<'_>) -> BoxStream<'_, Result<T, StoreError>> {
@@ -167,22 +150,6 @@ impl Pool {
 
 fn failed<'a, T: Send + 'a>(error: StoreError) -> BoxStream<'a, Result<T, StoreError>> {
     futures_util::stream::once(async { Err(error) }).boxed()
-}
-
-impl Conn {
-    pub(super) fn db(&mut self) -> Db<'_> {
-        match self {
-            Conn::Sqlite(tx) => Db::Sqlite(tx),
-            Conn::Postgres(tx) => Db::Postgres(tx),
-        }
-    }
-
-    pub(super) async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Conn::Sqlite(tx) => tx.commit().await,
-            Conn::Postgres(tx) => Ok(tx.commit().await?),
-        }
-    }
 }
 
 impl Db<'_> {

@@ -23,6 +23,7 @@ mod assessment;
 mod audit;
 mod db;
 mod definitions;
+mod fault;
 mod health;
 mod history;
 mod history_data;
@@ -41,24 +42,31 @@ mod sqlite;
 pub mod testing;
 mod timers;
 mod tokens;
+mod transaction;
 
 pub use assessment::{AssessmentRow, RowSelection};
 pub use audit::{AuditCursor, AuditPage, AuditQuery};
 pub use db::Backend;
 pub use definitions::StoredVersion;
+pub use fault::{Fault, STORE_ERRORS};
+pub use health::NotReady;
 pub use history::HistoryRecord;
 pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
 pub use instances::{Cursor, InstanceFilter, LiveInstanceFacts, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
-pub use schema::TABLES;
 pub use probe::probe;
+pub use schema::TABLES;
 pub use sessions::SessionRow;
 pub use snapshot::{Column, ColumnKind, Snapshot, find_column};
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 
-use db::{Conn, Pool};
+use std::sync::Arc;
+
+use db::Pool;
+use fault::WriteHealth;
+use transaction::Conn;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -89,20 +97,37 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         match self {
             StoreError::RevisionConflict { .. } | StoreError::Duplicate => true,
-            StoreError::Database(error) => error
-                .as_database_error()
-                .and_then(|error| error.code())
-                .is_some_and(|code| matches!(&*code, "40001" | "40P01" | "5" | "517")),
+            StoreError::Database(error) => fault::classify(error).is_retryable(),
             _ => false,
+        }
+    }
+
+    /// The store is closing (the process shuts down): unavailable.
+    pub fn closed() -> Self {
+        StoreError::Database(sqlx::Error::PoolClosed)
+    }
+
+    /// What kind of database trouble this is; `None` for what is not the
+    /// database's (a lost race, unreadable data, a bad URL).
+    pub fn fault(&self) -> Option<Fault> {
+        match self {
+            StoreError::Database(error) => Some(fault::classify(error)),
+            StoreError::Migrate(_) => Some(Fault::Other),
+            _ => None,
         }
     }
 }
 
+/// Every driver error passes here once: a unique violation is a lost race,
+/// anything else is counted in `flowkeeper_store_errors_total` by kind.
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error.as_database_error() {
             Some(database) if database.is_unique_violation() => StoreError::Duplicate,
-            _ => StoreError::Database(error),
+            _ => {
+                fault::count(fault::classify(&error));
+                StoreError::Database(error)
+            }
         }
     }
 }
@@ -131,6 +156,8 @@ impl StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// Whether the last write failed, shared by every clone.
+    health: Arc<WriteHealth>,
 }
 
 impl Store {
@@ -152,7 +179,10 @@ impl Store {
                 crate::accounts::redact::database_url(url),
             ));
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            health: Arc::default(),
+        })
     }
 
     /// Which database this store talks to.
@@ -160,11 +190,28 @@ impl Store {
         self.pool.backend()
     }
 
-    /// Starts a write transaction (SQLite: `BEGIN IMMEDIATE`).
+    /// Starts a write transaction (SQLite: `BEGIN IMMEDIATE`). A caller
+    /// that stops waiting cannot leave it half begun (see `transaction.rs`).
     pub async fn begin(&self) -> Result<WriteTx, StoreError> {
-        Ok(WriteTx {
-            conn: self.pool.begin().await?,
-        })
+        match Conn::begin(&self.pool).await {
+            Ok(conn) => Ok(WriteTx {
+                conn,
+                health: Arc::clone(&self.health),
+            }),
+            Err(error) => {
+                self.health.record(error.fault());
+                Err(error)
+            }
+        }
+    }
+
+    /// Notes that a write failed for `error` (a statement inside a
+    /// transaction, a claim): while writes fail for want of room or of the
+    /// database, `/readyz` says not ready.
+    pub fn note_write_failure(&self, error: &StoreError) {
+        if let Some(fault) = error.fault() {
+            self.health.record(Some(fault));
+        }
     }
 
     /// Closes every connection, so that another process may open the
@@ -186,11 +233,28 @@ impl Store {
 #[derive(Debug)]
 pub struct WriteTx {
     conn: Conn,
+    health: Arc<WriteHealth>,
 }
 
 impl WriteTx {
+    /// Commits. A failed `COMMIT` is rolled back before the error returns;
+    /// a connection whose state is then unknown is closed, never reused.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.conn.commit().await
+        let result = self.conn.commit().await;
+        match &result {
+            Ok(()) => self.health.record(None),
+            Err(error) => {
+                if let Some(fault) = error.fault() {
+                    self.health.record(Some(fault));
+                }
+            }
+        }
+        result
+    }
+
+    /// Rolls back now; dropping a `WriteTx` does the same in the background.
+    pub async fn rollback(self) {
+        self.conn.rollback().await;
     }
 
     fn db(&mut self) -> db::Db<'_> {

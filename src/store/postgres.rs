@@ -33,7 +33,13 @@ pub(super) async fn connect(
         .execute(&mut connection)
         .await?;
         connection.close().await?;
-        options = options.options([("search_path", schema)]);
+        // The schema in the connection's name lets an operator (and a
+        // test) tell this pool's connections apart in `pg_stat_activity`.
+        options = options
+            .options([("search_path", schema)])
+            .application_name(&format!("flowkeeper:{schema}"));
+    } else if options.get_application_name().is_none() {
+        options = options.application_name("flowkeeper");
     }
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)

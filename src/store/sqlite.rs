@@ -7,7 +7,6 @@
 //! writers serialized, no row locks are needed.
 
 use std::collections::HashMap;
-use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex as StdMutex, OnceLock, PoisonError};
@@ -16,7 +15,6 @@ use std::time::Duration;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, SqliteConnection};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::StoreError;
@@ -47,7 +45,8 @@ pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePoo
     Ok(pool)
 }
 
-/// A write transaction holding its file's in-process write gate.
+/// The in-process write gate of the pool's database file, locked; `None`
+/// for `:memory:`, whose single connection already serializes.
 ///
 /// SQLite admits one writer at a time; the others wait in its busy
 /// handler, which sleeps in growing steps (up to 100 ms) and lets a late
@@ -55,48 +54,18 @@ pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePoo
 /// seconds. Queuing for the gate first hands the file over in FIFO order
 /// the moment the last writer commits. Other processes on the same file
 /// still meet the busy timeout, as before.
-#[derive(Debug)]
-pub(super) struct SqliteTransaction {
-    tx: sqlx::Transaction<'static, Sqlite>,
-    /// `None` for `:memory:`, whose single connection already serializes.
-    _gate: Option<OwnedMutexGuard<()>>,
-}
-
-impl SqliteTransaction {
-    pub(super) async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
-    }
-}
-
-impl Deref for SqliteTransaction {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        &self.tx
-    }
-}
-
-impl DerefMut for SqliteTransaction {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.tx
-    }
-}
-
-pub(super) async fn begin(pool: &SqlitePool) -> Result<SqliteTransaction, StoreError> {
+pub(super) async fn write_gate(pool: &SqlitePool) -> Option<OwnedMutexGuard<()>> {
     let options = pool.connect_options();
     let file = options.get_filename();
-    let gate = match file.to_str() {
+    match file.to_str() {
         Some(":memory:") => None,
-        _ => Some(write_gate(file).lock_owned().await),
-    };
-    Ok(SqliteTransaction {
-        tx: pool.begin_with("BEGIN IMMEDIATE").await?,
-        _gate: gate,
-    })
+        _ => Some(gate_of(file).lock_owned().await),
+    }
 }
 
 /// The gate of one database file, shared by every pool of this process
 /// that opens it.
-fn write_gate(file: &Path) -> Arc<Mutex<()>> {
+fn gate_of(file: &Path) -> Arc<Mutex<()>> {
     static GATES: OnceLock<StdMutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = OnceLock::new();
     let mut gates = GATES
         .get_or_init(StdMutex::default)

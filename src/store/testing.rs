@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::db::{Backend, Sql};
+use super::db::{Backend, Pool, Sql};
 use super::{Store, StoreError, StoreOptions, history, postgres};
 use crate::engine::HistoryEntry;
 
@@ -140,4 +140,119 @@ pub async fn try_rewrite_audit(store: &Store, seq: i64) -> [Result<u64, StoreErr
         store.db().execute(update).await,
         store.db().execute(delete).await,
     ]
+}
+
+/// SQLite: lets the database file grow by at most `pages` more pages on
+/// every connection of the pool (`None`: lifts the limit), so writes fail
+/// with `SQLITE_FULL` as on a full disk. Takes every connection the pool
+/// may open at once, so none is left without the limit; call it while
+/// nothing else uses the store. Nothing to do on PostgreSQL.
+pub async fn limit_sqlite_growth(store: &Store, pages: Option<u32>) -> Result<(), StoreError> {
+    /// SQLite's own ceiling, which `max_page_count` starts at.
+    const NO_LIMIT: i64 = 4_294_967_294;
+    let Pool::Sqlite(pool) = &store.pool else {
+        return Ok(());
+    };
+    let size = pool.options().get_max_connections();
+    let mut held = Vec::new();
+    for _ in 0..size {
+        held.push(pool.acquire().await?);
+    }
+    for connection in &mut held {
+        let (current,): (i64,) = sqlx::query_as("PRAGMA page_count")
+            .fetch_one(&mut **connection)
+            .await?;
+        let limit = pages.map_or(NO_LIMIT, |pages| current + i64::from(pages));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "PRAGMA max_page_count = {limit}"
+        )))
+        .execute(&mut **connection)
+        .await?;
+    }
+    Ok(())
+}
+
+/// SQLite: makes every connection of the pool refuse writes
+/// (`PRAGMA query_only`, `SQLITE_READONLY`), as a file system remounted
+/// read-only would, or accept them again. Takes every connection the pool
+/// may open at once; call it while nothing else uses the store. Nothing to
+/// do on PostgreSQL.
+pub async fn refuse_sqlite_writes(store: &Store, refuse: bool) -> Result<(), StoreError> {
+    let Pool::Sqlite(pool) = &store.pool else {
+        return Ok(());
+    };
+    let size = pool.options().get_max_connections();
+    let mut held = Vec::new();
+    for _ in 0..size {
+        held.push(pool.acquire().await?);
+    }
+    let pragma = if refuse {
+        "PRAGMA query_only = ON"
+    } else {
+        "PRAGMA query_only = OFF"
+    };
+    for connection in &mut held {
+        sqlx::raw_sql(pragma).execute(&mut **connection).await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: makes every later `COMMIT` on this store's schema fail with
+/// `disk_full` (`armed`), or succeed again, through a deferred constraint
+/// trigger on `history`: the statements all work, the commit does not.
+/// Nothing to do on SQLite.
+pub async fn fail_commits(store: &Store, armed: bool) -> Result<(), StoreError> {
+    if store.backend() != super::Backend::Postgres {
+        return Ok(());
+    }
+    let mut tx = store.begin().await?;
+    let mut db = tx.db();
+    for statement in [
+        "CREATE TABLE IF NOT EXISTS fault_switch (armed BOOLEAN NOT NULL)",
+        "CREATE OR REPLACE FUNCTION fault_fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF EXISTS (SELECT 1 FROM fault_switch WHERE armed) THEN \
+         RAISE EXCEPTION 'injected commit failure' USING ERRCODE = 'disk_full'; END IF; \
+         RETURN NULL; END $$",
+        "DROP TRIGGER IF EXISTS fault_commit ON history",
+        "CREATE CONSTRAINT TRIGGER fault_commit AFTER INSERT ON history \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fault_fail_commit()",
+        "DELETE FROM fault_switch",
+    ] {
+        db.execute(Sql::new(statement)).await?;
+    }
+    let insert = format!("INSERT INTO fault_switch (armed) VALUES ({armed})");
+    db.execute(Sql::new(insert)).await?;
+    tx.commit().await
+}
+
+/// PostgreSQL: terminates every server connection of this store's pool
+/// (`pg_terminate_backend`), as a database restart or an operator would.
+/// Nothing to do on SQLite.
+pub async fn terminate_connections(store: &Store) -> Result<(), StoreError> {
+    if store.backend() != super::Backend::Postgres {
+        return Ok(());
+    }
+    let sql = Sql::new(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = current_setting('application_name') \
+         AND pid <> pg_backend_pid()",
+    );
+    let _: Vec<(bool,)> = store.db().fetch_all(sql).await?;
+    Ok(())
+}
+
+/// PostgreSQL: how many server connections of this store's pool sit inside
+/// a transaction (`idle in transaction`, possibly aborted): a pooled
+/// connection must never. Always 0 on SQLite.
+pub async fn connections_in_transaction(store: &Store) -> Result<i64, StoreError> {
+    if store.backend() != super::Backend::Postgres {
+        return Ok(0);
+    }
+    let sql = Sql::new(
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE application_name = current_setting('application_name') \
+         AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'",
+    );
+    let (count,): (i64,) = store.db().fetch_one(sql).await?;
+    Ok(count)
 }

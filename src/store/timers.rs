@@ -85,7 +85,10 @@ struct ClaimRow {
 impl Store {
     /// Leases up to `limit` timers due at `now` to `runner` until
     /// `lease_until`, earliest first. A lease that ran out (its runner
-    /// died) is taken over.
+    /// died) is taken over; `runner`'s own leases are taken again at once,
+    /// so that a timer whose firing failed (a full disk, a lost
+    /// connection) fires as soon as writes work, not after its lease. It
+    /// still fires once: firing checks the instance still has it.
     pub async fn claim_due_timers(
         &self,
         now: Millis,
@@ -97,7 +100,8 @@ impl Store {
         let text = format!(
             "UPDATE timers SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
              WHERE (instance_id, name) IN (SELECT instance_id, name FROM timers \
-             WHERE due_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
+             WHERE due_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3 \
+             OR claimed_by = $1) \
              ORDER BY due_at LIMIT $4{}) RETURNING instance_id, name, due_at",
             db.backend().skip_locked()
         );

@@ -37,6 +37,7 @@ mod assessment;
 mod audit;
 mod auth;
 mod errors;
+mod faults;
 mod hardening;
 mod helpers;
 mod instances;
