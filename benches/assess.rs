@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use flowkeeper::assess::{self, AssessmentConfig, Period, PeriodSpec, Report};
+use flowkeeper::assess::{self, AssessmentConfig, PeriodSpec, Report};
 use flowkeeper::engine::{HistoryData, HistoryEntry, SlaDecision, SlaOutcome};
 use flowkeeper::model::Catalog;
 use flowkeeper::store::{AssessmentRow, Store, testing};
@@ -180,7 +180,6 @@ struct Setup {
     config: AssessmentConfig,
     catalog: Catalog,
     spec: PeriodSpec,
-    period: Period,
     expected: Report,
 }
 
@@ -257,7 +256,6 @@ fn main() {
         config,
         catalog,
         spec,
-        period,
         expected,
     };
     println!(
