@@ -4,8 +4,8 @@
 pub mod accounts;
 pub mod api;
 pub mod assess;
-pub mod backup;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod cli;
 pub mod engine;

@@ -172,7 +172,10 @@ async fn unreachable_databases_fail_without_their_password() {
     let line = fails(&["backup", "--database", url, "--out", out.to_str().unwrap()]);
     assert!(!line.contains("s3cret-pw"), "{line}");
     assert!(line.contains("cannot open the database"), "{line}");
-    assert!(line.contains("refused"), "the reason, not a pool timeout: {line}");
+    assert!(
+        line.contains("refused"),
+        "the reason, not a pool timeout: {line}"
+    );
     assert!(!out.exists());
     let missing = folder.path().join("missing.db");
     let line = fails(&[
