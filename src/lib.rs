@@ -7,6 +7,7 @@ pub mod assess;
 pub mod audit;
 pub mod calendar;
 pub mod cli;
+pub mod console;
 pub mod engine;
 pub mod model;
 pub mod runtime;

@@ -5,7 +5,7 @@
 //! wire types; the OpenAPI document is generated from the same handler
 //! annotations that build the router, so the two cannot drift apart.
 
-mod accounts;
+pub(crate) mod accounts;
 mod admin;
 mod assessment;
 mod audit;
@@ -18,7 +18,7 @@ pub mod problem;
 mod serve;
 mod sessions;
 mod state;
-mod views;
+pub(crate) mod views;
 pub mod wire;
 mod workflows;
 
@@ -111,6 +111,7 @@ pub fn router(state: AppState, max_body: usize) -> Router {
     let (router, document) = routes().split_for_parts();
     state.set_openapi(&document);
     router
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
