@@ -9,7 +9,7 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowkeeper::assess::{self, PeriodSpec};
-use flowkeeper::engine::{HistoryEntry, HistoryKind};
+use flowkeeper::engine::{HistoryData, HistoryEntry, SlaDecision, SlaOutcome};
 use flowkeeper::model::Catalog;
 use flowkeeper::store::{AssessmentRow, Store, testing};
 use serde_json::{Value as Json, json};
@@ -31,32 +31,42 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn push(&mut self, kind: HistoryKind, event: Option<&str>, to: &'static str, data: Json) {
+    fn push(&mut self, event: Option<&str>, to: &'static str, data: HistoryData) {
         self.seq += 1;
         self.at += 90_000;
         self.rows.push(AssessmentRow {
             instance_id: self.id,
             seq: self.seq,
             workflow: "service_desk".into(),
-            kind,
+            kind: data.kind(),
             at: self.at,
             event: event.map(str::to_owned),
             from_state: (self.seq > 1).then(|| self.state.to_owned()),
             to_state: Some(to.to_owned()),
-            data,
+            data: Some(data),
         });
         self.state = to;
     }
 
     fn event(&mut self, event: &str, to: &'static str, data: Json) {
-        self.push(HistoryKind::Event, Some(event), to, data);
+        let data = data.as_object().cloned().unwrap_or_default();
+        self.push(Some(event), to, HistoryData::Event(data));
     }
 
     fn sla(&mut self, clock: &str, met: bool, role: &str) {
-        let outcome = if met { "met" } else { "missed" };
-        let data = json!({"sla": clock, "cycle": 1, "outcome": outcome, "role": role, "due_at": 0});
+        let decision = SlaDecision {
+            sla: clock.to_owned(),
+            cycle: 1,
+            outcome: if met {
+                SlaOutcome::Met
+            } else {
+                SlaOutcome::Missed
+            },
+            role: Some(role.to_owned()),
+            due_at: 0,
+        };
         let state = self.state;
-        self.push(HistoryKind::Sla, None, state, data);
+        self.push(None, state, HistoryData::Sla(decision));
     }
 }
 
@@ -69,7 +79,8 @@ fn ticket(rows: &mut Vec<AssessmentRow>, number: u64) {
         at: YEAR_START + (number as i64 * 7_919_000) % YEAR_MS,
         state: "submitted",
     };
-    writer.push(HistoryKind::Created, None, "submitted", json!({"level": 3}));
+    let created = json!({"level": 3}).as_object().cloned().unwrap_or_default();
+    writer.push(None, "submitted", HistoryData::Created(created));
     writer.event("receive", "received", json!({}));
     writer.sla("response", !number.is_multiple_of(11), "service_desk");
     writer.event("dispatch", "dispatched", json!({"group": group}));
@@ -120,13 +131,12 @@ async fn sqlite_with(rows: &[AssessmentRow], dir: &Path) -> Store {
     let mut histories: Vec<(Uuid, Vec<HistoryEntry>)> = Vec::new();
     for row in rows {
         let entry = HistoryEntry {
-            kind: row.kind,
             at: row.at,
             event: row.event.clone(),
             from: row.from_state.clone(),
             to: row.to_state.clone(),
             actor: "bench".to_owned(),
-            data: row.data.clone(),
+            data: row.data.clone().expect("every fixture row has its data"),
         };
         match histories.last_mut() {
             Some((id, entries)) if *id == row.instance_id => entries.push(entry),

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use flowkeeper::assess::{self, AssessError, AssessmentConfig, Period, PeriodSpec, Ratio, Report};
-use flowkeeper::engine::HistoryKind;
+use flowkeeper::engine::{HistoryData, SlaDecision, SlaOutcome};
 use flowkeeper::store::AssessmentRow;
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
@@ -42,24 +42,25 @@ impl Ticket {
             state: String::new(),
             clock,
         };
-        ticket.push(HistoryKind::Created, None, Some("submitted"), json!({}));
+        let created = HistoryData::Created(Default::default());
+        ticket.push(None, Some("submitted"), created);
         ticket.rows[0].instance_id = Uuid::from_u128(number);
         ticket
     }
 
-    fn push(&mut self, kind: HistoryKind, event: Option<&str>, to: Option<&str>, data: Json) {
+    fn push(&mut self, event: Option<&str>, to: Option<&str>, data: HistoryData) {
         let from = (!self.state.is_empty()).then(|| self.state.clone());
         let to = to.map_or_else(|| self.state.clone(), str::to_owned);
         self.rows.push(AssessmentRow {
             instance_id: self.rows.first().map_or(Uuid::nil(), |row| row.instance_id),
             seq: self.rows.len() as i64 + 1,
             workflow: "service_desk".into(),
-            kind,
+            kind: data.kind(),
             at: self.clock,
             event: event.map(str::to_owned),
             from_state: from,
             to_state: Some(to.clone()),
-            data,
+            data: Some(data),
         });
         self.state = to;
         self.clock += 60_000;
@@ -67,13 +68,23 @@ impl Ticket {
 
     /// An event moving the ticket to `to` (or keeping it where it is).
     fn on(mut self, event: &str, to: Option<&str>, data: Json) -> Self {
-        self.push(HistoryKind::Event, Some(event), to, data);
+        let data = data.as_object().cloned().unwrap_or_default();
+        self.push(Some(event), to, HistoryData::Event(data));
         self
     }
 
     fn sla(mut self, clock: &str, outcome: &str, role: &str) -> Self {
-        let data = json!({"sla": clock, "cycle": 1, "outcome": outcome, "role": role, "due_at": 0});
-        self.push(HistoryKind::Sla, None, None, data);
+        let decision = SlaDecision {
+            sla: clock.to_owned(),
+            cycle: 1,
+            outcome: match outcome {
+                "met" => SlaOutcome::Met,
+                _ => SlaOutcome::Missed,
+            },
+            role: Some(role.to_owned()),
+            due_at: 0,
+        };
+        self.push(None, None, HistoryData::Sla(decision));
         self
     }
 

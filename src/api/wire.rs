@@ -5,13 +5,14 @@
 
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 use utoipa::ToSchema;
 
 use crate::accounts::{Account, Role};
 use crate::audit::AuditEntry;
 use crate::engine::{
-    Fires, HistoryKind, Instance, Millis, PendingTimer, SlaCycle, TransitionRecord,
+    AdminChange, CatchUpNote, Effect, Fires, HistoryData, Instance, Millis, PendingTimer, SlaCycle,
+    TransitionRecord,
 };
 use crate::model::Definition;
 use crate::store::{HistoryRecord, Incident, TokenRow};
@@ -276,32 +277,110 @@ pub struct HistoryView {
 impl From<&HistoryRecord> for HistoryView {
     fn from(record: &HistoryRecord) -> Self {
         let entry = &record.entry;
-        let data = match (entry.kind, &entry.data) {
-            // Times inside SLA outcomes are epoch ms in the store; clients get RFC 3339.
-            (HistoryKind::Sla, Json::Object(fields)) => Json::Object(
-                fields
-                    .iter()
-                    .map(|(name, value)| match (name.as_str(), value.as_i64()) {
-                        ("due_at" | "started_at" | "stopped_at", Some(millis)) => {
-                            (name.clone(), Json::String(timestamp(millis)))
-                        }
-                        _ => (name.clone(), value.clone()),
-                    })
-                    .collect(),
-            ),
-            (_, data) => data.clone(),
-        };
         Self {
             seq: record.seq,
             at: timestamp(entry.at),
-            kind: entry.kind.as_str().to_owned(),
+            kind: entry.kind().as_str().to_owned(),
             event: entry.event.clone(),
             from: entry.from.clone(),
             to: entry.to.clone(),
             actor: entry.actor.clone(),
-            data,
+            data: history_data(&entry.data),
         }
     }
+}
+
+/// A history line's `data` as the API has always shown it: the event's
+/// data (with `catch_up` for a late firing), `{"ignored", "sla"?}` for a
+/// refused timer, the SLA outcome with `due_at` in RFC 3339, the action
+/// tagged by `action`, the admin change tagged by `action`.
+fn history_data(data: &HistoryData) -> Json {
+    match data {
+        HistoryData::Created(data) | HistoryData::Event(data) => Json::Object(data.clone()),
+        HistoryData::TimerFired { data, catch_up } => {
+            let mut data = data.clone();
+            if let Some(note) = catch_up {
+                data.insert("catch_up".to_owned(), catch_up_note(note));
+            }
+            Json::Object(data)
+        }
+        HistoryData::TimerIgnored {
+            reason,
+            sla,
+            catch_up,
+        } => {
+            let mut data = Map::new();
+            data.insert("ignored".to_owned(), json!(reason));
+            if let Some(sla) = sla {
+                data.insert("sla".to_owned(), json!(sla));
+            }
+            if let Some(note) = catch_up {
+                data.insert("catch_up".to_owned(), catch_up_note(note));
+            }
+            Json::Object(data)
+        }
+        HistoryData::Sla(decision) => json!({
+            "sla": decision.sla,
+            "cycle": decision.cycle,
+            "outcome": decision.outcome.as_str(),
+            "role": decision.role,
+            "due_at": timestamp(decision.due_at),
+        }),
+        HistoryData::Action(effect) => effect_data(effect),
+        HistoryData::Admin(change) => match change {
+            AdminChange::Cancel { reason } => json!({"action": "cancel", "reason": reason}),
+            AdminChange::Move { reason } => json!({"action": "move", "reason": reason}),
+            AdminChange::Retry {
+                incidents_resolved,
+                deliveries_requeued,
+            } => json!({
+                "action": "retry",
+                "incidents_resolved": incidents_resolved,
+                "deliveries_requeued": deliveries_requeued,
+            }),
+        },
+    }
+}
+
+fn effect_data(effect: &Effect) -> Json {
+    match effect {
+        Effect::Notify { webhook, payload } => {
+            json!({"action": "notify", "webhook": webhook, "payload": payload})
+        }
+        Effect::Spawn {
+            workflow,
+            key,
+            data,
+        } => json!({"action": "spawn", "workflow": workflow, "key": key, "data": data}),
+        Effect::Send {
+            workflow,
+            key,
+            event,
+            data,
+            start,
+        } => json!({
+            "action": "send",
+            "workflow": workflow,
+            "key": key,
+            "event": event,
+            "data": data,
+            "start": start,
+        }),
+    }
+}
+
+/// Which slot a late firing stood for; instants in UTC as the workflow
+/// format documents them (`2026-10-19T01:00:00Z`).
+fn catch_up_note(note: &CatchUpNote) -> Json {
+    let utc = |at: Millis| {
+        jiff::Timestamp::from_millisecond(at).map_or_else(|_| at.to_string(), |t| t.to_string())
+    };
+    json!({
+        "timer": note.timer,
+        "slot": utc(note.slot),
+        "policy": note.policy,
+        "next": note.next.map(utc),
+    })
 }
 
 /// `POST /v1/instances`.

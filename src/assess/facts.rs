@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::period::Period;
-use crate::engine::{HistoryKind, Millis};
+use crate::engine::{HistoryData, HistoryKind, Millis, SlaDecision, SlaOutcome};
 use crate::store::AssessmentRow;
 
 /// What the calculator asks of a history row.
@@ -21,8 +21,10 @@ trait Fact {
     /// Whether this row moved the instance into `state` (creation included;
     /// staying in a state is not entering it).
     fn entered(&self, state: &str) -> bool;
-    /// A text field of the row's data.
-    fn text(&self, field: &str) -> Option<&str>;
+    /// A field of the data of the event this row records.
+    fn field(&self, field: &str) -> Option<&Json>;
+    /// The SLA outcome this row records.
+    fn sla(&self) -> Option<&SlaDecision>;
 }
 
 impl Fact for AssessmentRow {
@@ -39,8 +41,13 @@ impl Fact for AssessmentRow {
             && self.from_state.as_deref() != Some(state)
     }
 
-    fn text(&self, field: &str) -> Option<&str> {
-        self.data.get(field).and_then(Json::as_str)
+    fn field(&self, field: &str) -> Option<&Json> {
+        let data = self.data.as_ref().and_then(HistoryData::event_data)?;
+        data.get(field)
+    }
+
+    fn sla(&self) -> Option<&SlaDecision> {
+        self.data.as_ref().and_then(HistoryData::sla)
     }
 }
 
@@ -69,11 +76,11 @@ pub enum OutcomeFilter {
 }
 
 impl OutcomeFilter {
-    fn accepts(self, outcome: &str) -> bool {
+    fn accepts(self, outcome: SlaOutcome) -> bool {
         match self {
-            OutcomeFilter::Met => outcome == "met",
-            OutcomeFilter::Missed => outcome == "missed",
-            OutcomeFilter::Decided => outcome == "met" || outcome == "missed",
+            OutcomeFilter::Met => outcome == SlaOutcome::Met,
+            OutcomeFilter::Missed => outcome == SlaOutcome::Missed,
+            OutcomeFilter::Decided => true,
         }
     }
 }
@@ -172,7 +179,7 @@ impl<'a> Holder<'a> {
     fn observe(&mut self, row: &'a AssessmentRow) {
         if let Attribution::Holder { events, field } = self.attribution
             && events.iter().any(|event| row.is_event(event))
-            && let Some(group) = row.text(field)
+            && let Some(group) = row.field(field).and_then(Json::as_str)
         {
             self.current = Some(group);
         }
@@ -183,7 +190,10 @@ impl<'a> Holder<'a> {
     fn credit(&self, row: &'a AssessmentRow) -> Credit<'a> {
         match self.attribution {
             Attribution::All => Credit::All,
-            Attribution::SlaRole => row.text("role").map_or(Credit::Nobody, Credit::Role),
+            Attribution::SlaRole => row
+                .sla()
+                .and_then(|decision| decision.role.as_deref())
+                .map_or(Credit::Nobody, Credit::Role),
             Attribution::Holder { .. } => self.current.map_or(Credit::Nobody, Credit::Role),
         }
     }
@@ -205,12 +215,10 @@ impl Count {
             Count::Sla { clock, outcome } => {
                 for row in rows {
                     holder.observe(row);
-                    if row.kind == HistoryKind::Sla
-                        && period.contains(row.at)
-                        && row.text("sla") == Some(clock.as_str())
-                        && row
-                            .text("outcome")
-                            .is_some_and(|text| outcome.accepts(text))
+                    if period.contains(row.at)
+                        && row.sla().is_some_and(|decision| {
+                            decision.sla == *clock && outcome.accepts(decision.outcome)
+                        })
                     {
                         tally.add(holder.credit(row));
                     }
@@ -274,7 +282,7 @@ fn qualifies(
             row.is_event(event)
                 && values
                     .iter()
-                    .all(|(field, value)| row.data.get(field) == Some(value))
+                    .all(|(field, value)| row.field(field) == Some(value))
         })
     };
     with_events.iter().all(has)

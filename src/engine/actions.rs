@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Value as Json, json};
 
+use super::history::HistoryData;
 use super::step::{Line, Step};
-use super::types::{Effect, HistoryKind, Rejection};
+use super::types::{Effect, Rejection};
 use crate::model::definition::Action;
 use crate::model::{Expr, ExprError, Scope};
 
@@ -21,15 +22,12 @@ pub(super) fn run(
         let effect = evaluate(step, action, event)?;
         let state = step.instance.state.clone();
         let line = Line {
-            kind: HistoryKind::Action,
             event: None,
             from: Some(&state),
             to: Some(&state),
             actor,
         };
-        // An `Effect` is plain strings and JSON values, which always serialize.
-        let data = serde_json::to_value(&effect).unwrap_or(Json::Null);
-        step.record(line, data);
+        step.record(line, HistoryData::Action(effect.clone()));
         step.effects.push(effect);
     }
     Ok(())

@@ -1,22 +1,33 @@
 //! Accepting one event: is it allowed here, is its data valid, which
 //! transition applies, and what that transition does.
 
-use serde_json::{Map, Value as Json};
+use serde_json::Map;
 
+use super::history::HistoryData;
 use super::step::{Line, Step};
-use super::types::{EventInput, HistoryKind, Rejection, Status, TransitionRecord};
+use super::types::{EventInput, Rejection, Status, TransitionRecord};
 use super::{actions, data, moves, sla};
 use crate::model::definition::Transition;
 
-/// Applies `event` to the step's instance, recording it as a `kind` line
-/// (`event`, or `timer` when a timer posted it).
+/// Who brought an event to the instance, which decides its history line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Source {
+    /// Posted by a service, a person, another instance or an SLA breach:
+    /// an `event` line.
+    Posted,
+    /// Posted by a timer firing: a `timer` line.
+    Timer,
+}
+
+/// Applies `event` to the step's instance, recording it as a line of the
+/// kind its `source` says.
 ///
 /// An ended instance accepts only a global event marked `after_end`: it
 /// records history and data but moves nothing.
 pub(super) fn accept(
     step: &mut Step<'_>,
     event: &EventInput,
-    kind: HistoryKind,
+    source: Source,
 ) -> Result<(), Rejection> {
     let definition = step.definition;
     let status = step.instance.status;
@@ -66,13 +77,19 @@ pub(super) fn accept(
     data::apply_set(step, chosen, &event_data)?;
     let to = chosen.to.clone().unwrap_or_else(|| from.clone());
     let line = Line {
-        kind,
         event: Some(&event.name),
         from: Some(&from),
         to: Some(&to),
         actor: &event.actor,
     };
-    step.record(line, Json::Object(event_data.clone()));
+    let data = match source {
+        Source::Posted => HistoryData::Event(event_data.clone()),
+        Source::Timer => HistoryData::TimerFired {
+            data: event_data.clone(),
+            catch_up: None,
+        },
+    };
+    step.record(line, data);
     actions::run(step, &chosen.actions, &event_data, &event.actor)?;
     if active {
         sla::stop_on_event(step, &event.name, &event.actor);

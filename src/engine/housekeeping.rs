@@ -3,10 +3,9 @@
 //! administrator's retry is recorded. They are engine steps like any other,
 //! so that every committed change comes with its history line.
 
-use serde_json::json;
-
+use super::history::{AdminChange, HistoryData};
 use super::step::{Line, Step};
-use super::types::{Fires, HistoryKind, Instance, Millis, Outcome, PendingTimer};
+use super::types::{Fires, Instance, Millis, Outcome, PendingTimer};
 use crate::model::Definition;
 
 /// Drops the pending timer `timer`, which cannot fire (`reason` says why),
@@ -45,18 +44,16 @@ pub fn record_retry(
     let mut step = Step::new(definition, instance.clone(), now);
     let state = instance.state.as_str();
     let line = Line {
-        kind: HistoryKind::Admin,
         event: None,
         from: Some(state),
         to: Some(state),
         actor,
     };
-    let data = json!({
-        "action": "retry",
-        "incidents_resolved": incidents_resolved,
-        "deliveries_requeued": deliveries_requeued,
-    });
-    step.record(line, data);
+    let change = AdminChange::Retry {
+        incidents_resolved,
+        deliveries_requeued,
+    };
+    step.record(line, HistoryData::Admin(change));
     step.finish()
 }
 
@@ -71,15 +68,15 @@ pub(super) fn record_ignored(
 ) {
     let state = step.instance.state.clone();
     let line = Line {
-        kind: HistoryKind::Timer,
         event,
         from: Some(&state),
         to: Some(&state),
         actor,
     };
-    let data = match clock {
-        Some(clock) => json!({"ignored": reason, "sla": clock}),
-        None => json!({"ignored": reason}),
+    let data = HistoryData::TimerIgnored {
+        reason: reason.to_owned(),
+        sla: clock.map(str::to_owned),
+        catch_up: None,
     };
     step.record(line, data);
 }

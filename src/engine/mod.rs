@@ -12,6 +12,7 @@ mod actor;
 mod authorize;
 mod data;
 mod event;
+mod history;
 mod housekeeping;
 mod moves;
 mod sla;
@@ -19,11 +20,11 @@ mod step;
 mod timers;
 mod types;
 
-use serde_json::{Value as Json, json};
-
 use crate::model::Definition;
 pub use actor::{AccountName, Actor, NameError};
 pub use authorize::{Refusal, Why, authorize_create, authorize_event};
+use event::Source;
+pub use history::{AdminChange, CatchUpNote, HistoryData, HistoryEntry, HistoryKind, SlaDecision};
 pub use housekeeping::{drop_timer, record_retry};
 pub use moves::EVENTLESS_BOUND;
 use step::{Line, Step};
@@ -56,13 +57,12 @@ pub fn create(
     };
     let mut step = Step::new(definition, instance, now);
     let line = Line {
-        kind: HistoryKind::Created,
         event: None,
         from: None,
         to: Some(&definition.start),
         actor: &input.actor,
     };
-    step.record(line, Json::Object(step.instance.data.clone()));
+    step.record(line, HistoryData::Created(step.instance.data.clone()));
     timers::start_instance_timers(&mut step)?;
     moves::enter(&mut step, &definition.start, &input.actor)?;
     moves::settle(&mut step)?;
@@ -77,7 +77,7 @@ pub fn apply(
     now: Millis,
 ) -> Result<Outcome, Rejection> {
     let mut step = Step::new(definition, instance.clone(), now);
-    event::accept(&mut step, event, HistoryKind::Event)?;
+    event::accept(&mut step, event, Source::Posted)?;
     Ok(step.finish())
 }
 
@@ -103,21 +103,21 @@ pub fn fire_timer(
             let line = step.history.len();
             housekeeping::record_ignored(&mut step, Some(event), "timer", reason, None);
             if let Some(note) = consumed.catch_up {
-                step.note_on_line(line, "catch_up", note);
+                step.note_catch_up(line, note);
             }
         }
         Fires::Event(event) => {
             let input = event::internal(event, "timer");
             let first_line = step.history.len();
-            accept_or_ignore(&mut step, &input, HistoryKind::Timer, None);
+            accept_or_ignore(&mut step, &input, Source::Timer, None);
             if let Some(note) = consumed.catch_up {
-                step.note_on_line(first_line, "catch_up", note);
+                step.note_catch_up(first_line, note);
             }
         }
         Fires::SlaDeadline(clock) => {
             if let Some(breach) = sla::deadline(&mut step, clock, "timer")? {
                 let input = event::internal(&breach, "sla");
-                accept_or_ignore(&mut step, &input, HistoryKind::Event, Some(clock));
+                accept_or_ignore(&mut step, &input, Source::Posted, Some(clock));
             }
         }
     }
@@ -143,7 +143,10 @@ pub fn cancel(
     moves::end(&mut step, Status::Cancelled);
     let state = instance.state.as_str();
     let line = admin_line(state, state, actor);
-    step.record(line, json!({"action": "cancel", "reason": reason}));
+    let change = AdminChange::Cancel {
+        reason: reason.to_owned(),
+    };
+    step.record(line, HistoryData::Admin(change));
     Ok(step.finish())
 }
 
@@ -164,9 +167,12 @@ pub fn move_to(
         });
     };
     let mut step = Step::new(definition, instance.clone(), now);
+    let change = AdminChange::Move {
+        reason: reason.to_owned(),
+    };
     step.record(
         admin_line(&instance.state, state, actor),
-        json!({"action": "move", "reason": reason}),
+        HistoryData::Admin(change),
     );
     if !target.terminal && instance.status != Status::Active {
         step.instance.status = Status::Active;
@@ -179,14 +185,9 @@ pub fn move_to(
 
 /// Applies an event the engine posts itself; a refusal is recorded as a
 /// `timer` line instead of failing the step, restoring the step as it was.
-fn accept_or_ignore(
-    step: &mut Step<'_>,
-    input: &EventInput,
-    kind: HistoryKind,
-    clock: Option<&str>,
-) {
+fn accept_or_ignore(step: &mut Step<'_>, input: &EventInput, source: Source, clock: Option<&str>) {
     let savepoint = step.clone();
-    if let Err(refusal) = event::accept(step, input, kind) {
+    if let Err(refusal) = event::accept(step, input, source) {
         *step = savepoint;
         let reason = refusal.to_string();
         housekeeping::record_ignored(step, Some(&input.name), &input.actor, &reason, clock);
@@ -195,7 +196,6 @@ fn accept_or_ignore(
 
 fn admin_line<'a>(from: &'a str, to: &'a str, actor: &'a str) -> Line<'a> {
     Line {
-        kind: HistoryKind::Admin,
         event: None,
         from: Some(from),
         to: Some(to),

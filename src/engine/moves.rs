@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Value as Json};
 
+use super::history::HistoryData;
 use super::step::{Line, Step};
-use super::types::{HistoryKind, Rejection, Status};
+use super::types::{Rejection, Status};
 use super::{actions, data, sla, timers};
 use crate::model::definition::Transition;
 use crate::model::{ExprError, Scope};
@@ -100,13 +101,12 @@ fn take(
     let from = step.instance.state.clone();
     let to = transition.to.clone().unwrap_or_else(|| from.clone());
     let line = Line {
-        kind: HistoryKind::Event,
         event: None,
         from: Some(&from),
         to: Some(&to),
         actor,
     };
-    step.record(line, Json::Object(Map::new()));
+    step.record(line, HistoryData::Event(Map::new()));
     actions::run(step, &transition.actions, no_event, actor)?;
     if let Some(target) = &transition.to {
         enter(step, target, actor)?;

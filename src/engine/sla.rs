@@ -16,10 +16,11 @@
 //! The deadline timer `sla:<clock>` is therefore due one millisecond after
 //! `due_at`. A missed cycle stays open until it stops, then just closes.
 
-use serde_json::{Map, json};
+use serde_json::Map;
 
+use super::history::{HistoryData, SlaDecision};
 use super::step::{Line, Step};
-use super::types::{Fires, HistoryKind, PendingTimer, Rejection, SlaCycle, SlaOutcome};
+use super::types::{Fires, PendingTimer, Rejection, SlaCycle, SlaOutcome};
 use crate::model::definition::{Sla, Within};
 
 /// The name of the deadline timer of `clock`.
@@ -203,15 +204,14 @@ fn decide(
     cycle.outcome = Some(outcome);
     cycle.role = role.clone();
     let cycle = cycle.clone();
-    let data = json!({
-        "sla": cycle.sla,
-        "cycle": cycle.cycle,
-        "outcome": outcome.as_str(),
-        "role": role,
-        "due_at": cycle.due_at,
+    let data = HistoryData::Sla(SlaDecision {
+        sla: cycle.sla.clone(),
+        cycle: cycle.cycle,
+        outcome,
+        role,
+        due_at: cycle.due_at,
     });
     let line = Line {
-        kind: HistoryKind::Sla,
         event: None,
         from: Some(role_state),
         to: None,

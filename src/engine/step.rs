@@ -7,10 +7,8 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::types::{
-    Effect, HistoryEntry, HistoryKind, Instance, Millis, Outcome, PendingTimer, SlaCycle,
-    TransitionRecord,
-};
+use super::history::{CatchUpNote, HistoryData, HistoryEntry};
+use super::types::{Effect, Instance, Millis, Outcome, PendingTimer, SlaCycle, TransitionRecord};
 use crate::model::{Definition, Scope};
 
 /// One step in progress. Cloned as a savepoint where a failure must be
@@ -45,9 +43,8 @@ impl<'d> Step<'d> {
     }
 
     /// Appends a history line stamped with the step's instant.
-    pub fn record(&mut self, line: Line<'_>, data: Json) {
+    pub fn record(&mut self, line: Line<'_>, data: HistoryData) {
         self.history.push(HistoryEntry {
-            kind: line.kind,
             at: self.now,
             event: line.event.map(str::to_owned),
             from: line.from.map(str::to_owned),
@@ -57,11 +54,13 @@ impl<'d> Step<'d> {
         });
     }
 
-    /// Adds `key: value` to the data of history line `index`, e.g. the slot
-    /// a late timer firing stood for on the line that records the firing.
-    pub fn note_on_line(&mut self, index: usize, key: &str, value: Json) {
-        if let Some(Json::Object(data)) = self.history.get_mut(index).map(|line| &mut line.data) {
-            data.insert(key.to_owned(), value);
+    /// Notes on `timer` line `index` the slot a late firing stood for.
+    pub fn note_catch_up(&mut self, index: usize, note: CatchUpNote) {
+        if let Some(
+            HistoryData::TimerFired { catch_up, .. } | HistoryData::TimerIgnored { catch_up, .. },
+        ) = self.history.get_mut(index).map(|line| &mut line.data)
+        {
+            *catch_up = Some(note);
         }
     }
 
@@ -135,7 +134,6 @@ impl<'d> Step<'d> {
 /// The descriptive part of a history line.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Line<'a> {
-    pub kind: HistoryKind,
     pub event: Option<&'a str>,
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,

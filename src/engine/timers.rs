@@ -13,11 +13,12 @@
 //! instant, so its rhythm does not drift; one found more than a period late
 //! follows its `catch_up` policy (`calendar::plan_firing`).
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
+use super::history::CatchUpNote;
 use super::step::Step;
 use super::types::{Fires, Millis, PendingTimer, Rejection};
-use crate::calendar::{self, CatchUp, Firing};
+use crate::calendar;
 use crate::model::definition::{Schedule, Timer};
 use crate::model::{Duration, Expr, ExprError};
 
@@ -58,7 +59,7 @@ pub(super) struct Consumed {
     pub fire: bool,
     /// For a recurring timer fired more than a period late: what its
     /// history line says about the slot it stood for.
-    pub catch_up: Option<Json>,
+    pub catch_up: Option<CatchUpNote>,
 }
 
 /// Takes a fired timer out of the instance, or, for a recurring one, moves
@@ -94,27 +95,18 @@ pub(super) fn consume(step: &mut Step<'_>, fired: &PendingTimer) -> Consumed {
         }),
         None => step.cancel_timer(&fired.name),
     }
+    // What the history line of a late firing says: which timer, which slot
+    // it stood for (the first one missed), the policy, and the next slot.
+    let catch_up = firing.late.then(|| CatchUpNote {
+        timer: timer.name.clone(),
+        slot,
+        policy: timer.catch_up,
+        next: firing.next,
+    });
     Consumed {
         fire: firing.fire,
-        catch_up: firing
-            .late
-            .then(|| catch_up_note(&timer.name, timer.catch_up, slot, &firing)),
+        catch_up,
     }
-}
-
-/// What the history line of a late firing says: which timer, which slot it
-/// stood for (the first one missed), the policy, and the next slot.
-fn catch_up_note(name: &str, policy: CatchUp, slot: Millis, firing: &Firing) -> Json {
-    json!({
-        "timer": name,
-        "slot": rfc3339(slot),
-        "policy": policy,
-        "next": firing.next.map(rfc3339),
-    })
-}
-
-fn rfc3339(at: Millis) -> String {
-    jiff::Timestamp::from_millisecond(at).map_or_else(|_| at.to_string(), |t| t.to_string())
 }
 
 /// The first slot of an `every` timer whose slots include `slot` that is

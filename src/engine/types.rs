@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
+use super::history::HistoryEntry;
 use crate::model::ExprError;
 use crate::model::fields::FieldError;
 
@@ -150,45 +151,6 @@ pub struct CreateInput {
     pub key: String,
     pub data: Map<String, Json>,
     pub actor: String,
-}
-
-/// What kind of thing a history entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HistoryKind {
-    Created,
-    Event,
-    Timer,
-    Sla,
-    Action,
-    Admin,
-}
-
-impl HistoryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HistoryKind::Created => "created",
-            HistoryKind::Event => "event",
-            HistoryKind::Timer => "timer",
-            HistoryKind::Sla => "sla",
-            HistoryKind::Action => "action",
-            HistoryKind::Admin => "admin",
-        }
-    }
-}
-
-/// One line of an instance's history. The store numbers them (`seq`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    pub kind: HistoryKind,
-    pub at: Millis,
-    pub event: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub actor: String,
-    /// For `event`/`timer`: the event data. For `sla`:
-    /// `{"sla", "cycle", "outcome", "role", "due_at"}`. For `action`: the action.
-    pub data: Json,
 }
 
 /// The state change an event caused, as the API reports it.

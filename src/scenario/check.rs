@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 
 use super::format::{CaughtUp, ExpectedAction, Instant, SlaExpect, SlaStatus};
-use crate::engine::{Effect, HistoryEntry, HistoryKind, Instance};
+use crate::engine::{Effect, HistoryEntry, Instance};
 
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,16 +111,10 @@ fn list<T: fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
 /// open cycle, `closed` for one that ended with the instance, undecided.
 pub fn sla_cycles(instance: &Instance, history: &[HistoryEntry]) -> BTreeMap<String, Vec<String>> {
     let mut decided: BTreeMap<(String, u64), String> = BTreeMap::new();
-    for entry in history
-        .iter()
-        .filter(|entry| entry.kind == HistoryKind::Sla)
-    {
-        let clock = entry.data.get("sla").and_then(Json::as_str);
-        let cycle = entry.data.get("cycle").and_then(Json::as_u64);
-        let outcome = entry.data.get("outcome").and_then(Json::as_str);
-        if let (Some(clock), Some(cycle), Some(outcome)) = (clock, cycle, outcome) {
-            decided.insert((clock.to_owned(), cycle), outcome.to_owned());
-        }
+    for decision in history.iter().filter_map(|entry| entry.data.sla()) {
+        let cycle = u64::from(decision.cycle);
+        let outcome = decision.outcome.as_str().to_owned();
+        decided.insert((decision.sla.clone(), cycle), outcome);
     }
     let mut cycles = BTreeMap::new();
     for (clock, count) in &instance.sla_cycle_counts {
@@ -379,13 +373,8 @@ pub fn caught_up(expected: &[CaughtUp], lines: &[&HistoryEntry]) -> Option<Misma
         .collect();
     let found: Vec<String> = lines
         .iter()
-        .filter(|line| line.kind == HistoryKind::Timer)
-        .filter_map(|line| {
-            let note = line.data.get("catch_up")?;
-            let timer = note.get("timer")?.as_str()?;
-            let slot: jiff::Timestamp = note.get("slot")?.as_str()?.parse().ok()?;
-            Some(format!("{timer}@{}", show(slot.as_millisecond())))
-        })
+        .filter_map(|line| line.data.catch_up())
+        .map(|note| format!("{}@{}", note.timer, show(note.slot)))
         .collect();
     names("caught_up", &wanted, &found)
 }

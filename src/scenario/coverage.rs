@@ -18,9 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use serde_json::Value as Json;
-
-use crate::engine::{Effect, HistoryKind};
+use crate::engine::{AdminChange, Effect, HistoryData, HistoryKind};
 use crate::model::definition::{Action, Transition};
 use crate::model::{Catalog, Definition};
 use crate::store::HistoryRecord;
@@ -127,14 +125,14 @@ impl Observed {
         for (position, record) in history.iter().enumerate() {
             let entry = &record.entry;
             let following = &history[position + 1..];
-            let starts_a_change = match entry.kind {
-                HistoryKind::Created | HistoryKind::Admin => true,
-                HistoryKind::Event | HistoryKind::Timer => {
-                    entry.event.is_some() && entry.data.get("ignored").is_none()
+            let starts_a_change = match &entry.data {
+                HistoryData::Created(_) | HistoryData::Admin(_) => true,
+                HistoryData::Event(_) | HistoryData::TimerFired { .. } => entry.event.is_some(),
+                HistoryData::TimerIgnored { .. } | HistoryData::Sla(_) | HistoryData::Action(_) => {
+                    false
                 }
-                HistoryKind::Sla | HistoryKind::Action => false,
             };
-            let eventless = entry.kind == HistoryKind::Event && entry.event.is_none();
+            let eventless = entry.kind() == HistoryKind::Event && entry.event.is_none();
             if starts_a_change && let Some(state) = settling.take() {
                 self.no_eventless_held(&state);
             }
@@ -143,7 +141,7 @@ impl Observed {
             };
             self.states.insert(to.clone());
             if let (Some(from), Some(event)) = (&entry.from, &entry.event)
-                && matches!(entry.kind, HistoryKind::Event | HistoryKind::Timer)
+                && matches!(entry.kind(), HistoryKind::Event | HistoryKind::Timer)
                 && let Some((origin, transitions)) = event_transitions(&definition, from, event)
             {
                 let trigger = Trigger::Event(event.clone());
@@ -163,8 +161,7 @@ impl Observed {
                     following,
                 );
             }
-            let cancelled = entry.kind == HistoryKind::Admin
-                && entry.data.get("action").and_then(Json::as_str) == Some("cancel");
+            let cancelled = matches!(entry.data, HistoryData::Admin(AdminChange::Cancel { .. }));
             let active = !cancelled && definition.state(to).is_some_and(|state| !state.terminal);
             settling = active.then(|| to.clone());
         }
@@ -399,9 +396,12 @@ fn recorded_actions(from: &str, following: &[HistoryRecord]) -> Vec<Signature> {
     following
         .iter()
         .map(|record| &record.entry)
-        .take_while(|entry| matches!(entry.kind, HistoryKind::Action | HistoryKind::Sla))
-        .filter(|entry| entry.kind == HistoryKind::Action && entry.from.as_deref() == Some(from))
-        .filter_map(|entry| serde_json::from_value::<Effect>(entry.data.clone()).ok())
+        .take_while(|entry| matches!(entry.kind(), HistoryKind::Action | HistoryKind::Sla))
+        .filter(|entry| entry.from.as_deref() == Some(from))
+        .filter_map(|entry| match &entry.data {
+            HistoryData::Action(effect) => Some(effect.clone()),
+            _ => None,
+        })
         .map(|effect| match effect {
             Effect::Notify { webhook, .. } => Signature::Notify(webhook),
             Effect::Spawn { workflow, .. } => Signature::Spawn(workflow),
@@ -463,7 +463,7 @@ impl fmt::Display for WorkflowCoverage {
 mod tests {
     use std::path::Path;
 
-    use serde_json::{Map, json};
+    use serde_json::{Map, Value as Json, json};
     use uuid::Uuid;
 
     use super::*;

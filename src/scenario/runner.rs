@@ -18,7 +18,7 @@ use super::check::{self, Mismatch};
 use super::format::{Expect, Place, RejectionKind, Scenario, StepAction, Target};
 use super::names;
 use crate::engine::{
-    AccountName, Actor, Effect, Fires, HistoryKind, Instance, NameError, Rejection,
+    AccountName, Actor, Effect, Fires, HistoryData, Instance, NameError, Rejection,
 };
 use crate::model::Catalog;
 use crate::runtime::{self, ManualClock, Runtime, RuntimeError};
@@ -418,8 +418,11 @@ impl Run {
         if let Some(expected) = &expect.actions {
             let actual: Vec<Effect> = history
                 .iter()
-                .filter(|record| record.seq > since && record.entry.kind == HistoryKind::Action)
-                .filter_map(|record| serde_json::from_value(record.entry.data.clone()).ok())
+                .filter(|record| record.seq > since)
+                .filter_map(|record| match &record.entry.data {
+                    HistoryData::Action(effect) => Some(effect.clone()),
+                    _ => None,
+                })
                 .collect();
             found.extend(check::actions(expected, &actual));
         }

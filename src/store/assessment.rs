@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::db::Sql;
 use super::history::parse_kind;
-use super::{Store, StoreError};
-use crate::engine::{HistoryKind, Millis};
+use super::{Store, StoreError, history_data};
+use crate::engine::{HistoryData, HistoryKind, Millis};
 
 /// Which history rows and which row data an assessment can use, so that
 /// only those are read: `action` rows, unreferenced events and most event
@@ -59,10 +59,9 @@ pub struct AssessmentRow {
     pub from_state: Option<String>,
     /// The state after the entry.
     pub to_state: Option<String>,
-    /// For `event`/`timer`: the event data. For `sla`:
-    /// `{"sla", "cycle", "outcome", "role", "due_at"}`. Null for rows whose
-    /// data the selection does not ask for.
-    pub data: Json,
+    /// What the line recorded; `None` for rows whose data the selection
+    /// does not ask for.
+    pub data: Option<HistoryData>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -82,16 +81,20 @@ impl TryFrom<Row> for AssessmentRow {
     type Error = StoreError;
 
     fn try_from(row: Row) -> Result<Self, StoreError> {
+        let kind = parse_kind(&row.kind)?;
         Ok(AssessmentRow {
             instance_id: super::parse_id(&row.instance_id)?,
             seq: row.seq,
             workflow: row.workflow,
-            kind: parse_kind(&row.kind)?,
+            kind,
             at: row.at,
             event: row.event,
             from_state: row.from_state,
             to_state: row.to_state,
-            data: row.data.map_or(Json::Null, |data| data.0),
+            data: row
+                .data
+                .map(|data| history_data::decode(kind, data.0))
+                .transpose()?,
         })
     }
 }

@@ -5,8 +5,8 @@ use serde_json::Value as Json;
 use sqlx::types::Json as SqlJson;
 use uuid::Uuid;
 
-use super::db::{Arg, Db, Sql};
-use super::{Store, StoreError};
+use super::db::{Db, Sql};
+use super::{Store, StoreError, history_data};
 use crate::engine::{HistoryEntry, HistoryKind};
 
 pub(super) const TABLE: &str = "history";
@@ -19,23 +19,9 @@ pub struct HistoryRecord {
     pub entry: HistoryEntry,
 }
 
-/// The `kind` column's text.
-pub(super) fn kind_text(kind: HistoryKind) -> &'static str {
-    kind.as_str()
-}
-
+/// Reads the `kind` column (written as [`HistoryKind::as_str`]).
 pub(super) fn parse_kind(text: &str) -> Result<HistoryKind, StoreError> {
-    [
-        HistoryKind::Created,
-        HistoryKind::Event,
-        HistoryKind::Timer,
-        HistoryKind::Sla,
-        HistoryKind::Action,
-        HistoryKind::Admin,
-    ]
-    .into_iter()
-    .find(|kind| kind_text(*kind) == text)
-    .ok_or_else(|| StoreError::Corrupt(format!("history kind `{text}`")))
+    HistoryKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("history kind `{text}`")))
 }
 
 #[derive(sqlx::FromRow)]
@@ -54,16 +40,16 @@ impl TryFrom<HistoryRow> for HistoryRecord {
     type Error = StoreError;
 
     fn try_from(row: HistoryRow) -> Result<Self, StoreError> {
+        let kind = parse_kind(&row.kind)?;
         Ok(HistoryRecord {
             seq: row.seq,
             entry: HistoryEntry {
-                kind: parse_kind(&row.kind)?,
                 at: row.at,
                 event: row.event,
                 from: row.from_state,
                 to: row.to_state,
                 actor: row.actor,
-                data: row.data.0,
+                data: history_data::decode(kind, row.data.0)?,
             },
         })
     }
@@ -118,13 +104,13 @@ pub(super) async fn insert(
         sql.push("(").push_bind(instance_id);
         sql.push(", ").push_bind(seq);
         sql.push(", ").push_bind(workflow);
-        sql.push(", ").push_bind(kind_text(entry.kind));
+        sql.push(", ").push_bind(entry.kind().as_str());
         sql.push(", ").push_bind(entry.at);
         sql.push(", ").push_bind(entry.event.as_deref());
         sql.push(", ").push_bind(entry.from.as_deref());
         sql.push(", ").push_bind(entry.to.as_deref());
         sql.push(", ").push_bind(entry.actor.as_str());
-        sql.push(", ").push_bind(Arg::json(&entry.data)?);
+        sql.push(", ").push_bind(history_data::encode(&entry.data)?);
         sql.push(")");
     }
     db.execute(sql).await?;

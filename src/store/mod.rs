@@ -25,6 +25,7 @@ mod db;
 mod definitions;
 mod health;
 mod history;
+mod history_data;
 mod idempotency;
 mod incidents;
 mod instances;

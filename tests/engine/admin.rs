@@ -1,6 +1,6 @@
 //! Administrators' cancel and move.
 
-use flowkeeper::engine::{self, HistoryKind, Rejection, Status};
+use flowkeeper::engine::{self, AdminChange, HistoryData, HistoryKind, Rejection, Status};
 use serde_json::json;
 
 use crate::support::*;
@@ -60,12 +60,14 @@ fn cancel_ends_the_instance_where_it_stands() {
     );
     let line = &cancelled.history[0];
     assert_eq!(
-        (line.kind, line.actor.as_str()),
+        (line.kind(), line.actor.as_str()),
         (HistoryKind::Admin, "alice")
     );
     assert_eq!(
         line.data,
-        json!({"action": "cancel", "reason": "duplicate"})
+        HistoryData::Admin(AdminChange::Cancel {
+            reason: "duplicate".to_owned()
+        })
     );
     assert_eq!(
         engine::cancel(
@@ -94,7 +96,9 @@ fn move_enters_the_target_like_a_transition() {
     assert_eq!(moved.effects.len(), 1, "entry actions run");
     assert_eq!(
         moved.history[0].data,
-        json!({"action": "move", "reason": "stuck"})
+        HistoryData::Admin(AdminChange::Move {
+            reason: "stuck".to_owned()
+        })
     );
     assert_eq!(moved.history[0].to.as_deref(), Some("working"));
     assert_eq!(

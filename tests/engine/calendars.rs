@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use flowkeeper::calendar::{self, Calendars};
-use flowkeeper::engine::{HistoryKind, Instance, Millis, Rejection};
+use flowkeeper::calendar::{self, Calendars, CatchUp};
+use flowkeeper::engine::{CatchUpNote, HistoryKind, Instance, Millis, Rejection};
 use flowkeeper::model::{self, Definition};
 use jiff::Timestamp;
 use proptest::prelude::*;
@@ -292,7 +292,7 @@ fn a_timer_three_slots_late_fires_once_and_names_the_slot() {
     );
     assert_eq!(outcome.history.len(), 1);
     let line = &outcome.history[0];
-    assert_eq!(line.kind, HistoryKind::Timer);
+    assert_eq!(line.kind(), HistoryKind::Timer);
     assert_eq!(
         line.at,
         at("2026-10-21T10:00:00+08:00"),
@@ -300,15 +300,15 @@ fn a_timer_three_slots_late_fires_once_and_names_the_slot() {
     );
     assert_eq!(line.event.as_deref(), Some("tick"));
     assert_eq!(
-        line.data["catch_up"],
-        json!({
-            "timer": "calls",
-            "slot": "2026-10-19T01:00:00Z",
-            "policy": "once",
-            "next": "2026-10-22T01:00:00Z",
+        line.data.catch_up(),
+        Some(&CatchUpNote {
+            timer: "calls".to_owned(),
+            slot: at("2026-10-19T01:00:00Z"),
+            policy: CatchUp::Once,
+            next: Some(at("2026-10-22T01:00:00Z")),
         })
     );
-    assert!(line.data.get("ignored").is_none());
+    assert!(line.data.ignored().is_none());
 }
 
 #[test]
@@ -318,16 +318,18 @@ fn catch_up_all_fires_every_slot_and_skip_fires_none() {
         shanghai(due(&all.instance, "calls")),
         "Tue 2026-10-20 09:00"
     );
-    assert_eq!(all.history[0].data["catch_up"]["policy"], "all");
+    let note = all.history[0].data.catch_up().expect("a late firing");
+    assert_eq!(note.policy, CatchUp::All);
     let (_, skip) = three_slots_late("skip");
     assert_eq!(
         shanghai(due(&skip.instance, "calls")),
         "Thu 2026-10-22 09:00"
     );
     let line = &skip.history[0];
-    assert_eq!(line.kind, HistoryKind::Timer);
-    assert!(line.data["ignored"].as_str().unwrap().contains("skip"));
-    assert_eq!(line.data["catch_up"]["slot"], "2026-10-19T01:00:00Z");
+    assert_eq!(line.kind(), HistoryKind::Timer);
+    assert!(line.data.ignored().unwrap().contains("skip"));
+    let note = line.data.catch_up().expect("the skipped slots");
+    assert_eq!(note.slot, at("2026-10-19T01:00:00Z"));
     assert!(skip.transition.is_none(), "a skipped firing posts no event");
 }
 
@@ -569,15 +571,11 @@ fn an_sla_deadline_found_late_is_missed_once_at_the_real_instant() {
     let lines: Vec<_> = late
         .history
         .iter()
-        .filter(|line| line.kind == HistoryKind::Sla)
+        .filter_map(|line| line.data.sla().map(|decision| (line.at, decision)))
         .collect();
     assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0].at, restart, "recorded when it was found");
-    assert_eq!(
-        lines[0].data["due_at"],
-        json!(due_at),
-        "naming the due instant"
-    );
+    assert_eq!(lines[0].0, restart, "recorded when it was found");
+    assert_eq!(lines[0].1.due_at, due_at, "naming the due instant");
     assert!(
         late.instance
             .timers

@@ -2,7 +2,7 @@
 //! snapshot in `fixtures/`, so this test does not move when the shipped file
 //! does), collecting the SLA outcomes the assessment will read.
 
-use flowkeeper::engine::{HistoryKind, Instance, Outcome, Rejection, Status};
+use flowkeeper::engine::{Instance, Outcome, Rejection, Status};
 use flowkeeper::model::Definition;
 use serde_json::{Value as Json, json};
 
@@ -26,18 +26,8 @@ fn step(
 }
 
 fn collect(outcome: &Outcome, outcomes: &mut Vec<Json>) {
-    let lines = outcome
-        .history
-        .iter()
-        .filter(|e| e.kind == HistoryKind::Sla);
-    outcomes.extend(lines.map(|e| {
-        json!([
-            e.data["sla"],
-            e.data["cycle"],
-            e.data["outcome"],
-            e.data["role"]
-        ])
-    }));
+    let lines = outcome.history.iter().filter_map(|e| e.data.sla());
+    outcomes.extend(lines.map(|e| json!([e.sla, e.cycle, e.outcome.as_str(), e.role])));
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! SLA clocks: met and missed at the edges, pauses, stops, new cycles,
 //! roles at the moment of the outcome, breach events and stop events.
 
-use flowkeeper::engine::{HistoryKind, Instance, Outcome, SlaCycle, SlaOutcome};
+use flowkeeper::engine::{
+    HistoryData, HistoryKind, Instance, Outcome, SlaCycle, SlaDecision, SlaOutcome,
+};
 use serde_json::json;
 
 use crate::support::*;
@@ -112,12 +114,12 @@ fn changed<'a>(outcome: &'a Outcome, sla: &str, number: u32) -> &'a SlaCycle {
         .unwrap_or_else(|| panic!("`{sla}` #{number} not in {:?}", outcome.sla_changes))
 }
 
-fn sla_lines(outcome: &Outcome) -> Vec<serde_json::Value> {
+fn sla_lines(outcome: &Outcome) -> Vec<SlaDecision> {
     outcome
         .history
         .iter()
-        .filter(|entry| entry.kind == HistoryKind::Sla)
-        .map(|entry| entry.data.clone())
+        .filter_map(|entry| entry.data.sla())
+        .cloned()
         .collect()
 }
 
@@ -178,9 +180,13 @@ fn stopping_exactly_at_the_due_instant_is_met() {
     );
     assert_eq!(
         sla_lines(&received),
-        [
-            json!({"sla": "response", "cycle": 1, "outcome": "met", "role": "service_desk", "due_at": T0 + 5 * SECOND})
-        ]
+        [SlaDecision {
+            sla: "response".to_owned(),
+            cycle: 1,
+            outcome: SlaOutcome::Met,
+            role: Some("service_desk".to_owned()),
+            due_at: T0 + 5 * SECOND,
+        }]
     );
 }
 
@@ -209,7 +215,7 @@ fn missed_is_decided_only_past_the_due_instant_and_a_stop_then_just_closes() {
         "a missed cycle stays open until it stops"
     );
     assert!(timer(&missed.instance, "sla:response").is_none());
-    assert_eq!(sla_lines(&missed)[0]["outcome"], json!("missed"));
+    assert_eq!(sla_lines(&missed)[0].outcome, SlaOutcome::Missed);
     assert_eq!(missed.history[0].actor, "timer");
 
     let received = post(&desk, &missed.instance, "receive", json!({}), T0 + MINUTE);
@@ -351,7 +357,7 @@ fn a_missed_outcome_counts_for_the_role_responsible_at_that_moment() {
         cycle(&missed.instance, "handling").role.as_deref(),
         Some("net")
     );
-    assert_eq!(sla_lines(&missed)[0]["role"], json!("net"));
+    assert_eq!(sla_lines(&missed)[0].role.as_deref(), Some("net"));
     let transferred = post(
         &desk,
         &missed.instance,
@@ -389,7 +395,7 @@ fn a_missed_cycle_posts_its_breach_event() {
     let lines: Vec<_> = breached
         .history
         .iter()
-        .map(|entry| (entry.kind, entry.event.as_deref(), entry.actor.as_str()))
+        .map(|entry| (entry.kind(), entry.event.as_deref(), entry.actor.as_str()))
         .collect();
     assert_eq!(
         lines,
@@ -399,8 +405,8 @@ fn a_missed_cycle_posts_its_breach_event() {
         ]
     );
     assert_eq!(
-        sla_lines(&breached)[0]["role"],
-        json!("service_desk"),
+        sla_lines(&breached)[0].role.as_deref(),
+        Some("service_desk"),
         "the state's role"
     );
 }
@@ -420,10 +426,11 @@ fn a_breach_event_the_state_refuses_is_recorded_as_ignored_and_the_miss_stays() 
         Some(SlaOutcome::Missed)
     );
     let ignored = breached.history.last().unwrap();
-    assert_eq!(ignored.kind, HistoryKind::Timer);
     assert_eq!(ignored.event.as_deref(), Some("escalate"));
-    assert_eq!(ignored.data["sla"], json!("dispatch"));
-    assert!(ignored.data["ignored"].is_string());
+    let HistoryData::TimerIgnored { sla, .. } = &ignored.data else {
+        panic!("an ignored timer line: {ignored:?}");
+    };
+    assert_eq!(sla.as_deref(), Some("dispatch"));
 }
 
 #[test]

@@ -103,7 +103,7 @@ fn a_fired_timer_posts_its_event_as_a_timer_line_and_is_consumed() {
     );
     let line = &fired.history[0];
     assert_eq!(
-        (line.kind, line.actor.as_str()),
+        (line.kind(), line.actor.as_str()),
         (HistoryKind::Timer, "timer")
     );
     assert_eq!(line.event.as_deref(), Some("remind_due"));
@@ -218,11 +218,9 @@ fn a_refused_timer_event_is_recorded_as_ignored_and_the_timer_is_consumed() {
     assert_eq!(expired.timers_cancelled, ["expire"]);
     assert_eq!(expired.history.len(), 1);
     let line = &expired.history[0];
-    assert_eq!(line.kind, HistoryKind::Timer);
+    assert_eq!(line.kind(), HistoryKind::Timer);
     assert_eq!(line.event.as_deref(), Some("expire"));
-    let reason = line.data["ignored"]
-        .as_str()
-        .expect("the reason is recorded");
+    let reason = line.data.ignored().expect("the reason is recorded");
     assert!(
         reason.contains("not allowed in state `waiting`"),
         "{reason}"

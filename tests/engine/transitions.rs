@@ -1,6 +1,6 @@
 //! Events, guards, data and eventless transitions.
 
-use flowkeeper::engine::{Effect, HistoryKind, Rejection, Status};
+use flowkeeper::engine::{Effect, HistoryData, HistoryEntry, HistoryKind, Rejection, Status};
 use serde_json::json;
 
 use crate::support::*;
@@ -102,8 +102,11 @@ fn the_first_guard_that_holds_wins_and_a_guardless_transition_is_the_fallback() 
             ("route", "triage", expected)
         );
         assert_eq!(routed.history.len(), 1);
-        assert_eq!(routed.history[0].kind, HistoryKind::Event);
-        assert_eq!(routed.history[0].data, json!({"urgent": urgent}));
+        assert_eq!(routed.history[0].kind(), HistoryKind::Event);
+        assert_eq!(
+            routed.history[0].data,
+            HistoryData::Event(object(json!({"urgent": urgent})))
+        );
         assert_eq!(routed.instance.entered_at, T0 + MINUTE);
         assert_eq!(routed.instance.updated_at, T0 + MINUTE);
         assert_eq!(routed.instance.revision, created.instance.revision);
@@ -205,9 +208,12 @@ fn an_explicit_self_transition_reenters_the_state() {
             "data": {"level": 1, "count": 10},
         })
     );
-    let kinds: Vec<_> = touched.history.iter().map(|entry| entry.kind).collect();
+    let kinds: Vec<_> = touched.history.iter().map(HistoryEntry::kind).collect();
     assert_eq!(kinds, [HistoryKind::Event, HistoryKind::Action]);
-    assert_eq!(touched.history[1].data["action"], json!("notify"));
+    assert!(matches!(
+        touched.history[1].data,
+        HistoryData::Action(Effect::Notify { .. })
+    ));
 }
 
 #[test]
@@ -233,8 +239,10 @@ fn create_checks_the_data_and_fills_defaults() {
     assert_eq!(created.instance.status, Status::Active);
     assert_eq!(created.instance.revision, 0);
     assert_eq!(created.instance.definition_hash, routing.source.hash);
-    assert_eq!(created.history[0].kind, HistoryKind::Created);
-    assert_eq!(created.history[0].data, json!({"level": 2, "count": 0}));
+    assert_eq!(
+        created.history[0].data,
+        HistoryData::Created(object(json!({"level": 2, "count": 0})))
+    );
 }
 
 #[test]
@@ -434,7 +442,7 @@ fn eventless_transitions_run_after_the_event_and_chain() {
         .iter()
         .map(|e| {
             (
-                e.kind,
+                e.kind(),
                 e.event.as_deref(),
                 e.to.as_deref(),
                 e.actor.as_str(),

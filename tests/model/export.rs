@@ -22,17 +22,35 @@ fn dot_of_the_fixture() {
 fn svg_of_the_fixture_draws_every_state_and_escapes_text() {
     let definition = load_file(&super::ticket_fixture()).unwrap();
     let svg = export::svg(&definition).unwrap();
-    assert!(svg.starts_with("<?xml"), "{svg}");
-    for caption in [
-        "Opened (open)",
-        "Working &quot;hard&quot; (working)",
-        "cancelled",
-    ] {
-        assert!(svg.contains(caption), "{caption} missing");
+    assert!(svg.starts_with("<svg "), "{svg}");
+    for state in definition.states.keys() {
+        assert_eq!(
+            svg.matches(&format!("data-state=\"{state}\"")).count(),
+            1,
+            "{state}"
+        );
     }
-    assert!(svg.contains("resolve [event.needs_review]"));
+    assert!(svg.contains(">Working &quot;hard&quot;</text>"));
+    assert!(svg.contains("[event.needs_review]"));
+    assert!(!svg.contains("class=\"state current"));
+    insta::assert_snapshot!("ticket_svg", svg);
 }
 
+#[test]
+fn svg_lists_global_events_once_instead_of_an_edge_from_every_state() {
+    let definition = load_file(&super::ticket_fixture()).unwrap();
+    let svg = export::svg(&definition).unwrap();
+    // one arrow into `cancelled`, from the "any live state" box
+    assert_eq!(svg.matches("class=\"transition global\"").count(), 1);
+    assert_eq!(svg.matches(">any live state<").count(), 1);
+    for event in ["cancel", "note"] {
+        assert!(svg.contains(&format!("data-event=\"{event}\"")), "{event}");
+    }
+    let dot = export::dot(&definition);
+    assert_eq!(dot.matches("-> \"cancelled\"").count(), 1, "{dot}");
+    let mermaid = export::mermaid(&definition);
+    assert_eq!(mermaid.matches("--> cancelled").count(), 1, "{mermaid}");
+}
 /// A chain `s0 → s1 → … → sN` (terminal), each state titled `title` and
 /// with `extra` self-loops that stay.
 fn chain(states: usize, title: &str, stays: usize) -> String {
@@ -80,7 +98,7 @@ proptest! {
         }
         let svg = export::svg(&definition).unwrap();
         prop_assert!(svg.trim_end().ends_with("</svg>"));
-        prop_assert_eq!(svg.matches("<rect").count(), states + 1);
+        prop_assert_eq!(svg.matches("data-state=").count(), states + 1);
     }
 }
 
@@ -123,6 +141,145 @@ proptest! {
         let definition = load_str(Path::new("p.toml"), &tangle(states, &extra)).unwrap();
         let svg = export::svg(&definition).unwrap();
         prop_assert!(svg.trim_end().ends_with("</svg>"));
-        prop_assert_eq!(svg.matches("<rect").count(), states + 1);
+        prop_assert_eq!(svg.matches("data-state=").count(), states + 1);
+        prop_assert_eq!(&svg, &export::svg(&definition).unwrap());
+    }
+}
+
+#[test]
+fn svg_with_marks_highlights_the_current_state_and_the_path() {
+    let definition = load_file(&super::ticket_fixture()).unwrap();
+    let marks = export::GraphMarks {
+        current: Some("waiting".to_owned()),
+        path: vec!["open".to_owned(), "working".to_owned()],
+    };
+    let marked = export::svg_with(&definition, &marks).unwrap();
+    let plain = export::svg(&definition).unwrap();
+    assert_eq!(marked.matches("class=\"state current").count(), 1);
+    assert!(marked.contains("class=\"state current\" data-state=\"waiting\""));
+    assert!(marked.contains("class=\"state visited\" data-state=\"working\""));
+    // open → working and working → waiting are the path's arrows
+    assert_eq!(marked.matches("class=\"transition taken\"").count(), 2);
+    assert!(!plain.contains("taken"));
+    assert_eq!(
+        plain,
+        export::svg_with(&definition, &export::GraphMarks::default()).unwrap()
+    );
+}
+
+/// A workflow with everything the drawing must cope with: a chain
+/// `s0 → … → sN` (terminal) by `next`, extra event edges (`(from, to,
+/// guarded)`), eventless `always` edges, stays, global events that move to
+/// a state or only record, and titles in any script.
+fn everything(
+    states: usize,
+    extra: &[(usize, usize, bool)],
+    always: &[(usize, usize)],
+    stays: &[usize],
+    globals: &[Option<usize>],
+    title: &str,
+) -> String {
+    let title = toml::Value::String(title.to_owned()).to_string();
+    let mut text = String::from(
+        "id = \"p\"\nversion = 1\ntitle = \"P\"\nstart = \"s0\"\n\
+         [data.level]\ntype = \"integer\"\ndefault = 1\n[events.next]\n[events.stay]\n",
+    );
+    for (index, target) in globals.iter().enumerate() {
+        text.push_str(&format!("[events.g{index}]\nglobal = true\n"));
+        if let Some(target) = target {
+            text.push_str(&format!(
+                "transitions = [{{ to = \"s{}\" }}]\n",
+                target % (states + 1)
+            ));
+        }
+    }
+    for event in 0..extra.len() {
+        text.push_str(&format!("[events.e{event}]\n"));
+    }
+    for index in 0..=states {
+        text.push_str(&format!("[states.s{index}]\ntitle = {title}\n"));
+        if index == states {
+            text.push_str("terminal = true\n");
+            continue;
+        }
+        // a guarded `next` first when an extra edge asks for it
+        let mut next = Vec::new();
+        for (event, &(from, to, guarded)) in extra.iter().enumerate() {
+            if from % states == index {
+                let to = to % (states + 1);
+                if guarded {
+                    next.push(format!(
+                        "{{ when = \"data.level == {event}\", to = \"s{to}\" }}"
+                    ));
+                } else {
+                    text.push_str(&format!("on.e{event} = \"s{to}\"\n"));
+                }
+            }
+        }
+        next.push(format!("{{ to = \"s{}\" }}", index + 1));
+        text.push_str(&format!("on.next = [{}]\n", next.join(", ")));
+        if stays.iter().any(|&stay| stay % states == index) {
+            text.push_str("on.stay = {}\n");
+        }
+        let automatic: Vec<String> = always
+            .iter()
+            .filter(|&&(from, _)| from % states == index)
+            .map(|&(_, to)| {
+                format!(
+                    "{{ when = \"data.level > 3\", to = \"s{}\" }}",
+                    to % (states + 1)
+                )
+            })
+            .collect();
+        if !automatic.is_empty() {
+            text.push_str(&format!("always = [{}]\n", automatic.join(", ")));
+        }
+    }
+    // events no state handles are refused: the first state takes them all
+    let unused: Vec<String> = extra
+        .iter()
+        .enumerate()
+        .filter(|(_, &(from, _, guarded))| guarded || from % states != 0)
+        .map(|(event, _)| format!("on.e{event} = {{}}\n"))
+        .collect();
+    text = text.replacen(
+        "[states.s0]\n",
+        &format!("[states.s0]\n{}", unused.concat()),
+        1,
+    );
+    if stays.is_empty() {
+        text = text.replacen("[states.s0]\n", "[states.s0]\non.stay = {}\n", 1);
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn svg_draws_any_valid_workflow(
+        states in 1usize..14,
+        extra in proptest::collection::vec((0usize..14, 0usize..15, any::<bool>()), 0..10),
+        always in proptest::collection::vec((0usize..14, 0usize..15), 0..4),
+        stays in proptest::collection::vec(0usize..14, 0..4),
+        globals in proptest::collection::vec(proptest::option::of(0usize..15), 0..4),
+        title in "[a-hj-mo-zA-HJ-MO-Z 問題處理掛單已關閉<>&\"]{0,16}",
+        current in 0usize..15,
+        path in proptest::collection::vec(0usize..15, 0..8),
+    ) {
+        let text = everything(states, &extra, &always, &stays, &globals, &title);
+        let Ok(definition) = load_str(Path::new("p.toml"), &text) else {
+            // a generated `always` cycle may be refused: not a drawing case
+            return Ok(());
+        };
+        let marks = export::GraphMarks {
+            current: Some(format!("s{}", current % (states + 1))),
+            path: path.iter().map(|state| format!("s{}", state % (states + 1))).collect(),
+        };
+        let svg = export::svg_with(&definition, &marks).unwrap();
+        prop_assert!(svg.trim_end().ends_with("</svg>"));
+        prop_assert_eq!(svg.matches("data-state=").count(), states + 1);
+        prop_assert_eq!(svg.matches("class=\"state current").count(), 1);
+        prop_assert!(!svg.contains("NaN") && !svg.contains("inf"), "{}", svg);
+        prop_assert_eq!(&svg, &export::svg_with(&definition, &marks).unwrap());
     }
 }

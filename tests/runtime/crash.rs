@@ -129,8 +129,11 @@ async fn killed_driver_applies_every_acknowledged_event_once(db: &TestDb) {
         );
         let bumps: Vec<&str> = history
             .iter()
-            .filter(|record| record.entry.kind == HistoryKind::Event)
-            .map(|record| record.entry.data["eid"].as_str().expect("eid"))
+            .filter(|record| record.entry.kind() == HistoryKind::Event)
+            .map(|record| {
+                let data = record.entry.data.event_data().expect("event data");
+                data["eid"].as_str().expect("eid")
+            })
             .collect();
         for eid in &bumps {
             *applied.entry((*eid).to_owned()).or_default() += 1;
@@ -225,7 +228,7 @@ async fn timer_firings(store: &Store) -> BTreeMap<String, usize> {
         let history = store.history(instance.id).await.unwrap();
         let count = history
             .iter()
-            .filter(|record| record.entry.kind == HistoryKind::Timer)
+            .filter(|record| record.entry.kind() == HistoryKind::Timer)
             .count();
         if count > 0 {
             firings.insert(key, count);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use flowkeeper::engine::{
-    Effect, Fires, HistoryEntry, HistoryKind, Instance, Outcome, PendingTimer, SlaCycle, Status,
+    Effect, Fires, HistoryData, HistoryEntry, Instance, Outcome, PendingTimer, SlaCycle, Status,
 };
 use flowkeeper::store::{
     Answer, Backend, Cursor, Delivery, IdempotencyRecord, IncidentKind, InstanceFilter,
@@ -61,13 +61,12 @@ fn outcome(instance: Instance) -> Outcome {
     Outcome {
         instance,
         history: vec![HistoryEntry {
-            kind: HistoryKind::Created,
             at: START,
             event: None,
             from: None,
             to: Some("open".into()),
             actor: "test".into(),
-            data: json!({}),
+            data: HistoryData::Created(Map::new()),
         }],
         transition: None,
         timers_set: Vec::new(),
@@ -169,7 +168,7 @@ async fn commit_writes_instance_history_timers_slas_and_outbox(store: Store) {
     next.state = "waiting".into();
     next.timers.clear();
     let mut step = outcome(next);
-    step.history[0].kind = HistoryKind::Event;
+    step.history[0].data = HistoryData::Event(Map::new());
     step.history[0].event = Some("wait".into());
     step.history.push(step.history[0].clone());
     step.timers_cancelled = vec!["reminder".into()];

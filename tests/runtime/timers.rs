@@ -62,7 +62,7 @@ async fn manual_clock_fires_a_seven_day_timer_and_what_it_causes(store: Store) {
     let history = h.store.history(created.id).await.unwrap();
     let timed: Vec<(Option<&str>, i64)> = history
         .iter()
-        .filter(|record| record.entry.kind == HistoryKind::Timer)
+        .filter(|record| record.entry.kind() == HistoryKind::Timer)
         .map(|record| (record.entry.event.as_deref(), record.entry.at))
         .collect();
     assert_eq!(
