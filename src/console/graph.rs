@@ -1,68 +1,28 @@
-//! The workflow graph in a page: the same SVG drawing as
-//! `GET /v1/workflows/{id}/graph?format=svg`, and under it the states as a
-//! rail of chips in declaration order, each with `data-state`, the current
-//! one `class="current"`, the ones the instance passed through `visited`,
-//! terminal ones framed. The rail works with JavaScript off, reads on a
-//! phone, and is what tests and people look at for "where is it now".
+//! The workflow graph in a page: the same drawing as
+//! `GET /v1/workflows/{id}/graph?format=svg` (global events listed once
+//! beside it, terminal states marked), inlined so that for an instance its
+//! current state (`class="state current"`) and the path it took are
+//! highlighted. Every state is a `<g data-state="…">`.
 
 use maud::{Markup, PreEscaped, html};
 
-use super::i18n::Lang;
 use crate::model::Definition;
-use crate::model::export;
+use crate::model::export::{self, GraphMarks};
 
-/// The drawing and the rail; `current` and `path` only for an instance.
-pub fn figure(
-    lang: Lang,
-    definition: &Definition,
-    current: Option<&str>,
-    path: &[String],
-) -> Markup {
-    let drawing = export::svg(definition);
+/// The drawing; `current` and `path` only for an instance.
+pub fn figure(definition: &Definition, current: Option<&str>, path: &[String]) -> Markup {
+    let marks = GraphMarks {
+        current: current.map(str::to_owned),
+        path: path.to_vec(),
+    };
     html! {
         figure.graph {
-            @match &drawing {
-                Ok(svg) => (PreEscaped(strip_prolog(svg))),
+            @match export::svg_with(definition, &marks) {
+                Ok(svg) => (PreEscaped(strip_prolog(&svg).to_owned())),
                 Err(error) => p.muted { (error.to_string()) },
-            }
-            ol.rail aria-label=(lang.t("狀態", "States")) {
-                @for state in definition.states.values() {
-                    @let here = current == Some(state.name.as_str());
-                    @let visited = path.iter().any(|name| *name == state.name);
-                    li data-state=(state.name)
-                        class=(classes(here, visited, state.terminal))
-                        title=(state.name) {
-                        (state.title.as_deref().unwrap_or(&state.name))
-                        @if state.terminal { " ■" }
-                    }
-                }
-            }
-            @let globals: Vec<_> = definition.events.values().filter(|event| event.global).collect();
-            @if !globals.is_empty() {
-                p.muted {
-                    (lang.t("任何狀態皆可:", "From any state:")) " "
-                    @for (index, event) in globals.iter().enumerate() {
-                        @if index > 0 { ", " }
-                        (event.title.as_deref().unwrap_or(&event.name)) " " code { (event.name) }
-                    }
-                }
             }
         }
     }
-}
-
-fn classes(here: bool, visited: bool, terminal: bool) -> String {
-    let mut classes = Vec::new();
-    if here {
-        classes.push("current");
-    }
-    if visited {
-        classes.push("visited");
-    }
-    if terminal {
-        classes.push("terminal");
-    }
-    classes.join(" ")
 }
 
 /// The SVG element alone: an XML declaration may not appear inside HTML.
@@ -75,12 +35,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_prolog_is_dropped_and_classes_combine() {
+    fn the_prolog_is_dropped() {
         assert_eq!(
             strip_prolog("<?xml version=\"1.0\"?>\n<svg a=\"1\"/>"),
             "<svg a=\"1\"/>"
         );
-        assert_eq!(classes(true, true, false), "current visited");
-        assert_eq!(classes(false, false, true), "terminal");
     }
 }

@@ -125,7 +125,7 @@ async fn render(
             div {
                 div.card {
                     h2 { (lang.t("流程圖", "Graph")) }
-                    (graph::figure(lang, &definition, Some(&instance.state), &path))
+                    (graph::figure(&definition, Some(&instance.state), &path))
                 }
                 div.card {
                     h2 { (lang.t("歷程", "History")) }

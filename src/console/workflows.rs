@@ -72,7 +72,7 @@ pub async fn page(
         p.muted { a href="/ui/workflows" { (lang.t("流程", "Workflows")) } " › " code { (definition.id) } " v" (definition.version) }
         h1 { (definition.title) }
         @if let Some(description) = &definition.description { p { (description) } }
-        div.card { (graph::figure(lang, definition, None, &[])) }
+        div.card { (graph::figure(definition, None, &[])) }
         div.cols {
             div {
                 div.card { h2 { (lang.t("狀態", "States")) } (states(lang, definition)) }

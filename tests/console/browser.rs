@@ -121,7 +121,7 @@ async fn shot(client: &Client, name: &str) {
 
 async fn current_state(client: &Client) -> String {
     client
-        .find(Locator::Css(".rail li.current"))
+        .find(Locator::Css("svg g.state.current"))
         .await
         .expect("a highlighted state")
         .attr("data-state")
@@ -238,7 +238,7 @@ async fn a_person_works_a_ticket_in_chromium() {
             .await?;
         client
             .wait()
-            .for_element(Locator::Css(".rail li.current"))
+            .for_element(Locator::Css("svg g.state.current"))
             .await?;
         assert_eq!(current_state(&client).await, "submitted");
         let source = client.source().await?;
@@ -271,11 +271,11 @@ async fn a_person_works_a_ticket_in_chromium() {
             .await?;
         client
             .wait()
-            .for_element(Locator::Css("li.current[data-state=dispatched]"))
+            .for_element(Locator::Css("g.current[data-state=dispatched]"))
             .await?;
         assert_eq!(current_state(&client).await, "dispatched");
         let visited = client
-            .find_all(Locator::Css(".rail li.visited"))
+            .find_all(Locator::Css("svg g.state.visited"))
             .await?
             .len();
         assert!(visited >= 3, "the path taken is marked ({visited})");

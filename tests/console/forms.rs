@@ -72,7 +72,7 @@ async fn an_event_posted_through_its_form_moves_the_instance_as_the_account(back
     let page = mei.get(&format!("/ui/instances/{id}")).await;
     assert!(
         page.html
-            .contains(r#"data-state="received" class="current"#),
+            .contains(r#"<g class="state current" data-state="received">"#),
         "{}",
         page.html
     );
@@ -246,7 +246,7 @@ async fn admin_actions_cancel_and_move_with_a_reason(backend: Backend) {
     assert!(!page.html.contains(r#"data-action="cancel""#));
     assert!(
         page.html
-            .contains(r#"data-state="cancelled" class="current"#)
+            .contains(r#"<g class="state current terminal" data-state="cancelled">"#)
     );
 }
 

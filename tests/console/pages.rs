@@ -188,13 +188,13 @@ async fn the_instance_page_marks_the_current_state_forms_and_history(backend: Ba
     let page = admin.get(&format!("/ui/instances/{id}")).await;
     assert!(
         page.html
-            .contains(r#"data-state="submitted" class="current""#),
+            .contains(r#"<g class="state current" data-state="submitted">"#),
         "{}",
         page.html
     );
     assert!(
         page.html
-            .contains(r#"data-state="closed" class="terminal""#)
+            .contains(r#"<g class="state terminal" data-state="closed">"#)
     );
     assert!(page.html.contains(r#"<form data-event="receive""#));
     assert!(page.html.contains(r#"<form data-event="cancel""#));
