@@ -87,7 +87,13 @@ async fn show(state: &AppState, viewer: &Viewer, outcome: Option<Outcome>) -> Re
             (create_form(viewer))
         }
     };
-    layout::page_with(viewer, Nav::Accounts, title, status, body)
+    let mut response = layout::page_with(viewer, Nav::Accounts, title, status, body);
+    // The page may hold a token's secret: never keep it in a cache.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 fn row_forms(viewer: &Viewer, account: &AccountView) -> Markup {

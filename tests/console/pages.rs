@@ -110,6 +110,7 @@ async fn every_route_answers_with_lang_title_and_its_markers(backend: Backend) {
     person(&app, "ada", "admin", &[]).await;
     let id = ticket(&app, "T-1", "打印機卡紙").await;
     let admin = User::sign_in(&app, "ada").await;
+    let instance = format!("/ui/instances/{id}");
     let routes = [
         ("/ui/", "T-1"),
         ("/ui/", "data-stuck="),
@@ -119,7 +120,7 @@ async fn every_route_answers_with_lang_title_and_its_markers(backend: Backend) {
             "T-1",
         ),
         ("/ui/instances?stuck=true", "<form"),
-        (&format!("/ui/instances/{id}"), "data-state=\"submitted\""),
+        (instance.as_str(), "data-state=\"submitted\""),
         ("/ui/stuck", "<h1>"),
         ("/ui/workflows", "IT 服務檯工單"),
         ("/ui/workflows/service_desk", "data-state=\"closed\""),
