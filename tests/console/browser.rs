@@ -278,7 +278,7 @@ async fn a_person_works_a_ticket_in_chromium() {
             .find_all(Locator::Css("svg g.state.visited"))
             .await?
             .len();
-        assert!(visited >= 3, "the path taken is marked ({visited})");
+        assert!(visited >= 2, "the path taken is marked ({visited})");
         shot(&client, "04-instance-dispatched").await;
 
         // The stuck list and the assessment with its chart.

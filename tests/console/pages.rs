@@ -112,7 +112,7 @@ async fn every_route_answers_with_lang_title_and_its_markers(backend: Backend) {
     let admin = User::sign_in(&app, "ada").await;
     let instance = format!("/ui/instances/{id}");
     let routes = [
-        ("/ui/", "T-1"),
+        ("/ui/", "service_desk"),
         ("/ui/", "data-stuck="),
         ("/ui/instances", "data-instance="),
         (

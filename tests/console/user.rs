@@ -82,7 +82,6 @@ fn value_of(html: &str, prefix: &str) -> Option<String> {
 pub struct User<'a> {
     pub app: &'a TestApp,
     pub cookie: String,
-    pub name: String,
 }
 
 /// Creates an account with a password (through the API as the test admin).
@@ -149,11 +148,7 @@ impl<'a> User<'a> {
             .next()
             .unwrap()
             .to_owned();
-        User {
-            app,
-            cookie,
-            name: name.to_owned(),
-        }
+        User { app, cookie }
     }
 
     pub async fn get(&self, path: &str) -> Page {
