@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backup;
 pub mod calendar;
 pub mod cli;
+pub mod console;
 pub mod engine;
 pub mod model;
 pub mod runtime;

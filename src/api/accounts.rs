@@ -298,7 +298,7 @@ pub async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn account_name(text: &str) -> Result<AccountName, Problem> {
+pub(crate) fn account_name(text: &str) -> Result<AccountName, Problem> {
     AccountName::parse(text).map_err(|error| {
         Problem::unprocessable(
             "invalid-account",
@@ -310,7 +310,7 @@ fn account_name(text: &str) -> Result<AccountName, Problem> {
 
 /// Checks the password rule (422 with the rule) and hashes it off the
 /// async threads.
-async fn hashed(password: Option<String>) -> Result<Option<PasswordHash>, Problem> {
+pub(crate) async fn hashed(password: Option<String>) -> Result<Option<PasswordHash>, Problem> {
     let Some(text) = password else {
         return Ok(None);
     };
@@ -327,12 +327,12 @@ async fn hashed(password: Option<String>) -> Result<Option<PasswordHash>, Proble
         .map_err(|error| Problem::internal(format!("hashing the password failed: {error}")))
 }
 
-fn instant(text: &str) -> Result<i64, Problem> {
+pub(crate) fn instant(text: &str) -> Result<i64, Problem> {
     parse_timestamp(text)
         .ok_or_else(|| Problem::bad_request(format!("`{text}` is not an RFC 3339 time")))
 }
 
-fn lifetime(text: Option<&str>) -> Result<Option<Duration>, Problem> {
+pub(crate) fn lifetime(text: Option<&str>) -> Result<Option<Duration>, Problem> {
     text.map(|text| Duration::parse(text).map_err(|error| Problem::bad_request(error.to_string())))
         .transpose()
 }

@@ -5,7 +5,7 @@
 //! wire types; the OpenAPI document is generated from the same handler
 //! annotations that build the router, so the two cannot drift apart.
 
-mod accounts;
+pub(crate) mod accounts;
 mod admin;
 mod assessment;
 mod audit;
@@ -21,7 +21,7 @@ pub mod problem;
 mod serve;
 mod sessions;
 mod state;
-mod views;
+pub(crate) mod views;
 pub mod wire;
 mod workflows;
 
@@ -127,6 +127,7 @@ pub fn router_with(state: AppState, max_body: usize, limits: &limits::Limits) ->
     common_answers::add(&mut document);
     state.set_openapi(&document);
     let router = router
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))

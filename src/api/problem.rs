@@ -172,6 +172,61 @@ impl Problem {
         )
     }
 
+    /// The sentence for people (the console shows it in the page).
+    pub fn detail(&self) -> &str {
+        &self.0.detail
+    }
+
+    pub fn title(&self) -> &str {
+        self.0.title
+    }
+
+    /// The `allowed` member: the events allowed now, when it was refused.
+    pub fn allowed(&self) -> Option<Vec<String>> {
+        self.strings("allowed")
+    }
+
+    /// The `required` member: roles and teams any one of which may.
+    pub fn required(&self) -> Option<Vec<String>> {
+        self.strings("required")
+    }
+
+    /// The `errors` member as lines (`path: message` for field errors).
+    pub fn errors(&self) -> Vec<String> {
+        let Some(Json_::Array(errors)) = self.0.extra.get("errors") else {
+            return Vec::new();
+        };
+        errors
+            .iter()
+            .map(|error| match error {
+                Json_::String(text) => text.clone(),
+                Json_::Object(fields) => match (fields.get("path"), fields.get("message")) {
+                    (Some(Json_::String(path)), Some(Json_::String(message))) => {
+                        format!("{path}: {message}")
+                    }
+                    _ => error.to_string(),
+                },
+                other => other.to_string(),
+            })
+            .collect()
+    }
+
+    fn strings(&self, name: &str) -> Option<Vec<String>> {
+        let Json_::Array(values) = self.0.extra.get(name)? else {
+            return None;
+        };
+        Some(
+            values
+                .iter()
+                .map(|value| {
+                    value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned)
+                })
+                .collect(),
+        )
+    }
+
     fn body(&self) -> Json_ {
         let mut body = Map::new();
         let details = &self.0;

@@ -16,7 +16,7 @@ use crate::runtime::{StuckInstance, StuckReason, Target};
 use crate::store::{Incident, InstanceFilter, Page};
 
 /// The instance at `target`, or 404.
-pub(super) async fn find(state: &AppState, target: &Target) -> Result<Instance, Problem> {
+pub(crate) async fn find(state: &AppState, target: &Target) -> Result<Instance, Problem> {
     let store = state.store();
     let found = match target {
         Target::Id(id) => store.get_instance(*id).await,
@@ -31,7 +31,7 @@ pub(super) async fn find(state: &AppState, target: &Target) -> Result<Instance, 
 }
 
 /// The view of one instance.
-pub(super) async fn instance(
+pub(crate) async fn instance(
     state: &AppState,
     instance: &Instance,
 ) -> Result<InstanceView, Problem> {
@@ -41,7 +41,7 @@ pub(super) async fn instance(
 
 /// The views of `instances`, in order: the open incidents of all of them
 /// come from one query.
-pub(super) async fn instances(
+pub(crate) async fn instances(
     state: &AppState,
     instances: &[Instance],
 ) -> Result<Vec<InstanceView>, Problem> {
@@ -76,7 +76,7 @@ async fn view(
 }
 
 /// A page of a listing, as the API shows it.
-pub(super) async fn page(state: &AppState, page: Page) -> Result<InstancePage, Problem> {
+pub(crate) async fn page(state: &AppState, page: Page) -> Result<InstancePage, Problem> {
     Ok(InstancePage {
         items: instances(state, &page.instances).await?,
         next_cursor: page.next_cursor.map(|cursor| cursor.encode()),
@@ -84,7 +84,7 @@ pub(super) async fn page(state: &AppState, page: Page) -> Result<InstancePage, P
 }
 
 /// Every stuck instance with its reasons, in id order.
-pub(super) async fn stuck(state: &AppState) -> Result<Vec<StuckView>, Problem> {
+pub(crate) async fn stuck(state: &AppState) -> Result<Vec<StuckView>, Problem> {
     let (instances, stuck) = stuck_instances(state).await?;
     let views = self::instances(state, &instances).await?;
     Ok(views
@@ -103,7 +103,7 @@ pub(super) async fn stuck(state: &AppState) -> Result<Vec<StuckView>, Problem> {
 
 /// `GET /v1/instances?stuck=true`: the stuck list, filtered and paged like
 /// any listing (newest first, cursor = last id shown).
-pub(super) async fn stuck_page(
+pub(crate) async fn stuck_page(
     state: &AppState,
     filter: &InstanceFilter,
 ) -> Result<InstancePage, Problem> {

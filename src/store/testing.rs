@@ -256,3 +256,21 @@ pub async fn connections_in_transaction(store: &Store) -> Result<i64, StoreError
     let (count,): (i64,) = store.db().fetch_one(sql).await?;
     Ok(count)
 }
+
+/// Writes `instances` as they are (no history, timers or SLA rows), in
+/// transactions of 1 000: a fixture of many instances for measuring
+/// listings and pages without running the engine for each one.
+pub async fn insert_instances(
+    store: &Store,
+    instances: impl IntoIterator<Item = crate::engine::Instance>,
+) -> Result<(), StoreError> {
+    let mut instances = instances.into_iter().peekable();
+    while instances.peek().is_some() {
+        let mut tx = store.begin().await?;
+        for instance in instances.by_ref().take(1_000) {
+            super::instances::write(&mut tx.db(), &instance, None).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! `/ui/stuck`: live instances that need a person, with the reasons; an
+//! admin selects several and retries or cancels them in one go. Each one
+//! goes through the runtime on its own (its own transaction, history line
+//! and audit entry), so one that fails leaves the others done, and the
+//! page says which.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+use uuid::Uuid;
+
+use super::layout::{self, Nav};
+use super::session::{CSRF_FIELD, Viewer};
+use crate::api::AppState;
+use crate::api::problem::Problem;
+use crate::api::views;
+use crate::runtime::Target;
+
+/// `GET /ui/stuck`.
+pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    show(&state, &viewer, None).await
+}
+
+/// What a bulk action did.
+struct Done {
+    applied: usize,
+    failures: Vec<String>,
+}
+
+async fn show(state: &AppState, viewer: &Viewer, done: Option<Done>) -> Response {
+    let lang = viewer.lang;
+    let stuck = match views::stuck(state).await {
+        Ok(stuck) => stuck,
+        Err(problem) => return layout::problem_page(lang, &problem),
+    };
+    let catalog = state.runtime().catalog();
+    let title = lang.t("卡住的實例", "Stuck instances");
+    let admin = viewer.is_admin();
+    let status = match &done {
+        Some(done) if !done.failures.is_empty() => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    };
+    let body = html! {
+        h1 { (title) " " span.muted { "(" (stuck.len()) ")" } }
+        @if let Some(done) = &done {
+            @if done.applied > 0 {
+                p.notice role="status" { (lang.t("已處理", "Done for")) " " (done.applied) " " (lang.t("個實例。", "instance(s).")) }
+            }
+            @if !done.failures.is_empty() {
+                div.alert role="alert" { @for failure in &done.failures { (failure) br; } }
+            }
+        }
+        @if stuck.is_empty() {
+            p.muted { (lang.t("沒有卡住的實例。", "Nothing is stuck.")) }
+        } @else {
+            form method="post" action="/ui/stuck" {
+                input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf());
+                table {
+                    thead { tr {
+                        @if admin { th { span.muted { "✓" } } }
+                        th { (lang.t("業務鍵", "Key")) }
+                        th { (lang.t("流程", "Workflow")) }
+                        th { (lang.t("狀態", "State")) }
+                        th { (lang.t("原因", "Reasons")) }
+                        th { (lang.t("進入狀態", "In state since")) }
+                    } }
+                    tbody {
+                        @for entry in &stuck {
+                            @let item = &entry.instance;
+                            @let definition = catalog.get(&item.workflow);
+                            tr data-instance=(item.id) {
+                                @if admin { td { input type="checkbox" name="instance" value=(item.id) aria-label=(item.key); } }
+                                td { a href=(format!("/ui/instances/{}", item.id)) { (item.key) } }
+                                td { (definition.map_or(item.workflow.as_str(), |definition| definition.title.as_str())) }
+                                td { (definition.and_then(|definition| definition.state(&item.state)).and_then(|declared| declared.title.as_deref()).unwrap_or(&item.state)) }
+                                td { ul style="margin:0;padding-left:1rem" { @for reason in &entry.reasons { li { (reason) } } } }
+                                td { (viewer.times.text(&item.entered_at)) }
+                            }
+                        }
+                    }
+                }
+                @if admin { (actions(viewer)) }
+            }
+        }
+    };
+    layout::page_with(viewer, Nav::Stuck, title, status, body)
+}
+
+fn actions(viewer: &Viewer) -> Markup {
+    let lang = viewer.lang;
+    html! {
+        div.card style="margin-top:1rem" {
+            div.field {
+                label for="bulk-reason" { (lang.t("取消原因 (取消時必填)", "Reason (needed to cancel)")) }
+                input id="bulk-reason" type="text" name="reason";
+            }
+            button type="submit" name="action" value="retry" data-action="retry" { (lang.t("重試所選", "Retry selected")) }
+            " "
+            button.danger type="submit" name="action" value="cancel" data-action="cancel" { (lang.t("取消所選", "Cancel selected")) }
+        }
+    }
+}
+
+/// `POST /ui/stuck` (admin): `action=retry|cancel`, `instance=<id>` per
+/// selected row, `reason` for cancel.
+pub async fn bulk(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = viewer
+        .check_csrf(&form)
+        .and_then(|()| viewer.require_admin())
+    {
+        return refused;
+    }
+    let lang = viewer.lang;
+    let value = |name: &str| {
+        form.iter()
+            .find(|(input, _)| input == name)
+            .map_or("", |(_, value)| value.trim())
+    };
+    let action = value("action");
+    let reason = value("reason");
+    let ids: Vec<&str> = form
+        .iter()
+        .filter(|(name, _)| name == "instance")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    let mut done = Done {
+        applied: 0,
+        failures: Vec::new(),
+    };
+    if ids.is_empty() {
+        done.failures.push(
+            lang.t("請先勾選實例。", "Select at least one instance.")
+                .to_owned(),
+        );
+    } else if action == "cancel" && reason.is_empty() {
+        done.failures.push(
+            lang.t("取消需要原因。", "Cancelling needs a reason.")
+                .to_owned(),
+        );
+    } else if action != "retry" && action != "cancel" {
+        done.failures.push(format!(
+            "{} `{action}`",
+            lang.t("不明的操作", "Unknown action")
+        ));
+    } else {
+        for id in ids {
+            let result = async {
+                let id = Uuid::try_parse(id)
+                    .map_err(|_| Problem::not_found(format!("no instance `{id}`")))?;
+                let target = Target::Id(id);
+                if action == "retry" {
+                    super::instance::retry_one(&state, &target, &viewer).await
+                } else {
+                    state
+                        .runtime()
+                        .cancel(&target, reason, viewer.caller.principal())
+                        .await
+                        .map(|_| ())
+                        .map_err(Problem::from)
+                }
+            }
+            .await;
+            match result {
+                Ok(()) => done.applied += 1,
+                Err(problem) => done.failures.push(format!("{id}: {}", problem.detail())),
+            }
+        }
+    }
+    show(&state, &viewer, Some(done)).await
+}
