@@ -123,7 +123,7 @@ async fn measure(backend: &str, store: Store) {
         copy.entered_at = copy.created_at;
         match index % 5 {
             0 => copy.state = states[index / 5 % states.len()].to_owned(),
-            1 | 2 | 3 => {
+            1..=3 => {
                 copy.state = "closed".to_owned();
                 copy.status = Status::Completed;
                 copy.slas.clear();

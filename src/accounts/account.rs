@@ -7,7 +7,7 @@
 use std::fmt;
 
 use super::password::{PasswordError, PasswordHash};
-use super::{AccountName, AccountPolicy, Role, vendor};
+use super::{AccountName, AccountPolicy, Role};
 use crate::engine::Millis;
 use crate::model::Duration;
 
@@ -55,7 +55,7 @@ impl Account {
     /// An emergency account still without approval after the grace, and
     /// not disabled yet: the upkeep disables it.
     pub fn is_overdue(&self, policy: &AccountPolicy, real_now: Millis) -> bool {
-        self.awaits_approval() && vendor::grace_over(policy, self.created_at, real_now)
+        self.awaits_approval() && grace_over(policy, self.created_at, real_now)
     }
 
     /// An enabled emergency account whose written approval is missing.
@@ -136,8 +136,8 @@ impl AccountDraft {
             return Err(AccountError::EmergencyNotVendor);
         }
         if self.role == Role::Vendor {
-            vendor::check_expiry(policy, self.expires_at, real_now)?;
-            vendor::check_approval(approval.as_deref(), self.emergency)?;
+            check_expiry(policy, self.expires_at, real_now)?;
+            check_vendor_approval(approval.as_deref(), self.emergency)?;
         } else if self.expires_at.is_some_and(|at| at <= real_now) {
             return Err(AccountError::ExpiryPassed);
         }
@@ -237,9 +237,9 @@ impl AccountChange {
         }
         if next.role == Role::Vendor {
             if fields.contains(&"role") || fields.contains(&"expires_at") {
-                vendor::check_expiry(policy, next.expires_at, real_now)?;
+                check_expiry(policy, next.expires_at, real_now)?;
             }
-            vendor::check_approval(next.approval.as_deref(), next.emergency)?;
+            check_vendor_approval(next.approval.as_deref(), next.emergency)?;
         }
         if let Some(password) = self.password {
             if next.role == Role::Service {
@@ -303,4 +303,46 @@ impl fmt::Display for Instant {
             Err(_) => write!(f, "{} ms", self.0),
         }
     }
+}
+
+// Vendor terms (4.2.6 1)): 需要向供應商提供遠程接入權限時,應事先經系統部主管
+// 領導書面確認(緊急狀態下應實現口頭申請、事後補文字確認說明)方可開啓適當權限的
+// 臨時賬號,事後及時關閉賬號 — a supplier's account is temporary, opened on a
+// written approval (in an emergency: asked orally, confirmed in writing
+// afterwards), and closed when the work is done. And 4.2.5 (1) 6): 超級用戶
+// 帳號不得授予供應商技術人員使用 — never an administrator.
+//
+// Every instant here is from the real clock: a manual clock moved for a
+// test must not extend or end anyone's access.
+
+/// A vendor account's `expires_at` must be given, in the future, and no
+/// later than `vendor_max` from `real_now`.
+fn check_expiry(
+    policy: &AccountPolicy,
+    expires_at: Option<Millis>,
+    real_now: Millis,
+) -> Result<(), AccountError> {
+    let max = policy.vendor_max;
+    let latest = real_now.saturating_add(max.as_millis());
+    match expires_at {
+        None => Err(AccountError::VendorWithoutExpiry { max }),
+        Some(at) if at <= real_now => Err(AccountError::ExpiryPassed),
+        Some(at) if at > latest => Err(AccountError::VendorTooLong { max, latest }),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A vendor account needs an approval unless it is an emergency one.
+fn check_vendor_approval(approval: Option<&str>, emergency: bool) -> Result<(), AccountError> {
+    if approval.is_none() && !emergency {
+        Err(AccountError::VendorWithoutApproval)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether an emergency account created at `created_at` is still without
+/// its approval after the grace: then it is to be disabled.
+fn grace_over(policy: &AccountPolicy, created_at: Millis, real_now: Millis) -> bool {
+    real_now >= created_at.saturating_add(policy.emergency_grace.as_millis())
 }

@@ -23,7 +23,6 @@ mod policy;
 pub mod redact;
 mod role;
 mod secret;
-mod vendor;
 
 /// Account names are actors' names: defined beside [`crate::engine::Actor`].
 pub use crate::engine::{AccountName, NameError};

@@ -20,7 +20,7 @@ mod ops;
 pub mod problem;
 mod serve;
 mod sessions;
-mod state;
+pub(crate) mod state;
 pub(crate) mod views;
 pub mod wire;
 mod workflows;

@@ -6,15 +6,15 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 use super::layout::{self, Nav, badge};
 use super::session::{CSRF_FIELD, Viewer};
 use crate::accounts::{AccountChange, AccountDraft, AccountName, Role};
-use crate::api::AppState;
 use crate::api::accounts::{account_name, hashed, instant, lifetime};
 use crate::api::problem::Problem;
+use crate::api::state::AppState;
 use crate::api::wire::AccountView;
 use crate::runtime::TokenGrant;
 
@@ -33,7 +33,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
 
 async fn show(state: &AppState, viewer: &Viewer, outcome: Option<Outcome>) -> Response {
     if let Err(refused) = viewer.require_admin() {
-        return refused;
+        return refused.into_response();
     }
     let lang = viewer.lang;
     let accounts = match state.store().accounts().await {
@@ -173,7 +173,7 @@ pub async fn create(
         .check_csrf(&form)
         .and_then(|()| viewer.require_admin())
     {
-        return refused;
+        return refused.into_response();
     }
     let result = async {
         let name = account_name(value(&form, "name").unwrap_or(""))?;
@@ -223,7 +223,7 @@ pub async fn update(
         .check_csrf(&form)
         .and_then(|()| viewer.require_admin())
     {
-        return refused;
+        return refused.into_response();
     }
     let change = AccountChange {
         role: None,
@@ -260,7 +260,7 @@ pub async fn issue_token(
         .check_csrf(&form)
         .and_then(|()| viewer.require_admin())
     {
-        return refused;
+        return refused.into_response();
     }
     let result = async {
         let account = AccountName::parse(&name)

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::chart;
 use super::layout::{self, Nav};
 use super::session::Viewer;
-use crate::api::AppState;
 use crate::api::problem::Problem;
+use crate::api::state::AppState;
 use crate::assess::{self, AssessCommandError, AssessmentConfig, PeriodSpec, Report};
 
 #[derive(Debug, Default, Deserialize)]

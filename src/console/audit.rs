@@ -4,14 +4,14 @@
 //! JSON downloads from the API.
 
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
 use super::layout::{self, Nav};
 use super::session::Viewer;
-use crate::api::AppState;
 use crate::api::problem::Problem;
+use crate::api::state::AppState;
 use crate::api::wire::{AuditEntryView, parse_timestamp};
 use crate::assess;
 use crate::security_report::IsoWeek;
@@ -93,7 +93,7 @@ pub async fn page(
     Query(filter): Query<AuditFilter>,
 ) -> Response {
     if let Err(refused) = viewer.require_admin() {
-        return refused;
+        return refused.into_response();
     }
     let lang = viewer.lang;
     let loaded = match filter.query() {
@@ -170,7 +170,7 @@ pub async fn security(
     Query(query): Query<WeekQuery>,
 ) -> Response {
     if let Err(refused) = viewer.require_admin() {
-        return refused;
+        return refused.into_response();
     }
     let lang = viewer.lang;
     let computed = async {

@@ -23,9 +23,9 @@ use super::graph;
 use super::layout::{self, Nav, badge};
 use super::session::{CSRF_FIELD, Viewer};
 use super::times::span;
-use crate::api::AppState;
 use crate::api::problem::Problem;
-use crate::api::views;
+use crate::api::state::AppState;
+use crate::api::views::{find, instance as instance_view};
 use crate::api::wire::{HistoryView, InstanceView, SlaView};
 use crate::engine::{Instance, Status, authorize_event};
 use crate::model::Definition;
@@ -76,9 +76,9 @@ async fn render(
     id: &str,
     refused: Option<Refused>,
 ) -> Result<Response, Problem> {
-    let instance = views::find(state, &Target::Id(parse_id(id)?)).await?;
+    let instance = find(state, &Target::Id(parse_id(id)?)).await?;
     let definition = state.runtime().definition_of(&instance).await?;
-    let view = views::instance(state, &instance).await?;
+    let view = instance_view(state, &instance).await?;
     let history: Vec<HistoryView> = state
         .store()
         .history(instance.id)
@@ -370,11 +370,11 @@ pub async fn post_event(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     if let Err(refused) = viewer.check_csrf(&form) {
-        return refused;
+        return refused.into_response();
     }
     let outcome = async {
         let target = Target::Id(parse_id(&id)?);
-        let instance = views::find(&state, &target).await?;
+        let instance = find(&state, &target).await?;
         let definition = state.runtime().definition_of(&instance).await?;
         let data = match definition.events.get(&event) {
             Some(declared) => match fields::read(viewer.lang, &declared.fields, &form) {
@@ -437,7 +437,7 @@ pub async fn cancel(
         .check_csrf(&form)
         .and_then(|()| viewer.require_admin())
     {
-        return refused;
+        return refused.into_response();
     }
     let outcome = async {
         let target = Target::Id(parse_id(&id)?);
@@ -463,7 +463,7 @@ pub async fn move_to(
         .check_csrf(&form)
         .and_then(|()| viewer.require_admin())
     {
-        return refused;
+        return refused.into_response();
     }
     let outcome = async {
         let target = Target::Id(parse_id(&id)?);
@@ -494,7 +494,7 @@ pub async fn retry(
         .check_csrf(&form)
         .and_then(|()| viewer.require_admin())
     {
-        return refused;
+        return refused.into_response();
     }
     let outcome = async {
         let target = Target::Id(parse_id(&id)?);

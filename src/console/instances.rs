@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use super::layout::{self, Nav, badge};
 use super::session::Viewer;
-use crate::api::AppState;
 use crate::api::problem::Problem;
-use crate::api::views;
+use crate::api::state::AppState;
+use crate::api::views::{page as instance_page, stuck_page};
 use crate::api::wire::InstancePage;
 use crate::engine::Status;
 use crate::store::{Cursor, InstanceFilter};
@@ -164,10 +164,10 @@ async fn load(
     stuck: bool,
 ) -> Result<InstancePage, Problem> {
     if stuck {
-        return views::stuck_page(state, filter).await;
+        return stuck_page(state, filter).await;
     }
     let page = state.store().list_instances(filter).await?;
-    views::page(state, page).await
+    instance_page(state, page).await
 }
 
 fn table(viewer: &Viewer, state: &AppState, page: &InstancePage) -> Markup {

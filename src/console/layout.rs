@@ -5,8 +5,9 @@
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 
+pub use super::document::{document, problem_page};
 use super::i18n::{LANG_COOKIE, Lang};
 use super::session::{CSRF_FIELD, Viewer};
 use crate::api::problem::Problem;
@@ -116,41 +117,6 @@ fn switch_link(path: &str, lang: Lang) -> String {
     }
     serializer.append_pair("lang", lang.code());
     format!("{base}?{}", serializer.finish())
-}
-
-/// The document around a header and a body.
-pub fn document(lang: Lang, title: &str, header: Markup, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang=(lang.tag()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · flowkeeper" }
-                link rel="stylesheet" href="/ui/console.css";
-            }
-            body {
-                (header)
-                main { (body) }
-            }
-        }
-    }
-}
-
-/// A page that only says why something was refused.
-pub fn refusal(lang: Lang, status: StatusCode, message: &str) -> Response {
-    let title = lang.t("無法完成", "Not possible");
-    let body = html! {
-        h1 { (title) }
-        p.alert role="alert" { (message) }
-        p { a href="/ui/" { (lang.t("回到總覽", "Back to the overview")) } }
-    };
-    (status, document(lang, title, html! {}, body)).into_response()
-}
-
-/// A problem from the runtime or the store, as a page.
-pub fn problem_page(lang: Lang, problem: &Problem) -> Response {
-    refusal(lang, problem.status(), problem.detail())
 }
 
 /// A problem shown inside a page: its detail, and the allowed events when

@@ -18,9 +18,9 @@ use serde::Deserialize;
 use super::i18n::{Lang, PageLang};
 use super::layout::{self, remember_lang};
 use super::session::{CSRF_FIELD, Viewer};
-use crate::api::AppState;
 use crate::api::auth::{RemoteAddr, SESSION_COOKIE};
 use crate::api::problem::Problem;
+use crate::api::state::AppState;
 use crate::runtime::{Credential, NewSession, SignIn};
 
 /// The cookie holding the sign-in form's CSRF value.
@@ -138,7 +138,7 @@ pub async fn sign_out(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     if let Err(refused) = viewer.check_csrf(&form) {
-        return refused;
+        return refused.into_response();
     }
     if let Credential::Session(session) = viewer.caller.credential()
         && let Err(error) = state

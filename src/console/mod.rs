@@ -17,6 +17,7 @@ mod apidoc;
 mod assessment;
 mod audit;
 mod chart;
+mod document;
 mod fields;
 mod graph;
 mod i18n;
@@ -35,7 +36,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
-use crate::api::AppState;
+use crate::api::state::AppState;
 
 pub use session::CSRF_FIELD;
 

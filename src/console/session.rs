@@ -15,12 +15,12 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 
+use super::document;
 use super::i18n::Lang;
-use super::layout;
 use super::times::Times;
 use crate::accounts::Role;
-use crate::api::AppState;
 use crate::api::auth::{Caller, SESSION_COOKIE};
+use crate::api::state::AppState;
 
 /// The name of the hidden CSRF input of every form that changes something.
 pub const CSRF_FIELD: &str = "_csrf";
@@ -48,40 +48,56 @@ impl Viewer {
     }
 
     /// Whether a posted form carries this viewer's token.
-    pub fn check_csrf(&self, form: &[(String, String)]) -> Result<(), Response> {
+    pub fn check_csrf(&self, form: &[(String, String)]) -> Result<(), Refused> {
         let sent = form
             .iter()
             .find(|(name, _)| name == CSRF_FIELD)
             .map(|(_, value)| value.as_str());
         match sent {
             Some(token) if same(token.as_bytes(), self.csrf.as_bytes()) => Ok(()),
-            _ => Err(layout::refusal(
-                self.lang,
-                StatusCode::FORBIDDEN,
-                self.lang.t(
-                    "表單已失效 (缺少或錯誤的 CSRF 權杖)。請重新載入頁面再送出。",
-                    "This form is stale (its CSRF token is missing or wrong). Reload the page and send it again.",
-                ),
-            )),
+            _ => Err(Refused {
+                lang: self.lang,
+                message: self
+                    .lang
+                    .t(
+                        "表單已失效 (缺少或錯誤的 CSRF 權杖)。請重新載入頁面再送出。",
+                        "This form is stale (its CSRF token is missing or wrong). Reload the page and send it again.",
+                    )
+                    .to_owned(),
+            }),
         }
     }
 
     /// 403 with a readable page unless the viewer is an admin.
-    pub fn require_admin(&self) -> Result<(), Response> {
+    pub fn require_admin(&self) -> Result<(), Refused> {
         if self.is_admin() {
             return Ok(());
         }
-        Err(layout::refusal(
-            self.lang,
-            StatusCode::FORBIDDEN,
-            &format!(
+        Err(Refused {
+            lang: self.lang,
+            message: format!(
                 "{} `{}` {}",
                 self.lang
                     .t("此頁面需要管理員帳號;", "This page needs an admin account;"),
                 self.caller.name(),
                 self.lang.t("不是管理員。", "is not an admin."),
             ),
-        ))
+        })
+    }
+}
+
+/// A request this viewer may not make (a stale form, a page for admins
+/// only): answered `403` with a page that says why. Kept small until it is
+/// answered, so the checks return it cheaply.
+#[derive(Debug)]
+pub struct Refused {
+    lang: Lang,
+    message: String,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        document::refusal(self.lang, StatusCode::FORBIDDEN, &self.message)
     }
 }
 
@@ -120,7 +136,7 @@ impl FromRequestParts<AppState> for Viewer {
             Err(problem) if problem.status() == StatusCode::UNAUTHORIZED => {
                 return Err(to_login(&path));
             }
-            Err(problem) => return Err(layout::problem_page(lang, &problem)),
+            Err(problem) => return Err(document::problem_page(lang, &problem)),
         };
         Ok(Viewer {
             caller,

@@ -7,15 +7,15 @@
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use uuid::Uuid;
 
 use super::layout::{self, Nav};
 use super::session::{CSRF_FIELD, Viewer};
-use crate::api::AppState;
 use crate::api::problem::Problem;
-use crate::api::views;
+use crate::api::state::AppState;
+use crate::api::views::stuck;
 use crate::runtime::Target;
 
 /// `GET /ui/stuck`.
@@ -31,7 +31,7 @@ struct Done {
 
 async fn show(state: &AppState, viewer: &Viewer, done: Option<Done>) -> Response {
     let lang = viewer.lang;
-    let stuck = match views::stuck(state).await {
+    let stuck = match stuck(state).await {
         Ok(stuck) => stuck,
         Err(problem) => return layout::problem_page(lang, &problem),
     };
@@ -114,7 +114,7 @@ pub async fn bulk(
         .check_csrf(&form)
         .and_then(|()| viewer.require_admin())
     {
-        return refused;
+        return refused.into_response();
     }
     let lang = viewer.lang;
     let value = |name: &str| {

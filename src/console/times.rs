@@ -4,7 +4,7 @@
 use jiff::tz::TimeZone;
 use maud::{Markup, html};
 
-use crate::api::AppState;
+use crate::api::state::AppState;
 use crate::api::wire::timestamp;
 use crate::engine::Millis;
 

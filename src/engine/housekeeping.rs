@@ -4,8 +4,9 @@
 //! so that every committed change comes with its history line.
 
 use super::history::{AdminChange, HistoryData};
+use super::outcome::Outcome;
 use super::step::{Line, Step};
-use super::types::{Fires, Instance, Millis, Outcome, PendingTimer};
+use super::types::{Fires, Instance, Millis, PendingTimer};
 use crate::model::Definition;
 
 /// Drops the pending timer `timer`, which cannot fire (`reason` says why),

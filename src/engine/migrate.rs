@@ -8,8 +8,9 @@
 use serde_json::{Map, Value as Json};
 
 use super::history::{AdminChange, HistoryData};
+use super::outcome::Outcome;
 use super::step::{Line, Step};
-use super::types::{Fires, Instance, Millis, Outcome, Rejection, Status};
+use super::types::{Fires, Instance, Millis, Rejection, Status};
 use super::{data, moves, sla, timers};
 use crate::model::Definition;
 use crate::model::fields::FieldError;

@@ -16,6 +16,7 @@ mod history;
 mod housekeeping;
 mod migrate;
 mod moves;
+mod outcome;
 mod sla;
 mod step;
 mod timers;
@@ -29,6 +30,7 @@ pub use history::{AdminChange, CatchUpNote, HistoryData, HistoryEntry, HistoryKi
 pub use housekeeping::{drop_timer, record_retry};
 pub use migrate::migrate;
 pub use moves::EVENTLESS_BOUND;
+pub use outcome::Outcome;
 use step::{Line, Step};
 pub use types::*;
 

@@ -8,7 +8,8 @@
 use serde_json::{Map, Value as Json};
 
 use super::history::{CatchUpNote, HistoryData, HistoryEntry};
-use super::types::{Effect, Instance, Millis, Outcome, PendingTimer, SlaCycle, TransitionRecord};
+use super::outcome::Outcome;
+use super::types::{Effect, Instance, Millis, PendingTimer, SlaCycle, TransitionRecord};
 use crate::model::{Definition, Scope};
 
 /// One step in progress. Cloned as a savepoint where a failure must be

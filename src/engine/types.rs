@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use super::history::HistoryEntry;
 use crate::model::ExprError;
 use crate::model::fields::FieldError;
 
@@ -184,26 +183,6 @@ pub enum Effect {
         data: Map<String, Json>,
         start: bool,
     },
-}
-
-/// Everything one engine step decided. The runtime commits it in one
-/// transaction, or not at all.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    /// The instance after the step (state, data, status, open SLA cycles,
-    /// pending timers, `updated_at`; `revision` unchanged: the store bumps it).
-    pub instance: Instance,
-    pub history: Vec<HistoryEntry>,
-    /// The state change, when the step was an event or timer.
-    pub transition: Option<TransitionRecord>,
-    /// Timers to insert or replace (by name).
-    pub timers_set: Vec<PendingTimer>,
-    /// Timer names to delete.
-    pub timers_cancelled: Vec<String>,
-    /// SLA cycles created or changed in this step (closed ones included),
-    /// to upsert by (sla, cycle).
-    pub sla_changes: Vec<SlaCycle>,
-    pub effects: Vec<Effect>,
 }
 
 /// Why the engine refused an event; nothing changes.

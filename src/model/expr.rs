@@ -11,9 +11,9 @@ use std::sync::Arc;
 use cel::common::ast::{EntryExpr, Expr as Node};
 use cel::objects::Key;
 use cel::{Context, IdedExpr, Program, Value};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
-use super::expr_bindings::{Bindings, Reads, STDLIB, Use};
+use super::expr_bindings::{Bindings, Reads, STDLIB, Scope, Use};
 
 /// A compiled CEL expression, with its source kept for messages and export.
 #[derive(Clone)]
@@ -34,15 +34,6 @@ pub struct References {
     /// The top-level variables used other than through `.field` (passed,
     /// compared, indexed, iterated…).
     pub whole: BTreeSet<String>,
-}
-
-/// What an expression may read when it runs.
-#[derive(Debug, Clone, Copy)]
-pub struct Scope<'a> {
-    pub data: &'a Map<String, Json>,
-    pub event: &'a Map<String, Json>,
-    pub key: &'a str,
-    pub state: &'a str,
 }
 
 /// The variables every expression may use.
@@ -274,7 +265,7 @@ fn key_to_string(key: &Key) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Map, json};
 
     fn scope_eval(source: &str, data: Json, event: Json) -> Result<Json, ExprError> {
         let data = data.as_object().unwrap().clone();

@@ -23,7 +23,14 @@ use cel::context::VariableResolver;
 use cel::{Env, ExecutionError};
 use serde_json::{Map, Value as Json};
 
-use super::expr::Scope;
+/// What an expression may read when it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub data: &'a Map<String, Json>,
+    pub event: &'a Map<String, Json>,
+    pub key: &'a str,
+    pub state: &'a str,
+}
 
 /// The standard environment, shared by every evaluation: building it
 /// registers the whole standard library, which was most of an evaluation's

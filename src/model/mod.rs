@@ -30,7 +30,8 @@ pub use compile::{Report, check_str, check_with, load_stored, load_str, load_wit
 pub use definition::Definition;
 pub use diagnostic::{Diagnostic, Diagnostics, LineIndex, Severity, did_you_mean};
 pub use duration::{Duration, DurationError, DurationParts, MIN_TIMER_PERIOD};
-pub use expr::{Expr, ExprError, References, Scope};
+pub use expr::{Expr, ExprError, References};
+pub use expr_bindings::Scope;
 pub use folder::{FileKind, Files, files, workflow_files};
 
 /// The JSON Schema (draft-07) of a workflow file, derived from

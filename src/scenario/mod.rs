@@ -9,6 +9,7 @@
 
 mod check;
 pub mod coverage;
+pub mod failure;
 pub mod format;
 mod names;
 pub mod runner;
@@ -16,6 +17,7 @@ mod suite;
 
 pub use check::Mismatch;
 pub use coverage::{Coverage, Ratio, WorkflowCoverage};
+pub use failure::{Failure, Stage};
 pub use format::{Scenario, load_file, parse, scenario_files};
-pub use runner::{Failure, ScenarioRun, Stage, run};
+pub use runner::{ScenarioRun, run};
 pub use suite::{DEFAULT_FOLDER, Summary, TestError, run_tests};

@@ -3,8 +3,8 @@
 //! mean `handling`?)" instead of a puzzling difference after some step.
 
 use super::check::Mismatch;
+use super::failure::{Failure, Stage};
 use super::format::{Expect, ExpectedAction, Scenario, StepAction, Target};
-use super::runner::{Failure, Stage};
 use crate::model::{Catalog, Definition, did_you_mean};
 
 /// The first place in `scenario` that names something its workflows lack.

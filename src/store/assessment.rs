@@ -20,7 +20,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::db::{Backend, Db, Sql};
-use super::history::parse_kind;
+use super::history_data::parse_kind;
 use super::{Store, StoreError, history_data};
 use crate::engine::{HistoryData, HistoryEntry, HistoryKind, Millis};
 

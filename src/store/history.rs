@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::db::{Db, Sql};
 use super::{Store, StoreError, history_data};
-use crate::engine::{HistoryEntry, HistoryKind};
+use crate::engine::HistoryEntry;
 
 pub(super) const TABLE: &str = "history";
 
@@ -17,11 +17,6 @@ pub(super) const TABLE: &str = "history";
 pub struct HistoryRecord {
     pub seq: i64,
     pub entry: HistoryEntry,
-}
-
-/// Reads the `kind` column (written as [`HistoryKind::as_str`]).
-pub(super) fn parse_kind(text: &str) -> Result<HistoryKind, StoreError> {
-    HistoryKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("history kind `{text}`")))
 }
 
 #[derive(sqlx::FromRow)]
@@ -40,7 +35,7 @@ impl TryFrom<HistoryRow> for HistoryRecord {
     type Error = StoreError;
 
     fn try_from(row: HistoryRow) -> Result<Self, StoreError> {
-        let kind = parse_kind(&row.kind)?;
+        let kind = super::history_data::parse_kind(&row.kind)?;
         Ok(HistoryRecord {
             seq: row.seq,
             entry: HistoryEntry {

@@ -386,6 +386,11 @@ impl From<StoredAdmin> for AdminChange {
     }
 }
 
+/// Reads the `kind` column (written as [`HistoryKind::as_str`]).
+pub(super) fn parse_kind(text: &str) -> Result<HistoryKind, StoreError> {
+    HistoryKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("history kind `{text}`")))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
