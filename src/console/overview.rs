@@ -8,12 +8,13 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
+use super::i18n::Lang;
 use super::layout::{self, Nav};
 use super::session::Viewer;
-use crate::api::AppState;
 use crate::api::problem::Problem;
+use crate::api::state::AppState;
 use crate::audit::AuditAction;
-use crate::store::StateCount;
+use crate::store::{Fault, StateCount};
 
 /// `GET /ui/`.
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
@@ -34,6 +35,9 @@ async fn render(state: &AppState, viewer: &Viewer) -> Result<Response, Problem> 
     let backup = store
         .last_audit_at(AuditAction::BackupCreate, state.runtime().real_now() + 1)
         .await?;
+    // The same judgement as `/readyz`: writes failing (a full disk, the
+    // database gone) show here as they do to a load balancer.
+    let writes = store.readiness(state.runtime().real_now()).await;
     let catalog = state.runtime().catalog();
     let mut by_workflow: BTreeMap<&str, Vec<&StateCount>> = BTreeMap::new();
     for count in &counts {
@@ -63,6 +67,16 @@ async fn render(state: &AppState, viewer: &Viewer) -> Result<Response, Problem> 
                 div.muted { (lang.t("未解決的事故", "Open incidents")) }
                 div.stat.bad[incidents > 0] { (incidents) }
                 a href="/ui/instances?stuck=true" { (lang.t("相關實例", "Affected instances")) }
+            }
+            div.card {
+                div.muted { (lang.t("資料庫寫入", "Database writes")) }
+                @match &writes {
+                    Ok(()) => div.stat style="font-size:1.2rem" data-writes="ok" { (lang.t("正常", "working")) },
+                    Err(not_ready) => div.stat.bad style="font-size:1.2rem" data-writes=(not_ready.fault().as_str()) {
+                        (fault_text(lang, not_ready.fault()))
+                    },
+                }
+                span.muted { code { "flowkeeper_store_errors_total" } }
             }
             div.card {
                 div.muted { (lang.t("上次備份", "Last backup")) }
@@ -110,6 +124,17 @@ async fn render(state: &AppState, viewer: &Viewer) -> Result<Response, Problem> 
         }
     };
     Ok(layout::page(viewer, Nav::Overview, title, body))
+}
+
+/// What a writes fault means to the person looking, never the database's
+/// own error text (that is in the log).
+fn fault_text(lang: Lang, fault: Fault) -> &'static str {
+    match fault {
+        Fault::Full => lang.t("儲存空間已滿", "storage is full"),
+        Fault::Unavailable => lang.t("資料庫無法使用", "database unavailable"),
+        Fault::Busy => lang.t("資料庫忙碌", "database busy"),
+        Fault::Other => lang.t("寫入失敗 (見日誌)", "writes fail (see the log)"),
+    }
 }
 
 fn instances_link(workflow: &str, state: &str) -> String {

@@ -114,6 +114,7 @@ async fn every_route_answers_with_lang_title_and_its_markers(backend: Backend) {
     let routes = [
         ("/ui/", "service_desk"),
         ("/ui/", "data-stuck="),
+        ("/ui/", "data-writes=\"ok\""),
         ("/ui/instances", "data-instance="),
         (
             "/ui/instances?workflow=service_desk&state=submitted&status=active",
