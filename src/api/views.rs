@@ -13,7 +13,7 @@ use super::state::AppState;
 use super::wire::{IncidentView, InstancePage, InstanceView, StuckView, timestamp};
 use crate::engine::Instance;
 use crate::runtime::{StuckInstance, StuckReason, Target};
-use crate::store::{Incident, InstanceFilter, Page};
+use crate::store::{Cursor, Incident, InstanceFilter, Page};
 
 /// The instance at `target`, or 404.
 pub(crate) async fn find(state: &AppState, target: &Target) -> Result<Instance, Problem> {
@@ -75,12 +75,40 @@ async fn view(
     Ok(view)
 }
 
-/// A page of a listing, as the API shows it.
+/// A listing page ends before its instances pass this much JSON (at least
+/// one instance is always shown), as history pages do: `limit` bounds rows,
+/// and 500 rows of large `data` would otherwise make one answer of hundreds
+/// of megabytes.
+pub const INSTANCE_PAGE_BYTES: usize = super::instances::HISTORY_PAGE_BYTES;
+
+/// A page of a listing, as the API shows it: at most [`INSTANCE_PAGE_BYTES`]
+/// of instances, the next cursor moved back to the last one shown when the
+/// bound cut the page short.
 pub(crate) async fn page(state: &AppState, page: Page) -> Result<InstancePage, Problem> {
+    let mut items = instances(state, &page.instances).await?;
+    let mut next_cursor = page.next_cursor;
+    if let Some(shown) = within_bytes(&items, INSTANCE_PAGE_BYTES) {
+        items.truncate(shown);
+        next_cursor = Some(Cursor::after(page.instances[shown - 1].id));
+    }
     Ok(InstancePage {
-        items: instances(state, &page.instances).await?,
-        next_cursor: page.next_cursor.map(|cursor| cursor.encode()),
+        items,
+        next_cursor: next_cursor.map(|cursor| cursor.encode()),
     })
+}
+
+/// How many of `items` fit in `bound` bytes of JSON (at least one), when
+/// not all of them do.
+fn within_bytes(items: &[InstanceView], bound: usize) -> Option<usize> {
+    let mut bytes = 0;
+    for (index, item) in items.iter().enumerate() {
+        bytes += serde_json::to_vec(item).map_or(0, |json| json.len());
+        if bytes > bound {
+            let shown = index.max(1);
+            return (shown < items.len()).then_some(shown);
+        }
+    }
+    None
 }
 
 /// Every stuck instance with its reasons, in id order.

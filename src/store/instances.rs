@@ -49,7 +49,7 @@ pub struct Cursor(Uuid);
 
 impl Cursor {
     /// The cursor after `id`: the next page starts with older ids.
-    fn after(id: Uuid) -> Self {
+    pub fn after(id: Uuid) -> Self {
         Self(id)
     }
 

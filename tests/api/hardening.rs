@@ -19,6 +19,7 @@ on_both!(
     metric_labels_come_from_fixed_sets,
     history_is_paged_by_lines,
     a_history_page_stays_under_its_byte_bound,
+    an_instance_page_stays_under_its_byte_bound,
     the_clock_moves_at_most_400_days_at_once,
     idempotency_keys_belong_to_the_account_that_sent_them,
     sign_ins_are_rate_limited_per_address,
@@ -143,6 +144,50 @@ async fn a_history_page_stays_under_its_byte_bound(backend: Backend) {
             page.len()
         );
     }
+}
+
+async fn an_instance_page_stays_under_its_byte_bound(backend: Backend) {
+    let app = spawn(&backend).await;
+    let big = "x".repeat(600 * 1024);
+    for key in ["L-1", "L-2", "L-3"] {
+        let created = app
+            .post(
+                "/v1/instances",
+                json!({"workflow": "ticket", "key": key, "data": {"level": 1, "group": big}}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    }
+    let mut keys = Vec::new();
+    let mut path = "/v1/instances?workflow=ticket&limit=50".to_owned();
+    for _ in 0..10 {
+        let page = app.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        let items = page.body["items"].as_array().unwrap();
+        let bytes = serde_json::to_vec(items).unwrap().len();
+        assert!(
+            items.len() == 1 || bytes <= 1024 * 1024,
+            "a page of {} instances and {bytes} bytes",
+            items.len()
+        );
+        keys.extend(
+            items
+                .iter()
+                .map(|item| item["key"].as_str().unwrap().to_owned()),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/v1/instances?workflow=ticket&limit=50&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["L-1", "L-2", "L-3"],
+        "every instance once, over several pages"
+    );
 }
 
 async fn the_clock_moves_at_most_400_days_at_once(backend: Backend) {
