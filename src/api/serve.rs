@@ -98,6 +98,7 @@ pub async fn serve_with(
     let catalog = Catalog::load(std::slice::from_ref(&options.workflows))
         .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))
         .with_context(|| format!("while loading {}", options.workflows.display()))?;
+    refuse_reused_versions(&store, &catalog).await?;
     let clock: Arc<dyn Clock> = if options.manual_clock {
         let start = options
             .clock_start
@@ -318,6 +319,40 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         .checked_mul(factor)
         .filter(|bytes| *bytes > 0)
         .ok_or_else(|| format!("`{text}` must be between 1 byte and the address space"))
+}
+
+/// Refuses to start on a workflow file whose content changed under a
+/// `version` the store already keeps with other content, as a reload
+/// refuses it: a version is immutable once instances may run it, and
+/// migration plans name versions by number. A version stored under several
+/// contents (kept from before this rule) accepts any one of them.
+async fn refuse_reused_versions(store: &Store, catalog: &Catalog) -> anyhow::Result<()> {
+    let stored = store
+        .definition_versions(None)
+        .await
+        .context("while reading the stored workflow versions")?;
+    let reused: Vec<String> = catalog
+        .iter()
+        .filter(|definition| {
+            let same_number = stored.iter().filter(|kept| {
+                kept.workflow == definition.id && kept.version == definition.version
+            });
+            let mut hashes = same_number.map(|kept| kept.hash.as_str()).peekable();
+            hashes.peek().is_some() && !hashes.any(|hash| hash == definition.source.hash)
+        })
+        .map(|definition| {
+            format!(
+                "the content of `{}` changed but its `version` ({}) did not; versions are \
+                 immutable, so raise `version` in its file",
+                definition.id, definition.version
+            )
+        })
+        .collect();
+    if reused.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("{}", reused.join("\n")))
+    }
 }
 
 #[cfg(test)]

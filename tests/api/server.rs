@@ -8,7 +8,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, fixture};
 
-on_both!(a_spawned_server_fires_timers_on_the_system_clock_and_shuts_down_cleanly);
+on_both!(
+    a_spawned_server_fires_timers_on_the_system_clock_and_shuts_down_cleanly,
+    a_server_refuses_to_start_on_a_file_changed_under_its_version,
+);
 
 const TOKEN: &str = "spawned-server-admin-token";
 
@@ -96,4 +99,55 @@ async fn a_spawned_server_fires_timers_on_the_system_clock_and_shuts_down_cleanl
         client.get(format!("{base}/healthz")).send().await.is_err(),
         "the port is closed"
     );
+}
+
+/// A file whose content changed under an unchanged `version` is refused at
+/// start, as a reload refuses it; raising `version` starts again.
+async fn a_server_refuses_to_start_on_a_file_changed_under_its_version(backend: Backend) {
+    let folder = tempfile::tempdir().unwrap();
+    let workflows = folder.path().join("workflows");
+    std::fs::create_dir(&workflows).unwrap();
+    let file = workflows.join("quick.toml");
+    std::fs::copy(fixture("quick.toml"), &file).unwrap();
+    let database = backend.url(folder.path()).await;
+    let settings = folder.path().join("flowkeeper.toml");
+    let start = |workflows: std::path::PathBuf, database: String| {
+        let settings = settings.clone();
+        async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let options = ServeOptions {
+                listen: listener.local_addr().unwrap(),
+                database,
+                workflows,
+                settings,
+                manual_clock: true,
+                clock_start: None,
+                max_body: DEFAULT_MAX_BODY,
+                admin_token: None,
+            };
+            // Stops as soon as it has started.
+            serve_with(options, listener, async {}).await
+        }
+    };
+    start(workflows.clone(), database.clone()).await.unwrap();
+
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{text}\n# an edit that forgot the version\n"),
+    )
+    .unwrap();
+    let refused = start(workflows.clone(), database.clone())
+        .await
+        .unwrap_err();
+    let message = format!("{refused:#}");
+    assert!(message.contains("changed but its `version`"), "{message}");
+
+    let version = text
+        .lines()
+        .find(|line| line.starts_with("version"))
+        .expect("a version line");
+    let raised = text.replacen(version, "version = 99", 1);
+    std::fs::write(&file, raised).unwrap();
+    start(workflows, database).await.unwrap();
 }
