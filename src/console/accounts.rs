@@ -169,10 +169,7 @@ pub async fn create(
     viewer: Viewer,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = viewer
-        .check_csrf(&form)
-        .and_then(|()| viewer.require_admin())
-    {
+    if let Err(refused) = viewer.check_admin_form(&form) {
         return refused.into_response();
     }
     let result = async {
@@ -219,10 +216,7 @@ pub async fn update(
     Path(name): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = viewer
-        .check_csrf(&form)
-        .and_then(|()| viewer.require_admin())
-    {
+    if let Err(refused) = viewer.check_admin_form(&form) {
         return refused.into_response();
     }
     let change = AccountChange {
@@ -256,10 +250,7 @@ pub async fn issue_token(
     Path(name): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = viewer
-        .check_csrf(&form)
-        .and_then(|()| viewer.require_admin())
-    {
+    if let Err(refused) = viewer.check_admin_form(&form) {
         return refused.into_response();
     }
     let result = async {

@@ -433,10 +433,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = viewer
-        .check_csrf(&form)
-        .and_then(|()| viewer.require_admin())
-    {
+    if let Err(refused) = viewer.check_admin_form(&form) {
         return refused.into_response();
     }
     let outcome = async {
@@ -459,10 +456,7 @@ pub async fn move_to(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = viewer
-        .check_csrf(&form)
-        .and_then(|()| viewer.require_admin())
-    {
+    if let Err(refused) = viewer.check_admin_form(&form) {
         return refused.into_response();
     }
     let outcome = async {
@@ -490,10 +484,7 @@ pub async fn retry(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = viewer
-        .check_csrf(&form)
-        .and_then(|()| viewer.require_admin())
-    {
+    if let Err(refused) = viewer.check_admin_form(&form) {
         return refused.into_response();
     }
     let outcome = async {

@@ -68,6 +68,13 @@ impl Viewer {
         }
     }
 
+    /// A changing form only an admin may send: its token first, then the
+    /// role.
+    pub fn check_admin_form(&self, form: &[(String, String)]) -> Result<(), Refused> {
+        self.check_csrf(form)?;
+        self.require_admin()
+    }
+
     /// 403 with a readable page unless the viewer is an admin.
     pub fn require_admin(&self) -> Result<(), Refused> {
         if self.is_admin() {

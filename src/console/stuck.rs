@@ -110,10 +110,7 @@ pub async fn bulk(
     viewer: Viewer,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(refused) = viewer
-        .check_csrf(&form)
-        .and_then(|()| viewer.require_admin())
-    {
+    if let Err(refused) = viewer.check_admin_form(&form) {
         return refused.into_response();
     }
     let lang = viewer.lang;
