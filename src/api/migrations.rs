@@ -31,9 +31,10 @@ use crate::versions::resolve::{PlanError, resolve, text_of};
 pub enum PlanInput {
     /// The plan file's text.
     Text(String),
-    /// `{"workflow", "from", "to", "states": {old: new}, "data": {field: cel}}`.
+    /// `{"workflow", "from", "to", "states": {old: new}, "data": {field: cel}}`;
+    /// an object without those keys is an invalid plan (422), like a file.
     #[schema(value_type = Object)]
-    Object(PlanFile),
+    Object(Map<String, Value>),
 }
 
 /// Which live instances a migration takes (all of the `from` version
@@ -263,21 +264,29 @@ pub async fn batch(
 async fn plan(state: &AppState, input: &PlanInput) -> Result<Arc<Plan>, Problem> {
     let text = match input {
         PlanInput::Text(text) => text.clone(),
-        PlanInput::Object(plan) => text_of(plan),
+        PlanInput::Object(object) => {
+            let plan: PlanFile = serde_json::from_value(Value::Object(object.clone()))
+                .map_err(|error| invalid_plan(vec![format!("plan: {error}").into()]))?;
+            text_of(&plan)
+        }
     };
     match resolve(state.runtime(), Path::new("plan.toml"), &text).await {
         Ok(plan) => Ok(Arc::new(plan)),
         Err(PlanError::Runtime(error)) => Err(error.into()),
-        Err(PlanError::Invalid(problems)) => {
-            let errors: Vec<Value> = problems.0.iter().map(|p| p.to_string().into()).collect();
-            Err(Problem::unprocessable(
-                "invalid-plan",
-                "Invalid migration plan",
-                format!("{} problem(s); nothing was migrated", errors.len()),
-            )
-            .with("errors", errors))
-        }
+        Err(PlanError::Invalid(problems)) => Err(invalid_plan(
+            problems.0.iter().map(|p| p.to_string().into()).collect(),
+        )),
     }
+}
+
+/// `422 invalid-plan` listing the plan's problems; nothing was migrated.
+fn invalid_plan(errors: Vec<Value>) -> Problem {
+    Problem::unprocessable(
+        "invalid-plan",
+        "Invalid migration plan",
+        format!("{} problem(s); nothing was migrated", errors.len()),
+    )
+    .with("errors", errors)
 }
 
 fn instant(text: Option<&str>) -> Result<Option<crate::engine::Millis>, Problem> {

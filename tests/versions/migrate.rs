@@ -188,6 +188,15 @@ async fn an_invalid_plan_is_refused_with_positions(backend: Backend) {
         message.contains("version 9 of `ticket` is not known"),
         "{message}"
     );
+
+    // An object without a plan's keys is an invalid plan, as a file
+    // without them would be, not a malformed request.
+    let keyless = app.post("/v1/admin/migrations", json!({"plan": {}})).await;
+    assert_eq!(keyless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(keyless.problem(), "invalid-plan");
+    let message = keyless.body["errors"][0].as_str().unwrap();
+    assert!(message.contains("missing field `workflow`"), "{message}");
+    assert_eq!(snapshot(&app, &id).await, before);
 }
 
 /// Dispatches race a migration of the same instances: each instance ends
