@@ -141,7 +141,8 @@ pub struct BatchFilter {
     pub workflow: Option<String>,
     pub state: Option<String>,
     /// `active`, `completed` or `cancelled` (default: `active`).
-    pub status: Option<String>,
+    #[schema(inline)]
+    pub status: Option<super::instances::StatusFilter>,
     /// Only stuck instances (`true`) or only those not stuck (`false`).
     pub stuck: Option<bool>,
     pub key: Option<String>,
@@ -187,11 +188,11 @@ pub struct BatchView {
     request_body = BatchRequest,
     responses(
         (status = 200, description = "Matched, done and refused (with reasons)", body = BatchView),
-        (status = 400, description = "Malformed request, or the action's own field missing", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "The migration plan is invalid: `errors` lists file:line:column messages", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "The action's own field is missing (`incomplete-action`: `to` for move, `event` for event, `plan` for migrate), or the migration plan is invalid (`invalid-plan`: `errors` lists file:line:column messages)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn batch(
     State(state): State<AppState>,
@@ -199,8 +200,14 @@ pub async fn batch(
     JsonBody(request): JsonBody<BatchRequest>,
 ) -> Result<Json<BatchView>, Problem> {
     caller.allow(Permission::Admin)?;
+    // Which fields an action needs is a rule over the body as a whole, as
+    // a workflow's data rules are: 422, like them.
     let missing = |field: &str, action: &str| {
-        Problem::bad_request(format!("the `{action}` action needs `{field}`"))
+        Problem::unprocessable(
+            "incomplete-action",
+            "Incomplete batch action",
+            format!("the `{action}` action needs `{field}`"),
+        )
     };
     let action = match request.action {
         BatchActionName::Cancel => Action::Cancel,
@@ -226,14 +233,7 @@ pub async fn batch(
         }
     };
     let filter = request.filter;
-    let status = match filter.status.as_deref() {
-        None => None,
-        Some(text) => Some(Status::parse(text).ok_or_else(|| {
-            Problem::bad_request(format!(
-                "`{text}` is not a status: use active, completed or cancelled"
-            ))
-        })?),
-    };
+    let status = filter.status.map(Status::from);
     let selection = Selection {
         workflow: filter.workflow,
         state: filter.state,

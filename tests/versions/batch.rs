@@ -85,8 +85,26 @@ async fn a_batch_needs_its_action_fields(backend: Backend) {
     let answer = app
         .post("/v1/admin/batch", json!({"action": "move", "filter": {}}))
         .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{:?}", answer.body);
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        answer.body
+    );
+    assert_eq!(answer.problem(), "incomplete-action");
     assert!(answer.body["detail"].as_str().unwrap().contains("`to`"));
+    let bad_status = app
+        .post(
+            "/v1/admin/batch",
+            json!({"action": "cancel", "filter": {"status": "sleeping"}}),
+        )
+        .await;
+    assert_eq!(
+        bad_status.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        bad_status.body
+    );
     let unknown = app
         .post("/v1/admin/batch", json!({"action": "explode"}))
         .await;
