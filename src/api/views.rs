@@ -79,7 +79,7 @@ async fn view(
 /// one instance is always shown), as history pages do: `limit` bounds rows,
 /// and 500 rows of large `data` would otherwise make one answer of hundreds
 /// of megabytes.
-pub const INSTANCE_PAGE_BYTES: usize = super::instances::HISTORY_PAGE_BYTES;
+pub const INSTANCE_PAGE_BYTES: usize = 1024 * 1024;
 
 /// A page of a listing, as the API shows it: at most [`INSTANCE_PAGE_BYTES`]
 /// of instances, the next cursor moved back to the last one shown when the
