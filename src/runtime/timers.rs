@@ -1,38 +1,132 @@
-//! Firing due timers: claim a batch with a lease, then run a [`FireTimer`]
-//! command for each, in its own transaction. Called by the scheduler's
-//! timer loop and, on a manual clock, by `advance_to` (time passing with
-//! the server running) and `jump_to` (time passing with it down).
+//! Firing due timers: claim a batch with a lease in one statement, then
+//! fire the batch a few dozen per transaction, each timer a [`FireTimer`]
+//! run through [`Runtime::execute`] under a savepoint of its own, so that
+//! one failing firing is undone alone and tried again by itself while the
+//! others commit together. Called by the scheduler's timer loop and, on a
+//! manual clock, by `advance_to` (time passing with the server running)
+//! and `jump_to` (time passing with it down).
 
 use serde_json::json;
 
-use super::{FireTimer, Firing, Principal, Runtime, RuntimeError, metrics};
+use super::{Executed, FireTimer, Firing, Principal, Runtime, RuntimeError, metrics};
 use crate::audit::{AuditAction, AuditDraft, rfc3339, target};
 use crate::engine::Millis;
+use crate::store::ClaimedTimer;
+
+/// Timers fired per transaction: one commit (and one fsync) shared by many
+/// firings, yet a transaction short enough that the writers it holds up
+/// (SQLite's one writer, the audit chain's head on PostgreSQL) wait a few
+/// milliseconds at most.
+const FIRED_PER_TRANSACTION: usize = 50;
+
+/// How one call of [`Runtime::fire_due_timers`] went so far.
+#[derive(Debug, Default)]
+struct Round {
+    fired: usize,
+    /// Timers whose firing failed even alone: not tried again in this
+    /// round (they stay leased to this runner, and the next round takes
+    /// them again).
+    failed: Vec<ClaimedTimer>,
+    /// The first such failure, returned when the round is over.
+    error: Option<RuntimeError>,
+}
 
 impl Runtime {
     /// Fires every timer due now, including those that firings make due,
-    /// earliest first. Returns how many fired (stale or refused claims do
-    /// not count).
+    /// earliest first, batch after batch without pausing while timers are
+    /// due. Returns how many fired (stale or refused claims do not count).
+    /// A firing that fails does not stop the others: the round goes on and
+    /// returns the first failure at its end.
     pub async fn fire_due_timers(&self) -> Result<usize, RuntimeError> {
-        let mut fired = 0;
+        let mut round = Round::default();
         loop {
             let now = self.clock.now();
             let lease_until = now + self.config.timer_lease;
             let batch = self.config.timer_batch;
-            let claimed = self
+            let claimed = match self
                 .store
                 .claim_due_timers(now, &self.config.runner_id, lease_until, batch)
-                .await?;
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    metrics::count_fired(round.fired);
+                    return Err(error.into());
+                }
+            };
+            let claimed: Vec<ClaimedTimer> = claimed
+                .into_iter()
+                .filter(|timer| !round.failed.contains(timer))
+                .collect();
             if claimed.is_empty() {
-                metrics::count_fired(fired);
-                return Ok(fired);
+                break;
             }
-            for timer in claimed {
-                if self.run(&FireTimer(timer)).await? == Firing::Fired {
-                    fired += 1;
+            for timers in claimed.chunks(FIRED_PER_TRANSACTION) {
+                if let Err(error) = self.fire_together(timers, &mut round).await {
+                    metrics::count_fired(round.fired);
+                    return Err(error);
                 }
             }
         }
+        metrics::count_fired(round.fired);
+        match round.error {
+            Some(error) => Err(error),
+            None => Ok(round.fired),
+        }
+    }
+
+    /// Fires `timers` in one transaction, each under a savepoint; a firing
+    /// that fails is rolled back to its savepoint and, once the others
+    /// committed, run alone in a transaction of its own (retried on a lost
+    /// race). An error here (the transaction could not begin or commit)
+    /// leaves every timer of the batch leased to this runner, unfired, for
+    /// the next round.
+    async fn fire_together(
+        &self,
+        timers: &[ClaimedTimer],
+        round: &mut Round,
+    ) -> Result<(), RuntimeError> {
+        let mut tx = self.store.begin().await?;
+        tx.lock_claimed_instances(timers).await?;
+        let mut committed: Vec<Executed<Firing>> = Vec::with_capacity(timers.len());
+        let mut alone = Vec::new();
+        for timer in timers {
+            let command = FireTimer(timer.clone());
+            let savepoint = tx.savepoint().await?;
+            match self.execute(&mut tx, &command).await {
+                Ok(executed) => {
+                    tx.release(savepoint).await?;
+                    committed.push(executed);
+                }
+                Err(error) => {
+                    tracing::debug!(%error, timer = %timer.name, instance = %timer.instance_id,
+                        "a firing failed in its batch; trying it alone");
+                    tx.rollback_to(savepoint).await?;
+                    alone.push(command);
+                }
+            }
+        }
+        tx.commit().await?;
+        for executed in committed {
+            if self.committed(executed) == Firing::Fired {
+                round.fired += 1;
+            }
+        }
+        for command in alone {
+            match self.run(&command).await {
+                Ok(Firing::Fired) => round.fired += 1,
+                Ok(Firing::Refused | Firing::Stale) => {}
+                Err(error) => {
+                    tracing::warn!(%error, timer = %command.0.name,
+                        instance = %command.0.instance_id, "firing a timer failed");
+                    round.failed.push(command.0);
+                    if round.error.is_none() {
+                        round.error = Some(error);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// On a manual clock: moves time to `at`, firing every timer due by then

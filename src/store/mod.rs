@@ -21,6 +21,7 @@
 mod accounts;
 mod assessment;
 mod audit;
+mod credentials;
 mod db;
 mod definitions;
 mod fault;
@@ -35,6 +36,7 @@ mod outcome;
 mod overview;
 mod postgres;
 mod probe;
+mod savepoint;
 mod schema;
 mod sessions;
 mod sla_cycles;
@@ -47,6 +49,7 @@ mod transaction;
 
 pub use assessment::{AssessmentRow, RowSelection};
 pub use audit::{AuditCursor, AuditPage, AuditQuery};
+pub use credentials::{CredentialRow, StoredCredential};
 pub use db::Backend;
 pub use definitions::StoredVersion;
 pub use fault::{Fault, STORE_ERRORS};
@@ -58,6 +61,7 @@ pub use instances::{Cursor, InstanceFilter, LiveInstanceFacts, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
 pub use overview::{StateCount, VersionCount};
 pub use probe::probe;
+pub use savepoint::Savepoint;
 pub use schema::TABLES;
 pub use sessions::SessionRow;
 pub use snapshot::{Column, ColumnKind, Snapshot, find_column};
@@ -160,6 +164,8 @@ pub struct Store {
     pool: Pool,
     /// Whether the last write failed, shared by every clone.
     health: Arc<WriteHealth>,
+    /// Tokens and sessions as last read, shared by every clone.
+    credentials: Arc<credentials::CredentialCache>,
 }
 
 impl Store {
@@ -184,6 +190,7 @@ impl Store {
         Ok(Self {
             pool,
             health: Arc::default(),
+            credentials: Arc::default(),
         })
     }
 
