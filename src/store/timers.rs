@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::db::{Arg, Db, Sql};
+use super::db::{Arg, Backend, Db, Sql};
 use super::{Store, StoreError, WriteTx};
 use crate::engine::{Fires, Millis, PendingTimer};
 
@@ -125,6 +125,16 @@ impl Store {
         Ok(claimed)
     }
 
+    /// How many transactions firing timers should run at once: SQLite has
+    /// one writer, so one, which also keeps firings in due order;
+    /// PostgreSQL locks rows, so several, each on its own instances.
+    pub fn firing_lanes(&self) -> usize {
+        match self.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        }
+    }
+
     /// The earliest due time among timers nobody holds a lease on at `now`.
     pub async fn next_due_at(&self, now: Millis) -> Result<Option<Millis>, StoreError> {
         let sql = Sql::new(
@@ -137,32 +147,6 @@ impl Store {
 }
 
 impl WriteTx {
-    /// PostgreSQL: locks the instances of `timers` in id order before any
-    /// of them fires in this transaction. Each firing then finds its
-    /// instance already locked, and the batch takes its locks in the order
-    /// every writer does (instances, then the audit chain's head): without
-    /// this, a later firing would wait for an instance while the batch
-    /// holds the head that the instance's writer waits for. SQLite
-    /// serializes writers and needs no locks.
-    pub async fn lock_claimed_instances(
-        &mut self,
-        timers: &[ClaimedTimer],
-    ) -> Result<(), StoreError> {
-        let mut db = self.db();
-        let lock = db.backend().lock_row();
-        if lock.is_empty() || timers.is_empty() {
-            return Ok(());
-        }
-        let mut ids: Vec<Uuid> = timers.iter().map(|timer| timer.instance_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut sql = Sql::new("SELECT id FROM instances WHERE id IN (");
-        sql.push_list(ids);
-        sql.push(&format!(") ORDER BY id{lock}"));
-        let _: Vec<(String,)> = db.fetch_all(sql).await?;
-        Ok(())
-    }
-
     /// Deletes a timer that can no longer fire, if it is still the one due
     /// at `due_at` (a re-set timer is left alone).
     pub async fn forget_timer(
