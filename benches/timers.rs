@@ -20,7 +20,8 @@
 //! claims with the same statement shape (`UPDATE … RETURNING`, with
 //! `FOR UPDATE SKIP LOCKED` on PostgreSQL) and fires each timer as five
 //! statements (load the row locked, update it, number and insert its log
-//! line, delete the timer), 50 per transaction, as the runner does.
+//! line, delete the timer), 50 per transaction, in 4 lanes at once on
+//! PostgreSQL, as the runner does.
 //! The last lines are `metric <name> <value>`, named `sqlite_…` or `pg_…`.
 
 use std::sync::Arc;
@@ -375,6 +376,10 @@ mod raw {
     /// Timers fired per transaction, as the runner does.
     const PER_TRANSACTION: usize = 50;
 
+    /// Transactions at once on PostgreSQL, as the runner's lanes
+    /// (`Store::firing_lanes`).
+    const LANES: usize = 4;
+
     #[derive(Clone)]
     pub enum Pool {
         Sqlite(sqlx::SqlitePool),
@@ -532,8 +537,31 @@ mod raw {
                     .fetch_all(pool)
                     .await?
             });
-            let mut fired = Vec::with_capacity(claimed.len());
-            for chunk in claimed.chunks(PER_TRANSACTION) {
+            // PostgreSQL: as many lanes at once as the runner uses, each
+            // row in one lane; SQLite: one.
+            let lanes = match self {
+                Pool::Sqlite(_) => 1,
+                Pool::Postgres(_) => LANES,
+            };
+            let mut split: Vec<Vec<(String, i64)>> = vec![Vec::new(); lanes];
+            for (n, timer) in claimed.into_iter().enumerate() {
+                split[n % lanes].push(timer);
+            }
+            let runs = split.iter().map(|lane| self.fire_lane(lane));
+            let mut fired = Vec::new();
+            for lane in futures_util::future::join_all(runs).await {
+                fired.extend(lane?);
+            }
+            Ok(fired)
+        }
+
+        /// Fires one lane's timers, [`PER_TRANSACTION`] per transaction.
+        async fn fire_lane(
+            &self,
+            timers: &[(String, i64)],
+        ) -> anyhow::Result<Vec<(Millis, Millis)>> {
+            let mut fired = Vec::with_capacity(timers.len());
+            for chunk in timers.chunks(PER_TRANSACTION) {
                 match self {
                     Pool::Sqlite(pool) => {
                         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
