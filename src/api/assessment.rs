@@ -16,7 +16,8 @@ use super::auth::{Caller, Permission};
 use super::extract::QueryParams;
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
-use crate::assess::{self, AssessCommandError, PeriodSpec, Report};
+use crate::assess::{self, PeriodSpec, PlanError, Report, TallyError};
+use crate::runtime::AssessmentFailure;
 
 /// The period (one of `month`, `year`, or `from` with `to`) and a role.
 /// Documented by hand ([`IntoParams`] below): the period is one exploded
@@ -128,21 +129,28 @@ pub async fn assessment(
         )));
     }
     let config = assess::load_file(&path).map_err(|diagnostics| invalid_config(&diagnostics))?;
-    let catalog = state.runtime().catalog();
-    let report = assess::compute(
-        state.store(),
-        &config,
-        &catalog,
-        spec,
-        query.role.as_deref(),
-    )
-    .await
-    .map_err(|error| match error {
-        AssessCommandError::Period(error) => Problem::bad_request(error.to_string()),
-        AssessCommandError::Config(diagnostics) => invalid_config(&diagnostics),
-        other => Problem::internal(other.to_string()),
-    })?;
+    let report = state
+        .runtime()
+        .assess(&config, spec, query.role.as_deref())
+        .await
+        .map_err(failure)?;
     Ok(Json(report))
+}
+
+/// The problem an assessment that could not be made answers, shared with
+/// the console's page.
+pub(crate) fn failure(failure: AssessmentFailure) -> Problem {
+    match failure {
+        AssessmentFailure::Plan(PlanError::Period(error)) => {
+            Problem::bad_request(error.to_string())
+        }
+        AssessmentFailure::Plan(PlanError::Config(diagnostics)) => invalid_config(&diagnostics),
+        AssessmentFailure::Tally(TallyError::Read(error)) => error.into(),
+        AssessmentFailure::Tally(TallyError::Assess(error)) => {
+            tracing::error!(%error, "the history does not add up");
+            Problem::internal("the recorded history could not be assessed; the server log has why")
+        }
+    }
 }
 
 fn invalid_config(diagnostics: &crate::model::Diagnostics) -> Problem {

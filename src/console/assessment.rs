@@ -13,9 +13,10 @@ use serde::Deserialize;
 use super::chart;
 use super::layout::{self, Nav};
 use super::session::Viewer;
+use crate::api::assessment::failure;
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
-use crate::assess::{self, AssessCommandError, AssessmentConfig, PeriodSpec, Report};
+use crate::assess::{self, AssessmentConfig, PeriodSpec, Report};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PeriodQuery {
@@ -66,13 +67,11 @@ async fn report(
             diagnostics.to_string(),
         )
     })?;
-    let catalog = state.runtime().catalog();
-    let report = assess::compute(state.store(), &config, &catalog, spec, None)
+    let report = state
+        .runtime()
+        .assess(&config, spec, None)
         .await
-        .map_err(|error| match error {
-            AssessCommandError::Period(error) => Problem::bad_request(error.to_string()),
-            other => Problem::internal(other.to_string()),
-        })?;
+        .map_err(failure)?;
     Ok((report, config))
 }
 

@@ -14,6 +14,7 @@
 //! opens an incident on the source instance for a person to look at.
 
 mod accounts;
+mod assessment;
 mod audit;
 mod cascade;
 mod change;
@@ -42,6 +43,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use accounts::{BOOTSTRAP_ADMIN, TokenGrant};
+pub use assessment::AssessmentFailure;
 pub use audit::{instance_change, security_report};
 pub use change::Change;
 pub use clock::{Clock, ManualClock, SystemClock};

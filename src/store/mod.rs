@@ -36,6 +36,7 @@ mod outcome;
 mod overview;
 mod postgres;
 mod probe;
+mod read_only;
 mod savepoint;
 mod schema;
 mod sessions;
@@ -94,6 +95,25 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// Opened read-only, the SQLite file does not exist (it is not created).
+    #[error("there is no SQLite database at {}", .0.display())]
+    NoDatabaseFile(std::path::PathBuf),
+    /// Opened read-only, the database has no flowkeeper schema (nothing
+    /// was ever served from it).
+    #[error("the database has no flowkeeper schema: `flowkeeper serve` creates it")]
+    NoSchema,
+    /// Opened read-only, the database's schema is older than this build's.
+    #[error(
+        "the database's schema is at migration {applied}, older than this flowkeeper's {expected}: \
+         run `flowkeeper serve` of this version on it once to migrate it"
+    )]
+    SchemaBehind { applied: i64, expected: i64 },
+    /// Opened read-only, the database was migrated by a newer flowkeeper.
+    #[error(
+        "the database's schema is at migration {applied}, newer than this flowkeeper's {expected}: \
+         use the flowkeeper that wrote it"
+    )]
+    SchemaAhead { applied: i64, expected: i64 },
 }
 
 impl StoreError {

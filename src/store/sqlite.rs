@@ -73,3 +73,34 @@ fn gate_of(file: &Path) -> Arc<Mutex<()>> {
         .unwrap_or_else(PoisonError::into_inner);
     Arc::clone(gates.entry(file.to_owned()).or_default())
 }
+
+/// Opens an existing database file to read it only: nothing is created,
+/// no migration runs, and every connection refuses writes.
+pub(super) async fn open_read_only(
+    url: &str,
+    max_connections: u32,
+) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?;
+    let file = options.get_filename();
+    if file.to_str() != Some(":memory:") && !file.exists() {
+        return Err(StoreError::NoDatabaseFile(file.to_owned()));
+    }
+    let options = options
+        .create_if_missing(false)
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+/// The last migration this build knows.
+pub(super) fn latest_migration() -> i64 {
+    MIGRATOR
+        .iter()
+        .map(|migration| migration.version)
+        .max()
+        .unwrap_or(0)
+}

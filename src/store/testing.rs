@@ -275,6 +275,32 @@ pub async fn insert_instances(
     Ok(())
 }
 
+/// Moves the schema's migration record `by` migrations back (a database
+/// an older flowkeeper left, as far as the bookkeeping says) or forward
+/// (`by` negative: one a newer flowkeeper migrated). The tables stay as
+/// they are.
+pub async fn shift_migration_record(store: &Store, by: i64) -> Result<(), StoreError> {
+    let mut db = store.db();
+    if by > 0 {
+        let sql = Sql::new(
+            "DELETE FROM _sqlx_migrations WHERE version IN \
+             (SELECT version FROM _sqlx_migrations ORDER BY version DESC LIMIT $1)",
+        )
+        .bind(by);
+        db.execute(sql).await?;
+    } else {
+        for _ in 0..-by {
+            let sql = Sql::new(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                 SELECT version + 1, 'from a newer flowkeeper', TRUE, checksum, 0 \
+                 FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+            );
+            db.execute(sql).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Makes the database itself refuse every history line of `instance_id`
 /// (a trigger raising an error), as a constraint or a fault would: a
 /// firing of that instance fails halfway, after its instance row was
