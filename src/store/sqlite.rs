@@ -19,7 +19,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::StoreError;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Opens (creating if missing) the database file and brings its schema up to date.
 pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, StoreError> {
@@ -94,13 +94,4 @@ pub(super) async fn open_read_only(
         .connect_with(options)
         .await?;
     Ok(pool)
-}
-
-/// The last migration this build knows.
-pub(super) fn latest_migration() -> i64 {
-    MIGRATOR
-        .iter()
-        .map(|migration| migration.version)
-        .max()
-        .unwrap_or(0)
 }
