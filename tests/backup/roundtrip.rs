@@ -60,6 +60,7 @@ async fn round_trip(from: Kind, to: Kind) {
     let audit_before = audit_entries(&source_api).await;
     let before = dump(&source.store).await;
     assert_rich(&before);
+    assert_answers_cover(&answers_before, &before);
 
     let file = folder.path().join("store.fkb");
     let taken = backup::take(&source.store, &file, REAL_START, &Progress::hidden())
@@ -239,6 +240,40 @@ async fn post_event(api: &Api, id: &str, event: &str) -> Answer {
         Some(&format!("{REPLAY_KEY}-event-{event}")),
     )
     .await
+}
+
+/// The answers asked about cover every stored instance, with its history,
+/// timers and SLA clocks: a comparison of them means something.
+fn assert_answers_cover(
+    answers: &BTreeMap<String, Json>,
+    tables: &BTreeMap<&'static str, Vec<Vec<Json>>>,
+) {
+    let mut timers = 0;
+    let mut slas = 0;
+    for row in &tables["instances"] {
+        let id = row[0].as_str().expect("an instance id");
+        let instance = &answers[&format!("/v1/instances/{id}")];
+        assert_eq!(instance["status"], 200, "{instance}");
+        timers += instance["body"]["timers"].as_array().map_or(0, Vec::len);
+        slas += instance["body"]["slas"].as_array().map_or(0, Vec::len);
+        let history = &answers[&format!("/v1/instances/{id}/history")];
+        assert!(
+            !history["body"]
+                .as_array()
+                .expect("history lines")
+                .is_empty(),
+            "{history}"
+        );
+    }
+    assert!(timers > 0, "pending timers are shown");
+    assert!(slas > 0, "running SLA clocks are shown");
+    for path in [
+        "/v1/admin/stuck",
+        "/v1/assessment?month=2026-10",
+        "/v1/admin/tokens",
+    ] {
+        assert_eq!(answers[path]["status"], 200, "{path}: {}", answers[path]);
+    }
 }
 
 /// The store has every kind of row the round trip must carry.
