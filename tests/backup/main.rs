@@ -8,6 +8,7 @@
 mod answers;
 mod bad_input;
 mod concurrent;
+mod crash;
 mod roundtrip;
 mod schedule;
 mod served;
