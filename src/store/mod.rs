@@ -61,7 +61,7 @@ pub use overview::{StateCount, VersionCount};
 pub use probe::probe;
 pub use schema::TABLES;
 pub use sessions::SessionRow;
-pub use snapshot::{Column, ColumnKind, Snapshot, find_column};
+pub use snapshot::{Cell, Column, ColumnKind, Snapshot, find_column};
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 
