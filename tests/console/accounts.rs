@@ -18,6 +18,9 @@ on_both!(
     account_forms_need_the_csrf_token_and_an_admin,
 );
 
+/// A form's fields, as name/value pairs.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 async fn account(app: &TestApp, name: &str) -> Value {
     let answer = app.get(&format!("/v1/admin/accounts/{name}")).await;
     assert_eq!(answer.status, StatusCode::OK, "{name}: {:?}", answer.body);
@@ -219,7 +222,7 @@ async fn bad_input_shows_a_message_and_changes_nothing(backend: Backend) {
         .unwrap()
         .len();
 
-    let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode)> = vec![
+    let cases: Vec<(&str, Form, StatusCode)> = vec![
         (
             "/ui/accounts",
             vec![("name", "Not A Name"), ("role", "operator")],
@@ -308,7 +311,7 @@ async fn account_forms_need_the_csrf_token_and_an_admin(backend: Backend) {
         .expect("the token's id")
         .to_owned();
 
-    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+    let forms: Vec<(String, Form)> = vec![
         (
             "/ui/accounts".to_owned(),
             vec![("name", "eve"), ("role", "admin"), ("password", PASSWORD)],
