@@ -7,7 +7,8 @@
 //! cancelled), the live ones with their timers and SLA cycles. The clock
 //! then stands after the last copy: one live copy in 10 has its SLA
 //! cycle and timers overdue (stuck, 2 000 in all), the others are due
-//! tomorrow. Each page is asked for 30 times through the real router with
+//! tomorrow. PostgreSQL then gets the `VACUUM ANALYZE` autovacuum would
+//! soon run. Each page is asked for 30 times through the real router with
 //! a signed-in session; the median and the 95th percentile are printed,
 //! next to the raw store calls the pages rest on (listing, counts, the
 //! stuck count, page and whole list). Ends with `metric <name> <value>`
@@ -167,6 +168,7 @@ async fn measure(backend: &str, store: Store) {
         "[{backend}] wrote {INSTANCES} instances in {:.1} s",
         fill.elapsed().as_secs_f64()
     );
+    testing::settle(&store).await.expect("VACUUM ANALYZE");
     clock.set(NOW);
 
     let password = "bench-password-1";

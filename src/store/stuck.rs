@@ -132,8 +132,8 @@ impl Store {
     pub async fn live_states(&self) -> Result<Vec<LiveState>, StoreError> {
         let sql = Sql::new(
             "SELECT workflow, definition_hash, state, COUNT(*) AS live FROM instances \
-             WHERE status = 'active' GROUP BY workflow, definition_hash, state \
-             ORDER BY workflow, definition_hash, state",
+             WHERE status = 'active' GROUP BY workflow, state, definition_hash \
+             ORDER BY workflow, state, definition_hash",
         );
         self.db().fetch_all(sql).await
     }
