@@ -86,8 +86,10 @@ async fn show(state: &AppState, viewer: &Viewer, outcome: Option<Outcome>) -> Re
                         }
                         td { @if let Some(seen) = &account.last_seen_at { (viewer.times.text(seen)) } }
                         td {
-                            (row_forms(viewer, &account))
-                            (token_list(viewer, &account.name, &live))
+                            div.stack {
+                                (row_forms(viewer, &account))
+                                (token_list(viewer, &account.name, &live))
+                            }
                         }
                     }
                 }
@@ -117,7 +119,6 @@ fn row_forms(viewer: &Viewer, account: &AccountView) -> Markup {
             input type="text" name="teams" value=(account.teams.join(", ")) size="14" aria-label=(lang.t("小組", "Teams"));
             button.quiet type="submit" { (lang.t("改小組", "Set teams")) }
         }
-        " "
         form.inline method="post" action=(action) data-action="disable" {
             (csrf)
             @if account.disabled_at.is_some() {
@@ -128,7 +129,6 @@ fn row_forms(viewer: &Viewer, account: &AccountView) -> Markup {
                 button.danger type="submit" { (lang.t("停用", "Disable")) }
             }
         }
-        " "
         form.inline method="post" action=(format!("{action}/tokens")) data-action="token" {
             (csrf)
             input type="text" name="name" placeholder=(lang.t("權杖名稱", "token name")) size="10" required;
@@ -145,7 +145,7 @@ fn token_list(viewer: &Viewer, account: &str, live: &[&TokenRow]) -> Markup {
         .iter()
         .filter(|token| token.account.as_deref() == Some(account));
     html! {
-        ul.tokens style="margin:.3rem 0 0;padding-left:1rem" {
+        ul.tokens style="margin:0;padding-left:1rem" {
             @for token in mine {
                 li data-token-id=(token.id) {
                     code { (token.name) }
