@@ -13,7 +13,7 @@ use super::state::AppState;
 use super::wire::{IncidentView, InstancePage, InstanceView, StuckView, timestamp};
 use crate::engine::Instance;
 use crate::runtime::{StuckInstance, StuckReason, Target};
-use crate::store::{Cursor, Incident, InstanceFilter, Page};
+use crate::store::{Cursor, Incident, InstanceFilter, Page, StuckRules};
 
 /// The instance at `target`, or 404.
 pub(crate) async fn find(state: &AppState, target: &Target) -> Result<Instance, Problem> {
@@ -158,13 +158,14 @@ pub(crate) async fn stuck_page(
     .await
 }
 
-/// One page of the stuck list with the reasons in words, newest first, and
-/// the next page's cursor: the console's stuck page.
+/// One page of the stuck list under `rules`, with the reasons in words,
+/// newest first, and the next page's cursor: the console's stuck page.
 pub(crate) async fn stuck_views_page(
     state: &AppState,
+    rules: &StuckRules,
     filter: &InstanceFilter,
 ) -> Result<(Vec<StuckView>, Option<Cursor>), Problem> {
-    let (stuck, next_cursor) = state.runtime().stuck_page(filter).await?;
+    let (stuck, next_cursor) = state.runtime().page_stuck(rules, filter).await?;
     let (mut instances, stuck) = loaded(state, stuck).await?;
     instances.sort_by_key(|instance| Reverse(instance.id));
     Ok((with_reasons(state, &instances, &stuck).await?, next_cursor))

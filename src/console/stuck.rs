@@ -80,8 +80,9 @@ async fn show(
         ..InstanceFilter::default()
     };
     let listed = async {
-        let total = state.runtime().stuck_count().await?;
-        let (stuck, next) = stuck_views_page(state, &filter).await?;
+        let rules = state.runtime().stuck_rules().await?;
+        let total = state.runtime().count_stuck(&rules).await?;
+        let (stuck, next) = stuck_views_page(state, &rules, &filter).await?;
         Ok::<_, Problem>((total, stuck, next))
     };
     let (total, stuck, next) = match listed.await {

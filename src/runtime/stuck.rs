@@ -49,17 +49,16 @@ pub enum StuckReason {
 impl Runtime {
     /// Every live instance that is stuck now, in id order.
     pub async fn stuck(&self) -> Result<Vec<StuckInstance>, RuntimeError> {
-        let now = self.clock.now();
-        let rules = self.stuck_rules(now).await?;
+        let rules = self.stuck_rules().await?;
         let facts = self.store.stuck_facts(&rules, None).await?;
-        self.judge(facts, now).await
+        self.judge(facts, &rules).await
     }
 
     /// How many live instances are stuck now: the length of
     /// [`Self::stuck`], counted by the database.
     pub async fn stuck_count(&self) -> Result<i64, RuntimeError> {
-        let rules = self.stuck_rules(self.clock.now()).await?;
-        Ok(self.store.stuck_count(&rules).await?)
+        let rules = self.stuck_rules().await?;
+        self.count_stuck(&rules).await
     }
 
     /// The stuck instances `filter` matches, newest first, one page at a
@@ -69,22 +68,38 @@ impl Runtime {
         &self,
         filter: &InstanceFilter,
     ) -> Result<(Vec<StuckInstance>, Option<Cursor>), RuntimeError> {
-        let now = self.clock.now();
-        let rules = self.stuck_rules(now).await?;
-        let mut facts = self.store.stuck_facts(&rules, Some(filter)).await?;
+        let rules = self.stuck_rules().await?;
+        self.page_stuck(&rules, filter).await
+    }
+
+    /// How many live instances `rules` (of [`Self::stuck_rules`]) finds
+    /// stuck: a page that shows a count and a page of the list asks for
+    /// the rules once.
+    pub async fn count_stuck(&self, rules: &StuckRules) -> Result<i64, RuntimeError> {
+        Ok(self.store.stuck_count(rules).await?)
+    }
+
+    /// [`Self::stuck_page`] under rules already made.
+    pub async fn page_stuck(
+        &self,
+        rules: &StuckRules,
+        filter: &InstanceFilter,
+    ) -> Result<(Vec<StuckInstance>, Option<Cursor>), RuntimeError> {
+        let mut facts = self.store.stuck_facts(rules, Some(filter)).await?;
         let next_cursor = if facts.len() > filter.page_size() {
             facts.truncate(filter.page_size());
             facts.last().map(|last| Cursor::after(last.id))
         } else {
             None
         };
-        Ok((self.judge(facts, now).await?, next_cursor))
+        Ok((self.judge(facts, rules).await?, next_cursor))
     }
 
     /// What picks out the candidates now: per live (workflow, version,
     /// state), whether its state has no way out or since when an instance
     /// in it is idle too long.
-    async fn stuck_rules(&self, now: Millis) -> Result<StuckRules, RuntimeError> {
+    pub async fn stuck_rules(&self) -> Result<StuckRules, RuntimeError> {
+        let now = self.clock.now();
         let mut rules = StuckRules {
             timers_due_before: now - self.config.stuck_grace,
             slas_due_before: now,
@@ -117,8 +132,9 @@ impl Runtime {
     async fn judge(
         &self,
         candidates: Vec<LiveInstanceFacts>,
-        now: Millis,
+        rules: &StuckRules,
     ) -> Result<Vec<StuckInstance>, RuntimeError> {
+        let now = rules.now();
         let mut stuck = Vec::with_capacity(candidates.len());
         for facts in candidates {
             let definition = self

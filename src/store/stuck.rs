@@ -45,8 +45,16 @@ pub struct StuckRules {
     pub no_way_out: Vec<VersionState>,
     /// A timer due before this (now − grace) has not fired.
     pub timers_due_before: Millis,
-    /// A running, unpaused SLA cycle was due before this (now).
+    /// A running, unpaused SLA cycle was due before this: the instant
+    /// the rules were made for.
     pub slas_due_before: Millis,
+}
+
+impl StuckRules {
+    /// The instant these rules judge at.
+    pub fn now(&self) -> Millis {
+        self.slas_due_before
+    }
 }
 
 /// The facts about a live instance that the stuck check weighs against its
