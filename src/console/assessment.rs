@@ -119,10 +119,13 @@ pub async fn page(
                                         td.num { (indicator.max_points) }
                                     }
                                 }
-                                tr { th { (lang.t("總分", "Total")) } td {} td {} td {} td {} th.num { (role.total) } td {} }
+                                tr.total { th colspan="5" { (lang.t("總分", "Total")) } th.num { (role.total) } th {} }
                             }
                         }
-                        div.chart { (chart::rates(lang, role, config.indicators())) }
+                        div.chart {
+                            h3 { (lang.t("各指標比率與分段 (▮ = 本期比率)", "Each rate against its bands (▮ = this period)")) }
+                            (chart::rates(lang, role, config.indicators()))
+                        }
                     }
                 }
             }
