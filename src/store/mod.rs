@@ -21,6 +21,7 @@
 mod accounts;
 mod assessment;
 mod audit;
+mod credentials;
 mod db;
 mod definitions;
 mod fault;
@@ -36,6 +37,7 @@ mod overview;
 mod postgres;
 mod probe;
 mod read_only;
+mod savepoint;
 mod schema;
 mod sessions;
 mod sla_cycles;
@@ -49,6 +51,7 @@ mod transaction;
 
 pub use assessment::{AssessmentRow, RowSelection};
 pub use audit::{AuditCursor, AuditPage, AuditQuery};
+pub use credentials::{CredentialRow, StoredCredential};
 pub use db::Backend;
 pub use definitions::StoredVersion;
 pub use fault::{Fault, STORE_ERRORS};
@@ -60,6 +63,7 @@ pub use instances::{Cursor, InstanceFilter, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
 pub use overview::{StateCount, VersionCount};
 pub use probe::probe;
+pub use savepoint::Savepoint;
 pub use schema::TABLES;
 pub use sessions::SessionRow;
 pub use snapshot::{Cell, Column, ColumnKind, Snapshot, find_column};
@@ -182,6 +186,8 @@ pub struct Store {
     pool: Pool,
     /// Whether the last write failed, shared by every clone.
     health: Arc<WriteHealth>,
+    /// Tokens and sessions as last read, shared by every clone.
+    credentials: Arc<credentials::CredentialCache>,
 }
 
 impl Store {
@@ -206,6 +212,7 @@ impl Store {
         Ok(Self {
             pool,
             health: Arc::default(),
+            credentials: Arc::default(),
         })
     }
 

@@ -327,3 +327,34 @@ pub async fn settle(store: &Store) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Makes the database itself refuse every history line of `instance_id`
+/// (a trigger raising an error), as a constraint or a fault would: a
+/// firing of that instance fails halfway, after its instance row was
+/// written. For tests that a failure inside a batch undoes only its own
+/// writes.
+pub async fn refuse_history_of(store: &Store, instance_id: Uuid) -> Result<(), StoreError> {
+    let id = instance_id.hyphenated();
+    let statements = match store.backend() {
+        super::Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON history \
+             WHEN NEW.instance_id = '{id}' \
+             BEGIN SELECT RAISE(ABORT, 'injected history failure'); END"
+        )],
+        super::Backend::Postgres => vec![
+            format!(
+                "CREATE OR REPLACE FUNCTION refuse_history() RETURNS trigger \
+                 LANGUAGE plpgsql AS $$ BEGIN IF NEW.instance_id = '{id}' THEN \
+                 RAISE EXCEPTION 'injected history failure'; END IF; RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON history \
+             FOR EACH ROW EXECUTE FUNCTION refuse_history()"
+                .to_owned(),
+        ],
+    };
+    let mut tx = store.begin().await?;
+    for statement in statements {
+        tx.db().execute(Sql::new(statement)).await?;
+    }
+    tx.commit().await
+}

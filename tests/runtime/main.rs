@@ -49,8 +49,10 @@ macro_rules! on_both_db {
 }
 
 mod audit;
+mod batches;
 mod cascade;
 mod crash;
+mod credentials;
 mod driver;
 mod events;
 mod runners;
