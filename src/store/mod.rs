@@ -21,6 +21,7 @@
 mod accounts;
 mod assessment;
 mod audit;
+pub mod baseline;
 mod db;
 mod definitions;
 mod fault;
