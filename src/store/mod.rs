@@ -21,6 +21,7 @@
 mod accounts;
 mod assessment;
 mod audit;
+pub mod baseline;
 mod credentials;
 mod db;
 mod definitions;
@@ -281,6 +282,24 @@ impl WriteTx {
             }
         }
         result
+    }
+
+    /// Marks a point to come back to: several commands share one
+    /// transaction (a batch of timers), each between [`Self::mark`] and
+    /// [`Self::keep_mark`] or [`Self::undo_to_mark`], so that one that
+    /// fails is undone alone. Marks do not nest.
+    pub async fn mark(&mut self) -> Result<(), StoreError> {
+        self.conn.mark().await
+    }
+
+    /// Keeps what was done since the mark.
+    pub async fn keep_mark(&mut self) -> Result<(), StoreError> {
+        self.conn.keep_mark().await
+    }
+
+    /// Undoes what was done since the mark; the rest stays.
+    pub async fn undo_to_mark(&mut self) -> Result<(), StoreError> {
+        self.conn.undo_to_mark().await
     }
 
     /// Rolls back now; dropping a `WriteTx` does the same in the background.

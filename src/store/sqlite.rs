@@ -21,14 +21,17 @@ use super::StoreError;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
+/// NORMAL in WAL mode loses nothing when the process dies; only an OS
+/// crash may drop the last commits. (The benchmarks' raw baseline opens
+/// its file the same way.)
+pub(super) const SYNCHRONOUS: SqliteSynchronous = SqliteSynchronous::Normal;
+
 /// Opens (creating if missing) the database file and brings its schema up to date.
 pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // NORMAL in WAL mode loses nothing when the process dies; only an OS
-        // crash may drop the last commits.
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(SYNCHRONOUS)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
     // Every connection to `:memory:` would be a different empty database.
