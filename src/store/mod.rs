@@ -210,11 +210,16 @@ impl Store {
                 crate::accounts::redact::database_url(url),
             ));
         };
-        Ok(Self {
+        Ok(Self::over(pool))
+    }
+
+    /// A store over a pool just opened: healthy, nothing cached.
+    fn over(pool: Pool) -> Self {
+        Self {
             pool,
             health: Arc::default(),
             credentials: Arc::default(),
-        })
+        }
     }
 
     /// Which database this store talks to.

@@ -23,10 +23,7 @@ impl Store {
                 crate::accounts::redact::database_url(url),
             ));
         };
-        let store = Self {
-            pool,
-            health: Default::default(),
-        };
+        let store = Self::over(pool);
         store.check_schema().await?;
         Ok(store)
     }
