@@ -68,14 +68,14 @@ impl Writer<'_> {
 
     fn sla(&mut self, clock: &str, met: bool, role: &str) {
         let decision = SlaDecision {
-            sla: clock.to_owned(),
+            sla: clock.into(),
             cycle: 1,
             outcome: if met {
                 SlaOutcome::Met
             } else {
                 SlaOutcome::Missed
             },
-            role: Some(role.to_owned()),
+            role: Some(role.into()),
             due_at: 0,
         };
         let state = self.state;
@@ -143,10 +143,10 @@ async fn write_history(store: &Store, rows: &[AssessmentRow]) {
     for row in rows {
         let entry = HistoryEntry {
             at: row.at,
-            event: row.event.clone(),
-            from: row.from_state.clone(),
-            to: row.to_state.clone(),
-            actor: "bench".to_owned(),
+            event: row.event.as_deref().map(Into::into),
+            from: row.from_state.as_deref().map(Into::into),
+            to: row.to_state.as_deref().map(Into::into),
+            actor: "bench".into(),
             data: row.data.clone().expect("every fixture row has its data"),
         };
         match histories.last_mut() {

@@ -13,10 +13,10 @@ use serde::Deserialize;
 use super::chart;
 use super::layout::{self, Nav};
 use super::session::Viewer;
-use crate::api::assessment::failure;
+use crate::api;
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
-use crate::assess::{self, AssessmentConfig, PeriodSpec, Report};
+use crate::assess::{AssessmentConfig, PeriodSpec, Report};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PeriodQuery {
@@ -46,6 +46,7 @@ impl PeriodQuery {
     }
 }
 
+/// The report `GET /v1/assessment` gives for the month or year.
 async fn report(
     state: &AppState,
     month: Option<&str>,
@@ -53,26 +54,7 @@ async fn report(
 ) -> Result<(Report, AssessmentConfig), Problem> {
     let spec = PeriodSpec::parse(month, year, None, None)
         .map_err(|error| Problem::bad_request(error.to_string()))?;
-    let path = state.workflows_dir().join("assessment.toml");
-    if !path.is_file() {
-        return Err(Problem::not_found(format!(
-            "{} does not exist: the assessment is not configured",
-            path.display()
-        )));
-    }
-    let config = assess::load_file(&path).map_err(|diagnostics| {
-        Problem::unprocessable(
-            "invalid-assessment",
-            "Invalid assessment configuration",
-            diagnostics.to_string(),
-        )
-    })?;
-    let report = state
-        .runtime()
-        .assess(&config, spec, None)
-        .await
-        .map_err(failure)?;
-    Ok((report, config))
+    api::assessment::report(state, spec, None).await
 }
 
 /// `GET /ui/assessment`.
@@ -137,10 +119,13 @@ pub async fn page(
                                         td.num { (indicator.max_points) }
                                     }
                                 }
-                                tr { th { (lang.t("總分", "Total")) } td {} td {} td {} td {} th.num { (role.total) } td {} }
+                                tr.total { th colspan="5" { (lang.t("總分", "Total")) } th.num { (role.total) } th {} }
                             }
                         }
-                        div.chart { (chart::rates(lang, role, config.indicators())) }
+                        div.chart {
+                            h3 { (lang.t("各指標比率與分段 (▮ = 本期比率)", "Each rate against its bands (▮ = this period)")) }
+                            (chart::rates(lang, role, config.indicators()))
+                        }
                     }
                 }
             }

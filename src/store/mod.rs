@@ -21,6 +21,7 @@
 mod accounts;
 mod assessment;
 mod audit;
+pub mod baseline;
 mod credentials;
 mod db;
 mod definitions;
@@ -43,6 +44,7 @@ mod sessions;
 mod sla_cycles;
 mod snapshot;
 mod sqlite;
+mod stuck;
 pub mod testing;
 mod timers;
 mod tokens;
@@ -58,14 +60,15 @@ pub use health::NotReady;
 pub use history::HistoryRecord;
 pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
-pub use instances::{Cursor, InstanceFilter, LiveInstanceFacts, Page};
+pub use instances::{Cursor, InstanceFilter, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
 pub use overview::{StateCount, VersionCount};
 pub use probe::probe;
 pub use savepoint::Savepoint;
 pub use schema::TABLES;
 pub use sessions::SessionRow;
-pub use snapshot::{Column, ColumnKind, Snapshot, find_column};
+pub use snapshot::{Cell, Column, ColumnKind, Snapshot, find_column};
+pub use stuck::{LiveInstanceFacts, LiveState, StuckRules, VersionState};
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 
@@ -207,11 +210,16 @@ impl Store {
                 crate::accounts::redact::database_url(url),
             ));
         };
-        Ok(Self {
+        Ok(Self::over(pool))
+    }
+
+    /// A store over a pool just opened: healthy, nothing cached.
+    fn over(pool: Pool) -> Self {
+        Self {
             pool,
             health: Arc::default(),
             credentials: Arc::default(),
-        })
+        }
     }
 
     /// Which database this store talks to.
@@ -279,6 +287,24 @@ impl WriteTx {
             }
         }
         result
+    }
+
+    /// Marks a point to come back to: several commands share one
+    /// transaction (a batch of timers), each between [`Self::mark`] and
+    /// [`Self::keep_mark`] or [`Self::undo_to_mark`], so that one that
+    /// fails is undone alone. Marks do not nest.
+    pub async fn mark(&mut self) -> Result<(), StoreError> {
+        self.conn.mark().await
+    }
+
+    /// Keeps what was done since the mark.
+    pub async fn keep_mark(&mut self) -> Result<(), StoreError> {
+        self.conn.keep_mark().await
+    }
+
+    /// Undoes what was done since the mark; the rest stays.
+    pub async fn undo_to_mark(&mut self) -> Result<(), StoreError> {
+        self.conn.undo_to_mark().await
     }
 
     /// Rolls back now; dropping a `WriteTx` does the same in the background.

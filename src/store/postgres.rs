@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::StoreError;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Connects, optionally inside `schema` (created if missing; tests use one
 /// fresh schema each), and brings the schema up to date.
@@ -82,13 +82,4 @@ pub(super) async fn open_read_only(
         .connect_with(options)
         .await?;
     Ok(pool)
-}
-
-/// The last migration this build knows.
-pub(super) fn latest_migration() -> i64 {
-    MIGRATOR
-        .iter()
-        .map(|migration| migration.version)
-        .max()
-        .unwrap_or(0)
 }

@@ -3,6 +3,8 @@
 //! rather than a new empty database, no migration runs, and a schema this
 //! build does not match is refused instead of misread.
 
+use sqlx::migrate::Migrator;
+
 use super::db::{Backend, Pool, Sql};
 use super::{Store, StoreError, StoreOptions, postgres, sqlite};
 
@@ -21,11 +23,7 @@ impl Store {
                 crate::accounts::redact::database_url(url),
             ));
         };
-        let store = Self {
-            pool,
-            health: Default::default(),
-            credentials: Default::default(),
-        };
+        let store = Self::over(pool);
         store.check_schema().await?;
         Ok(store)
     }
@@ -40,14 +38,14 @@ impl Store {
                     "SELECT COUNT(*) FROM sqlite_master \
                      WHERE type = 'table' AND name = '_sqlx_migrations'",
                 ),
-                sqlite::latest_migration(),
+                latest_migration(&sqlite::MIGRATOR),
             ),
             Backend::Postgres => (
                 Sql::new(
                     "SELECT COUNT(*) FROM information_schema.tables \
                      WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
                 ),
-                postgres::latest_migration(),
+                latest_migration(&postgres::MIGRATOR),
             ),
         };
         let (tables,): (i64,) = db.fetch_one(known).await?;
@@ -63,4 +61,13 @@ impl Store {
             std::cmp::Ordering::Greater => Err(StoreError::SchemaAhead { applied, expected }),
         }
     }
+}
+
+/// The last migration `migrator` applies: the schema this build reads.
+fn latest_migration(migrator: &Migrator) -> i64 {
+    migrator
+        .iter()
+        .map(|migration| migration.version)
+        .max()
+        .unwrap_or(0)
 }

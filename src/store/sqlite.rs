@@ -19,16 +19,19 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::StoreError;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// NORMAL in WAL mode loses nothing when the process dies; only an OS
+/// crash may drop the last commits. (The benchmarks' raw baseline opens
+/// its file the same way.)
+pub(super) const SYNCHRONOUS: SqliteSynchronous = SqliteSynchronous::Normal;
 
 /// Opens (creating if missing) the database file and brings its schema up to date.
 pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // NORMAL in WAL mode loses nothing when the process dies; only an OS
-        // crash may drop the last commits.
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(SYNCHRONOUS)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
     // Every connection to `:memory:` would be a different empty database.
@@ -94,13 +97,4 @@ pub(super) async fn open_read_only(
         .connect_with(options)
         .await?;
     Ok(pool)
-}
-
-/// The last migration this build knows.
-pub(super) fn latest_migration() -> i64 {
-    MIGRATOR
-        .iter()
-        .map(|migration| migration.version)
-        .max()
-        .unwrap_or(0)
 }
