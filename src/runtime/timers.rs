@@ -12,11 +12,10 @@
 use futures_util::future::join_all;
 use serde_json::json;
 
-use super::change::Change;
-use super::{Command, Executed, FireTimer, Firing, Principal, Runtime, RuntimeError, metrics};
+use super::{Executed, FireTimer, Firing, Principal, Runtime, RuntimeError, metrics};
 use crate::audit::{AuditAction, AuditDraft, rfc3339, target};
 use crate::engine::Millis;
-use crate::store::{ClaimedTimer, WriteTx};
+use crate::store::ClaimedTimer;
 
 /// Timers fired per transaction: one commit (and one fsync) shared by many
 /// firings, yet a transaction short enough that the writers it holds up
@@ -114,25 +113,22 @@ impl Runtime {
         let mut alone = Vec::new();
         for timer in timers {
             let command = FireTimer(timer.clone());
-            let savepoint = tx.savepoint().await?;
-            match self.fire_in(&mut tx, &command).await {
+            tx.mark().await?;
+            match self.execute_keeping_audit(&mut tx, &command).await {
                 Ok((executed, drafts)) => {
-                    tx.release(savepoint).await?;
+                    tx.keep_mark().await?;
                     committed.push(executed);
                     audit.extend(drafts);
                 }
                 Err(error) => {
                     tracing::debug!(%error, timer = %timer.name, instance = %timer.instance_id,
                         "a firing failed in its batch; trying it alone");
-                    tx.rollback_to(savepoint).await?;
+                    tx.undo_to_mark().await?;
                     alone.push(command);
                 }
             }
         }
-        let at = self.real_now();
-        for draft in audit {
-            tx.append_audit(draft, at).await?;
-        }
+        tx.append_audits(audit, self.real_now()).await?;
         tx.commit().await?;
         let mut fired = Fired::default();
         for executed in committed {
@@ -152,23 +148,6 @@ impl Runtime {
             }
         }
         Ok(fired)
-    }
-
-    /// [`Runtime::execute`] of one firing, its audit entries handed back
-    /// rather than appended: the batch appends them all last.
-    async fn fire_in(
-        &self,
-        tx: &mut WriteTx,
-        command: &FireTimer,
-    ) -> Result<(Executed<Firing>, Vec<AuditDraft>), RuntimeError> {
-        let mut change = Change::new(self, tx, self.clock.now());
-        let reply = command.apply(&mut change).await?;
-        let audit = std::mem::take(&mut change.audit);
-        let executed = Executed {
-            reply,
-            wake: change.into_wake(),
-        };
-        Ok((executed, audit))
     }
 
     /// On a manual clock: moves time to `at`, firing every timer due by then

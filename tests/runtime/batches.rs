@@ -92,8 +92,8 @@ async fn a_failing_firing_is_undone_alone(store: Store) {
     assert_eq!(chain.entries, 19);
 }
 
-/// The store's savepoints: what a rolled-back step wrote is gone, what
-/// came before it and after it commits.
+/// The store's marks (savepoints): what a step undone to its mark wrote
+/// is gone; what a kept step wrote commits.
 async fn a_savepoint_undoes_only_what_came_after_it(store: Store) {
     let h = harness_with(store.clone(), &[TICKER]).await;
     let created = h
@@ -103,16 +103,16 @@ async fn a_savepoint_undoes_only_what_came_after_it(store: Store) {
         .unwrap();
     let (id, name, due_at) = (created.id, "tick", created.timers[0].due_at);
     let mut tx = store.begin().await.unwrap();
-    let kept = tx.savepoint().await.unwrap();
+    tx.mark().await.unwrap();
     tx.forget_timer(id, name, due_at).await.unwrap();
-    tx.rollback_to(kept).await.unwrap();
+    tx.undo_to_mark().await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.row_counts().await.unwrap()["timers"], 1);
 
     let mut tx = store.begin().await.unwrap();
-    let kept = tx.savepoint().await.unwrap();
+    tx.mark().await.unwrap();
     tx.forget_timer(id, name, due_at).await.unwrap();
-    tx.release(kept).await.unwrap();
+    tx.keep_mark().await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.row_counts().await.unwrap()["timers"], 0);
 }
