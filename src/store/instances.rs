@@ -1,7 +1,7 @@
 //! Instances (the `instances` table): one row per instance, with its open
 //! SLA cycles, pending timers and cycle numbers as JSON copies so that an
-//! instance loads in one query. Reads, listings, the locked loads of a
-//! write transaction, and the facts the stuck check weighs.
+//! instance loads in one query. Reads, listings and the locked loads of a
+//! write transaction (the stuck check's reads are `stuck.rs`).
 
 use std::collections::BTreeMap;
 
@@ -14,7 +14,7 @@ use super::db::{Arg, Db, Sql};
 use super::sla_cycles::StoredSlaCycle;
 use super::timers::StoredTimer;
 use super::{Store, StoreError, WriteTx};
-use crate::engine::{Instance, Millis, SlaCycle, Status};
+use crate::engine::{Instance, Millis, Status};
 use crate::model::Name;
 
 pub(super) const TABLE: &str = "instances";
@@ -54,7 +54,7 @@ impl Cursor {
         Self(id)
     }
 
-    fn last_id(&self) -> Uuid {
+    pub(super) fn last_id(&self) -> Uuid {
         self.0
     }
 
@@ -80,22 +80,6 @@ pub struct Page {
 }
 
 impl Page {
-    /// The page `filter` asks for out of `newest_first` (any instances,
-    /// sorted newest first): the filter's fields, cursor and limit are
-    /// applied here. Listings whose rows do not come from one query (the
-    /// stuck list) page with this exactly like the store's own.
-    pub fn of(newest_first: impl IntoIterator<Item = Instance>, filter: &InstanceFilter) -> Self {
-        let after = filter.cursor.as_ref().map(Cursor::last_id);
-        let limit = filter.page_size();
-        let rows = newest_first
-            .into_iter()
-            .filter(|instance| filter.matches(instance))
-            .filter(|instance| after.is_none_or(|after| instance.id < after))
-            .take(limit + 1)
-            .collect();
-        Self::cut(rows, limit)
-    }
-
     /// A page of `rows` (newest first, at most `limit + 1`): one row more
     /// than the limit tells that another page exists.
     fn cut(mut rows: Vec<Instance>, limit: usize) -> Self {
@@ -110,37 +94,6 @@ impl Page {
             next_cursor,
         }
     }
-}
-
-impl InstanceFilter {
-    /// Whether `instance` matches every field filter (not the cursor).
-    pub fn matches(&self, instance: &Instance) -> bool {
-        self.workflow
-            .as_ref()
-            .is_none_or(|workflow| &instance.workflow == workflow)
-            && self
-                .state
-                .as_ref()
-                .is_none_or(|state| &instance.state == state)
-            && self.key.as_ref().is_none_or(|key| &instance.key == key)
-            && self.status.is_none_or(|status| instance.status == status)
-    }
-}
-
-/// The facts about a live instance that the stuck check weighs against its
-/// definition.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveInstanceFacts {
-    pub id: Uuid,
-    pub workflow: String,
-    pub key: String,
-    pub definition_hash: String,
-    pub state: String,
-    pub entered_at: Millis,
-    pub slas: Vec<SlaCycle>,
-    pub open_incidents: i64,
-    /// The earliest due time among its timers, if any.
-    pub earliest_timer_due: Option<Millis>,
 }
 
 /// The `status` column's text.
@@ -357,47 +310,6 @@ impl Store {
         }
         Ok(found)
     }
-
-    /// The facts about every live instance that the stuck check needs.
-    pub async fn live_facts(&self) -> Result<Vec<LiveInstanceFacts>, StoreError> {
-        let sql = Sql::new(
-            "SELECT i.id, i.workflow, i.key, i.definition_hash, i.state, i.entered_at, i.slas, \
-             (SELECT COUNT(*) FROM incidents n WHERE n.instance_id = i.id \
-              AND n.resolved_at IS NULL) AS open_incidents, \
-             (SELECT MIN(t.due_at) FROM timers t WHERE t.instance_id = i.id) \
-              AS earliest_timer_due \
-             FROM instances i WHERE i.status = 'active' ORDER BY i.id",
-        );
-        let rows: Vec<FactsRow> = self.db().fetch_all(sql).await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(LiveInstanceFacts {
-                    id: super::parse_id(&row.id)?,
-                    workflow: row.workflow,
-                    key: row.key,
-                    definition_hash: row.definition_hash,
-                    state: row.state,
-                    entered_at: row.entered_at,
-                    slas: row.slas.0.into_iter().map(Into::into).collect(),
-                    open_incidents: row.open_incidents,
-                    earliest_timer_due: row.earliest_timer_due,
-                })
-            })
-            .collect()
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct FactsRow {
-    id: String,
-    workflow: String,
-    key: String,
-    definition_hash: String,
-    state: String,
-    entered_at: i64,
-    slas: SqlJson<Vec<StoredSlaCycle>>,
-    open_incidents: i64,
-    earliest_timer_due: Option<i64>,
 }
 
 impl WriteTx {

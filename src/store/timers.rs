@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::db::{Arg, Db, Sql};
+use super::db::{Arg, Backend, Db, Sql};
 use super::{Store, StoreError, WriteTx};
 use crate::engine::{Fires, Millis, PendingTimer};
 
@@ -123,6 +123,16 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         claimed.sort_by_key(|timer| (timer.due_at, timer.instance_id));
         Ok(claimed)
+    }
+
+    /// How many transactions firing timers should run at once: SQLite has
+    /// one writer, so one, which also keeps firings in due order;
+    /// PostgreSQL locks rows, so several, each on its own instances.
+    pub fn firing_lanes(&self) -> usize {
+        match self.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        }
     }
 
     /// The earliest due time among timers nobody holds a lease on at `now`.
