@@ -13,14 +13,21 @@
 //! held the core) and per wall-clock second, and ends with
 //! `metric engine_steps_per_s <n>` (the best round, CPU time). The engine
 //! touches no database, so there is no raw-database figure to print beside
-//! it; the peer figure of `shared/spec/performance.md` (xstate, 126 000
-//! transitions/s in memory) is the comparison.
+//! it; the run's baseline is copying the instance a step starts from and
+//! nothing else (`metric engine_instance_clone_per_s`), what every step
+//! paid before `apply` took the instance by value, and the peer figure of
+//! `shared/spec/performance.md` (xstate, 126 000 transitions/s in memory)
+//! is the comparison.
+//!
+//! `cargo bench --bench engine -- --passes N` plays exactly N passes and
+//! times nothing: for instruction counts under callgrind, where two runs
+//! with different N give the instructions per step by difference.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use flowkeeper::engine::{self, CreateInput, EventInput, Millis, Status};
+use flowkeeper::engine::{self, CreateInput, EventInput, Instance, Millis, Status};
 use flowkeeper::model::{Catalog, Definition};
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
@@ -30,6 +37,9 @@ const T0: Millis = 1_767_603_600_000;
 const MINUTE: Millis = 60_000;
 const ROUNDS: usize = 5;
 const ROUND: Duration = Duration::from_secs(2);
+
+/// One ticket: its create request and the events of its life.
+type Plan = (CreateInput, Vec<EventInput>);
 
 /// One ticket's events after `create`, varying its path by its number.
 fn lifecycle(number: usize) -> Vec<EventInput> {
@@ -92,47 +102,103 @@ fn thread_cpu() -> Duration {
     Duration::from_nanos(nanos)
 }
 
-/// Runs whole tickets until `budget` has passed; returns the steps taken.
-fn round(desk: &Definition, plans: &[(CreateInput, Vec<EventInput>)], budget: Duration) -> u64 {
-    let started = Instant::now();
+/// Plays every ticket of `plans` from `create` to `confirm`, each step on
+/// the instance the step before returned; returns the steps taken.
+fn pass(desk: &Definition, plans: &[Plan]) -> u64 {
     let mut steps = 0_u64;
-    while started.elapsed() < budget {
-        for (create, events) in plans {
-            let mut now = T0;
-            let outcome = engine::create(desk, create.clone(), now).expect("create");
-            let mut instance = outcome.instance;
+    for (create, events) in plans {
+        let mut now = T0;
+        let outcome = engine::create(desk, create.clone(), now).expect("create");
+        let mut instance = outcome.instance;
+        steps += 1;
+        for event in events {
+            now += 7 * MINUTE;
+            let outcome = engine::apply(desk, instance, event, now).expect("event accepted");
+            instance = black_box(outcome).instance;
             steps += 1;
-            for event in events {
-                now += 7 * MINUTE;
-                let outcome = engine::apply(desk, instance, event, now).expect("event accepted");
-                instance = black_box(outcome).instance;
-                steps += 1;
-            }
-            assert_eq!(instance.status, Status::Completed, "the ticket closes");
         }
+        assert_eq!(instance.status, Status::Completed, "the ticket closes");
     }
     steps
+}
+
+/// The instances one pass starts its steps from (the created one for the
+/// `create` step), for the baseline.
+fn starting_points(desk: &Definition, plans: &[Plan]) -> Vec<Instance> {
+    let mut instances = Vec::new();
+    for (create, events) in plans {
+        let mut now = T0;
+        let mut instance = engine::create(desk, create.clone(), now)
+            .expect("create")
+            .instance;
+        instances.push(instance.clone());
+        for event in events {
+            now += 7 * MINUTE;
+            instances.push(instance.clone());
+            instance = engine::apply(desk, instance, event, now)
+                .expect("event accepted")
+                .instance;
+        }
+    }
+    instances
+}
+
+/// The baseline: per step, only copying (and dropping) the instance the
+/// step starts from, which every step of a by-reference engine paid first.
+fn clone_pass(instances: &[Instance]) -> u64 {
+    for instance in instances {
+        drop(black_box(instance.clone()));
+    }
+    instances.len() as u64
+}
+
+/// Runs `work` until `budget` has passed; returns steps per second of the
+/// thread's CPU time and of the wall clock.
+fn round(budget: Duration, mut work: impl FnMut() -> u64) -> (u64, f64, f64) {
+    let (started, cpu_started) = (Instant::now(), thread_cpu());
+    let mut steps = 0_u64;
+    while started.elapsed() < budget {
+        steps += work();
+    }
+    let cpu = (thread_cpu() - cpu_started).as_secs_f64();
+    let wall = started.elapsed().as_secs_f64();
+    (steps, steps as f64 / cpu, steps as f64 / wall)
+}
+
+/// `--passes N`: exactly N passes and no timing, for instruction counts
+/// (`valgrind --tool=callgrind`); run twice with different N, the
+/// difference divided by the difference in steps is the cost of a step.
+fn passes_asked() -> Option<u64> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == "--passes")?;
+    let count = args.get(at + 1).and_then(|text| text.parse().ok());
+    Some(count.expect("--passes takes a number"))
 }
 
 fn main() {
     let catalog = Catalog::load(&[PathBuf::from("workflows")]).expect("shipped workflows");
     let desk = catalog.get("service_desk").expect("service_desk").clone();
-    let plans: Vec<_> = (0..12).map(|n| (ticket(n), lifecycle(n))).collect();
+    let plans: Vec<Plan> = (0..12).map(|n| (ticket(n), lifecycle(n))).collect();
+    if let Some(passes) = passes_asked() {
+        let steps: u64 = (0..passes).map(|_| pass(&desk, &plans)).sum();
+        println!("{passes} passes: {steps} steps");
+        return;
+    }
     let per_pass: usize = plans.iter().map(|(_, events)| events.len() + 1).sum();
     println!("service_desk lifecycle: {per_pass} steps per pass of 12 tickets");
-    round(&desk, &plans, Duration::from_millis(300));
+    round(Duration::from_millis(300), || pass(&desk, &plans));
     let mut best = 0.0_f64;
     for n in 1..=ROUNDS {
-        let (started, cpu_started) = (Instant::now(), thread_cpu());
-        let steps = round(&desk, &plans, ROUND);
-        let cpu = (thread_cpu() - cpu_started).as_secs_f64();
-        let rate = steps as f64 / cpu;
-        let wall = steps as f64 / started.elapsed().as_secs_f64();
+        let (steps, rate, wall) = round(ROUND, || pass(&desk, &plans));
         println!(
             "round {n}: {steps} steps, {rate:.0} steps/s of CPU time ({wall:.0} per wall second)"
         );
         best = best.max(rate);
     }
+    let instances = starting_points(&desk, &plans);
+    let (_, cloned, _) = round(ROUND, || clone_pass(&instances));
+    println!("baseline: copying the instance a step starts from, alone: {cloned:.0}/s of CPU time");
     println!("peer: xstate 126000 transitions/s in memory (shared/spec/performance.md)");
+    println!("metric engine_instance_clone_per_s {cloned:.0}");
     println!("metric engine_steps_per_s {best:.0}");
 }

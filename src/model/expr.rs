@@ -14,6 +14,7 @@ use cel::{Context, IdedExpr, Program, Value};
 use serde_json::Value as Json;
 
 use super::expr_bindings::{Bindings, Reads, STDLIB, Scope, Use};
+use super::expr_shortcut::Shortcut;
 
 /// A compiled CEL expression, with its source kept for messages and export.
 #[derive(Clone)]
@@ -22,6 +23,9 @@ pub struct Expr {
     program: Arc<Program>,
     /// How it reads `data` and `event`: what each evaluation must bind.
     reads: Reads,
+    /// For a lone field or a field compared with a literal: the answer
+    /// read from the JSON without the interpreter, when it is certain.
+    shortcut: Option<Shortcut>,
 }
 
 /// The names an expression reads: `data.<field>`, `event.<field>` and the
@@ -81,6 +85,7 @@ impl Expr {
                 data: reads("data"),
                 event: reads("event"),
             },
+            shortcut: Shortcut::of(program.expression()),
             program: Arc::new(program),
         })
     }
@@ -110,6 +115,14 @@ impl Expr {
 
     /// Evaluates a guard: the result must be a boolean.
     pub fn eval_bool(&self, scope: &Scope<'_>) -> Result<bool, ExprError> {
+        match self.shortcut.as_ref().and_then(|cut| cut.eval_bool(scope)) {
+            Some(holds) => Ok(holds),
+            None => self.interpret_bool(scope),
+        }
+    }
+
+    /// A guard through the interpreter.
+    fn interpret_bool(&self, scope: &Scope<'_>) -> Result<bool, ExprError> {
         match self.execute(scope)? {
             Value::Bool(holds) => Ok(holds),
             other => Err(ExprError::WrongType {
@@ -347,6 +360,64 @@ mod tests {
         assert_eq!(reads("data['a'] > 0").data, Use::Whole);
         assert_eq!(reads("data.a.exists(x, x == event)").event, Use::Whole);
         assert_eq!(reads("[1].exists(data, data > 0)").data, Use::Fields);
+    }
+
+    #[test]
+    fn shortcuts_answer_as_the_interpreter_does() {
+        let sources = [
+            "data.level == 1",
+            "1 == data.level",
+            "event.flag",
+            "data.name == 'a'",
+            "data.flag == true",
+        ];
+        let values = [
+            json!(1),
+            json!(2),
+            json!(1.0),
+            json!(u64::MAX),
+            json!("a"),
+            json!("1"),
+            json!(true),
+            json!(false),
+            json!(null),
+            json!([1]),
+            json!({"a": 1}),
+        ];
+        let empty = Map::new();
+        let mut answered = 0;
+        for source in sources {
+            let expr = Expr::compile(source).unwrap();
+            let shortcut = expr.shortcut.as_ref().expect("a shortcut shape");
+            for value in &values {
+                let object = json!({"level": value, "flag": value, "name": value});
+                let object = object.as_object().unwrap();
+                for (data, event) in [(object, object), (&empty, &empty)] {
+                    let scope = Scope {
+                        data,
+                        event,
+                        key: "",
+                        state: "",
+                    };
+                    if shortcut.eval_bool(&scope).is_some() {
+                        answered += 1;
+                    }
+                    assert_eq!(
+                        expr.eval_bool(&scope),
+                        expr.interpret_bool(&scope),
+                        "{source} with {value}"
+                    );
+                }
+            }
+        }
+        assert_eq!(answered, 10, "the shortcut answered where the types match");
+        let cel_only = ["has(data.level)", "data.level > 1", "data.level == 1.0"];
+        for source in cel_only {
+            assert!(
+                Expr::compile(source).unwrap().shortcut.is_none(),
+                "{source}"
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod duration;
 pub mod export;
 mod expr;
 mod expr_bindings;
+mod expr_shortcut;
 pub mod fields;
 mod folder;
 mod graph;
