@@ -126,7 +126,7 @@ async fn measure(backend: &str, store: Store) {
     let copies = (0..INSTANCES).map(|index| {
         let mut copy = template.clone();
         copy.id = Uuid::now_v7();
-        copy.key = format!("IT-{index:06}");
+        copy.key = format!("IT-{index:06}").into();
         copy.created_at = START + index as i64 * 1000;
         copy.updated_at = copy.created_at;
         copy.entered_at = copy.created_at;
@@ -145,15 +145,15 @@ async fn measure(backend: &str, store: Store) {
             timer.due_at += shift;
         }
         match index % 5 {
-            0 => copy.state = states[index / 5 % states.len()].to_owned(),
+            0 => copy.state = states[index / 5 % states.len()].into(),
             1..=3 => {
-                copy.state = "closed".to_owned();
+                copy.state = "closed".into();
                 copy.status = Status::Completed;
                 copy.slas.clear();
                 copy.timers.clear();
             }
             _ => {
-                copy.state = "cancelled".to_owned();
+                copy.state = "cancelled".into();
                 copy.status = Status::Cancelled;
                 copy.slas.clear();
                 copy.timers.clear();

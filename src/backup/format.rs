@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::store::ColumnKind;
+use crate::store::{Cell, ColumnKind};
 
 /// What `format` says in every backup's header.
 pub const FORMAT: &str = "flowkeeper-backup";
@@ -96,11 +96,10 @@ impl Record {
     }
 }
 
-/// A row as one line, `\n` included.
-pub fn row_line(values: &[serde_json::Value]) -> Vec<u8> {
-    let mut line = serde_json::to_vec(values).expect("row values always serialize");
-    line.push(b'\n');
-    line
+/// Appends a row as one line, `\n` included, to `out`.
+pub fn write_row(out: &mut Vec<u8>, values: &[Cell]) {
+    serde_json::to_writer(&mut *out, values).expect("row values always serialize");
+    out.push(b'\n');
 }
 
 /// Counts and hashes one table's row lines as they are written or read.

@@ -1,25 +1,34 @@
 //! Reading a backup: every line checked as it comes (the order of the
-//! records, each table's row count and SHA-256 against its end record,
-//! those against the manifest), so [`verify`] is a read-through and
-//! [`restore`] can trust what it inserts.
+//! records, each row's length and the kind of each value, each table's row
+//! count and SHA-256 against its end record, those against the manifest),
+//! so [`verify`] is a read-through and [`restore`] can trust what it
+//! inserts.
+//!
+//! A restore reads on a blocking thread (decompressing, parsing, hashing)
+//! while the async side writes the previous batch: on SQLite the
+//! connection's own worker thread does the inserting, so the three overlap.
 
 use std::fs::File;
 use std::io::{BufRead as _, BufReader, Read as _, Seek as _};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value as Json, json};
+use tokio::sync::mpsc;
 
 use super::format::{self, FileColumn, Manifest, Record, Source, TableDigest, TableSummary};
 use super::{BackupError, Progress};
 use crate::audit::{AuditAction, AuditDraft};
 use crate::engine::Millis;
-use crate::store::{Column, Store, find_column};
+use crate::store::{Cell, Column, ColumnKind, Store, find_column};
 
 /// The first bytes of every zstd frame.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-/// Rows inserted per batch during a restore.
-const BATCH: usize = 1_000;
+/// Rows handed from the reading thread to the writer at a time: one
+/// `COPY` on PostgreSQL, 128 prepared `INSERT`s of 64 rows on SQLite.
+const BATCH: usize = 8_192;
+/// Batches read ahead of the writer.
+const READ_AHEAD: usize = 4;
 
 /// Reads a backup through and checks it; returns its manifest.
 pub fn verify(path: &Path, progress: &Progress) -> Result<Manifest, BackupError> {
@@ -59,7 +68,9 @@ pub struct RestoreSummary {
 /// Restores `path`, whose `manifest` [`verify`] returned, into `store` in
 /// one transaction and records `backup.restore` at the end of the restored
 /// audit chain. Every line is checked again as it is inserted (the file
-/// could have changed since), and on any error nothing is written.
+/// could have changed since), and on any error nothing is written: the
+/// transaction rolls back, and a process killed halfway leaves the target
+/// as it was (a crash never leaves a half-restored database).
 pub async fn restore(
     store: &Store,
     path: &Path,
@@ -84,15 +95,17 @@ pub async fn restore(
     // head, which the backup's head replaces.
     tx.clear_store().await?;
     progress.set_total(manifest.total_rows());
-    let mut reader = BackupReader::open(path)?;
-    if reader.source != manifest.source {
-        return Err(reader.damaged("the file changed since it was verified"));
-    }
+    let (sender, mut batches) = mpsc::channel(READ_AHEAD);
+    let reading = {
+        let path = path.to_owned();
+        let expected = manifest.clone();
+        tokio::task::spawn_blocking(move || read_batches(&path, &expected, &sender))
+    };
     let mut current: Option<(String, Vec<Column>)> = None;
-    let mut batch: Vec<Vec<Json>> = Vec::with_capacity(BATCH);
-    while let Some(item) = reader.next()? {
-        match item {
-            Item::Table { name, columns, .. } => {
+    let mut suspended = Vec::new();
+    while let Some(batch) = batches.recv().await {
+        match batch {
+            Batch::Table { name, columns } => {
                 let target = tx.columns(&name).await?;
                 let mapped = columns
                     .iter()
@@ -104,23 +117,30 @@ pub async fn restore(
                         }),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
+                suspended = tx.suspend_indexes(&name).await?;
                 current = Some((name, mapped));
             }
-            Item::Row(row) => {
-                batch.push(row);
-                if batch.len() == BATCH {
-                    let (table, columns) = current.as_ref().expect("rows come inside a table");
-                    tx.restore_rows(table, columns, &batch).await?;
-                    progress.advance(batch.len() as u64);
-                    batch.clear();
-                }
+            Batch::Rows(rows) => {
+                let (table, columns) = current.as_ref().expect("rows come inside a table");
+                let count = rows.len() as u64;
+                tx.restore_rows(table, columns, rows).await?;
+                progress.advance(count);
             }
-            Item::End => {
-                let (table, columns) = current.take().expect("an end closes a table");
-                tx.restore_rows(&table, &columns, &batch).await?;
-                progress.advance(batch.len() as u64);
-                batch.clear();
+            Batch::End => {
+                current = None;
+                tx.rebuild_indexes(std::mem::take(&mut suspended)).await?;
             }
+        }
+    }
+    // The channel closed: the reader finished, or stopped at a damage.
+    match reading.await {
+        Ok(read) => read?,
+        Err(error) => {
+            return Err(BackupError::Io {
+                action: "read",
+                path: path.to_owned(),
+                source: std::io::Error::other(error.to_string()),
+            });
         }
     }
     let replaced = !empty;
@@ -143,6 +163,70 @@ pub async fn restore(
     Ok(RestoreSummary { manifest, replaced })
 }
 
+/// What the reading thread hands the writer.
+enum Batch {
+    Table {
+        name: String,
+        columns: Vec<FileColumn>,
+    },
+    Rows(Vec<Vec<Cell>>),
+    /// The table is complete: its indexes may be built.
+    End,
+}
+
+/// The reading thread of a restore: reads and checks `path` again, sends
+/// its tables and rows in batches, and fails if the file is not the one
+/// whose `expected` manifest was verified. Stops quietly when the writer
+/// has gone (it failed, and says why).
+fn read_batches(
+    path: &Path,
+    expected: &Manifest,
+    sender: &mpsc::Sender<Batch>,
+) -> Result<(), BackupError> {
+    let mut reader = BackupReader::open(path)?;
+    if reader.source != expected.source {
+        return Err(reader.damaged("the file changed since it was verified"));
+    }
+    let mut rows = Vec::with_capacity(BATCH);
+    let send = |batch: Batch| sender.blocking_send(batch).is_ok();
+    loop {
+        match reader.next()? {
+            Some(Item::Table { name, columns, .. }) => {
+                if !send(Batch::Table { name, columns }) {
+                    return Ok(());
+                }
+            }
+            Some(Item::Row(row)) => {
+                rows.push(row);
+                if rows.len() == BATCH
+                    && !send(Batch::Rows(std::mem::replace(
+                        &mut rows,
+                        Vec::with_capacity(BATCH),
+                    )))
+                {
+                    return Ok(());
+                }
+            }
+            Some(Item::End) => {
+                if !rows.is_empty() && !send(Batch::Rows(std::mem::take(&mut rows))) {
+                    return Ok(());
+                }
+                if !send(Batch::End) {
+                    return Ok(());
+                }
+            }
+            None => break,
+        }
+    }
+    if &reader.manifest()? != expected {
+        return Err(BackupError::damaged(
+            path,
+            "the file changed since it was verified",
+        ));
+    }
+    Ok(())
+}
+
 /// What the reader yields after the header.
 enum Item {
     Table {
@@ -150,7 +234,7 @@ enum Item {
         columns: Vec<FileColumn>,
         rows: u64,
     },
-    Row(Vec<Json>),
+    Row(Vec<Cell>),
     End,
 }
 
@@ -159,7 +243,7 @@ enum Position {
     BetweenTables,
     InTable {
         name: String,
-        columns: usize,
+        kinds: Vec<ColumnKind>,
         digest: TableDigest,
     },
     Done(Manifest),
@@ -269,27 +353,39 @@ impl BackupReader {
             return Err(self.damaged("there is data after the manifest"));
         }
         if self.line.first() == Some(&b'[') {
-            let row: Vec<Json> = serde_json::from_slice(&self.line)
+            let row: Vec<Cell> = serde_json::from_slice(&self.line)
                 .map_err(|error| self.damaged(format!("a row is not readable ({error})")))?;
-            let mut line = std::mem::take(&mut self.line);
-            line.push(b'\n');
             let Position::InTable {
                 name,
-                columns,
+                kinds,
                 digest,
             } = &mut self.position
             else {
                 return Err(self.damaged("a row stands outside any table"));
             };
-            if row.len() != *columns {
+            if row.len() != kinds.len() {
                 let reason = format!(
-                    "a row of `{name}` has {} values for {columns} columns",
-                    row.len()
+                    "a row of `{name}` has {} values for {} columns",
+                    row.len(),
+                    kinds.len()
                 );
                 return Err(self.damaged(reason));
             }
-            digest.add(&line);
-            self.line = line;
+            if let Some(index) = row
+                .iter()
+                .zip(kinds.iter())
+                .position(|(value, kind)| !value.fits(*kind))
+            {
+                let reason = format!(
+                    "a row of `{name}` holds {:?} in column {} of kind {:?}",
+                    row[index],
+                    index + 1,
+                    kinds[index]
+                );
+                return Err(self.damaged(reason));
+            }
+            self.line.push(b'\n');
+            digest.add(&self.line);
             return Ok(Some(Item::Row(row)));
         }
         let record: Record = serde_json::from_slice(&self.line)
@@ -303,7 +399,7 @@ impl BackupReader {
             } if between_tables => {
                 self.position = Position::InTable {
                     name: name.clone(),
-                    columns: columns.len(),
+                    kinds: columns.iter().map(|column| column.kind).collect(),
                     digest: TableDigest::default(),
                 };
                 Ok(Some(Item::Table {

@@ -206,7 +206,7 @@ fn reasons(
     for cycle in &facts.slas {
         if cycle.stopped_at.is_none() && cycle.paused_at.is_none() && cycle.due_at < now {
             reasons.push(StuckReason::SlaOverdue {
-                sla: cycle.sla.clone(),
+                sla: cycle.sla.to_string(),
                 cycle: cycle.cycle,
                 due_at: cycle.due_at,
             });

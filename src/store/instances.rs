@@ -15,6 +15,7 @@ use super::sla_cycles::StoredSlaCycle;
 use super::timers::StoredTimer;
 use super::{Store, StoreError, WriteTx};
 use crate::engine::{Instance, Millis, Status};
+use crate::model::Name;
 
 pub(super) const TABLE: &str = "instances";
 
@@ -137,12 +138,12 @@ impl TryFrom<InstanceRow> for Instance {
     fn try_from(row: InstanceRow) -> Result<Self, StoreError> {
         Ok(Instance {
             id: super::parse_id(&row.id)?,
-            workflow: row.workflow,
+            workflow: row.workflow.into(),
             version: u32::try_from(row.version)
                 .map_err(|_| StoreError::Corrupt(format!("version {}", row.version)))?,
-            definition_hash: row.definition_hash,
-            key: row.key,
-            state: row.state,
+            definition_hash: row.definition_hash.into(),
+            key: row.key.into(),
+            state: row.state.into(),
             status: parse_status(&row.status)?,
             data: row.data.0,
             created_at: row.created_at,
@@ -150,7 +151,7 @@ impl TryFrom<InstanceRow> for Instance {
             entered_at: row.entered_at,
             slas: row.slas.0.into_iter().map(Into::into).collect(),
             timers: row.timers.0.into_iter().map(Into::into).collect(),
-            sla_cycle_counts: row.sla_cycle_counts.0,
+            sla_cycle_counts: counts_from_store(row.sla_cycle_counts.0),
             revision: row.revision,
         })
     }
@@ -182,11 +183,11 @@ impl From<&Instance> for InstanceSnapshot {
     fn from(instance: &Instance) -> Self {
         Self {
             id: instance.id,
-            workflow: instance.workflow.clone(),
+            workflow: instance.workflow.to_string(),
             version: instance.version,
-            definition_hash: instance.definition_hash.clone(),
-            key: instance.key.clone(),
-            state: instance.state.clone(),
+            definition_hash: instance.definition_hash.to_string(),
+            key: instance.key.to_string(),
+            state: instance.state.to_string(),
             status: status_text(instance.status).to_owned(),
             data: instance.data.clone(),
             created_at: instance.created_at,
@@ -195,7 +196,7 @@ impl From<&Instance> for InstanceSnapshot {
             slas: instance.slas.iter().map(Into::into).collect(),
             timers: instance.timers.iter().map(Into::into).collect(),
             revision: instance.revision,
-            sla_cycle_counts: instance.sla_cycle_counts.clone(),
+            sla_cycle_counts: counts_to_store(&instance.sla_cycle_counts),
         }
     }
 }
@@ -206,11 +207,11 @@ impl TryFrom<InstanceSnapshot> for Instance {
     fn try_from(snapshot: InstanceSnapshot) -> Result<Self, StoreError> {
         Ok(Instance {
             id: snapshot.id,
-            workflow: snapshot.workflow,
+            workflow: snapshot.workflow.into(),
             version: snapshot.version,
-            definition_hash: snapshot.definition_hash,
-            key: snapshot.key,
-            state: snapshot.state,
+            definition_hash: snapshot.definition_hash.into(),
+            key: snapshot.key.into(),
+            state: snapshot.state.into(),
             status: parse_status(&snapshot.status)?,
             data: snapshot.data,
             created_at: snapshot.created_at,
@@ -219,9 +220,25 @@ impl TryFrom<InstanceSnapshot> for Instance {
             slas: snapshot.slas.into_iter().map(Into::into).collect(),
             timers: snapshot.timers.into_iter().map(Into::into).collect(),
             revision: snapshot.revision,
-            sla_cycle_counts: snapshot.sla_cycle_counts,
+            sla_cycle_counts: counts_from_store(snapshot.sla_cycle_counts),
         })
     }
+}
+
+/// The highest cycle number per SLA clock, as the engine holds it (shared
+/// clock names) and as the row stores it (plain text keys).
+fn counts_from_store(counts: BTreeMap<String, u32>) -> BTreeMap<Name, u32> {
+    counts
+        .into_iter()
+        .map(|(clock, count)| (clock.into(), count))
+        .collect()
+}
+
+fn counts_to_store(counts: &BTreeMap<Name, u32>) -> BTreeMap<String, u32> {
+    counts
+        .iter()
+        .map(|(clock, count)| (clock.to_string(), *count))
+        .collect()
 }
 
 async fn one(db: &mut Db<'_>, sql: Sql<'_>) -> Result<Option<Instance>, StoreError> {

@@ -8,9 +8,11 @@
 //! an integer, a text or NULL — which is all the schema uses (PostgreSQL's
 //! JSONB columns travel as their JSON text).
 
+use std::fmt;
+
 use futures_util::stream::{BoxStream, StreamExt as _};
-use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
 use sqlx::AssertSqlSafe;
 
 use super::db::{Arg, Backend, Db, Sql};
@@ -23,6 +25,81 @@ use super::{Store, StoreError, WriteTx, audit};
 pub enum ColumnKind {
     Int,
     Text,
+}
+
+/// One value of a row, in the three portable kinds the schema uses. It
+/// travels in a backup as a JSON integer, string or `null`; it is a type of
+/// its own (not `serde_json::Value`) so that a row reads straight into
+/// what is bound, and a float, a boolean or an object is refused as the
+/// row is parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl Cell {
+    /// Whether the value may stand in a column of `kind` (NULL may stand
+    /// anywhere; the target's own NOT NULL constraints judge it).
+    pub fn fits(&self, kind: ColumnKind) -> bool {
+        matches!(
+            (self, kind),
+            (Cell::Null, _) | (Cell::Int(_), ColumnKind::Int) | (Cell::Text(_), ColumnKind::Text)
+        )
+    }
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Null => serializer.serialize_unit(),
+            Cell::Int(int) => serializer.serialize_i64(*int),
+            Cell::Text(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Cell {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CellVisitor)
+    }
+}
+
+struct CellVisitor;
+
+impl Visitor<'_> for CellVisitor {
+    type Value = Cell;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a 64-bit integer, a string or null")
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Cell, E> {
+        Ok(Cell::Int(value))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Cell, E> {
+        i64::try_from(value)
+            .map(Cell::Int)
+            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(value), &self))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Cell, E> {
+        Ok(Cell::Text(value.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<Cell, E> {
+        Ok(Cell::Text(value))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Cell, E> {
+        Ok(Cell::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Cell, E> {
+        Ok(Cell::Null)
+    }
 }
 
 /// A column of a table as the database declares it.
@@ -105,7 +182,7 @@ impl Snapshot {
         &'s mut self,
         table: &str,
         columns: &'s [Column],
-    ) -> BoxStream<'s, Result<Vec<Json>, StoreError>> {
+    ) -> BoxStream<'s, Result<Vec<Cell>, StoreError>> {
         if let Err(error) = known(table) {
             return futures_util::stream::once(async { Err(error) }).boxed();
         }
@@ -148,7 +225,7 @@ impl Snapshot {
 }
 
 /// One row as portable values, by the kinds of `columns`.
-fn decode_row<R>(row: &R, columns: &[Column]) -> Result<Vec<Json>, StoreError>
+fn decode_row<R>(row: &R, columns: &[Column]) -> Result<Vec<Cell>, StoreError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -160,10 +237,10 @@ where
         let value = match column.kind {
             ColumnKind::Int => row
                 .try_get::<Option<i64>, _>(index)?
-                .map_or(Json::Null, Json::from),
+                .map_or(Cell::Null, Cell::Int),
             ColumnKind::Text => row
                 .try_get::<Option<String>, _>(index)?
-                .map_or(Json::Null, Json::String),
+                .map_or(Cell::Null, Cell::Text),
         };
         values.push(value);
     }
@@ -232,11 +309,16 @@ async fn columns(db: &mut Db<'_>, table: &str) -> Result<Vec<Column>, StoreError
         .collect())
 }
 
-/// Rows per `INSERT`: well under SQLite's 32 766 and PostgreSQL's 65 535
-/// bound values, and large enough that a million rows are a few thousand
-/// statements.
-const VALUES_PER_INSERT: usize = 30_000;
-const MAX_ROWS_PER_INSERT: usize = 1_000;
+/// SQLite binds at most 32 766 values per statement.
+const SQLITE_MAX_VALUES: usize = 32_766;
+/// Rows per SQLite `INSERT`: enough that the per-statement cost (a round
+/// trip to the connection's worker thread, the bindings) is spread thin,
+/// few enough that one statement's values stay in the CPU cache. Every
+/// full chunk of a table runs the same text, so the statement is prepared
+/// once and reused from the connection's cache.
+const SQLITE_ROWS_PER_INSERT: usize = 64;
+/// `COPY` data is sent to PostgreSQL in messages of about this size.
+const COPY_CHUNK: usize = 1 << 20;
 
 impl WriteTx {
     /// The number of the last migration applied to this database.
@@ -306,76 +388,216 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Drops the secondary indexes of `table` (not those of its primary
+    /// key or constraints) and returns the statements that make them
+    /// again, for [`WriteTx::rebuild_indexes`] once the table is filled:
+    /// building an index over loaded rows sorts once, where keeping it
+    /// during the load inserts into it row by row. Inside the transaction,
+    /// so a restore that fails leaves them as they were.
+    pub async fn suspend_indexes(&mut self, table: &str) -> Result<Vec<String>, StoreError> {
+        known(table)?;
+        let sql = match self.db().backend() {
+            Backend::Sqlite => Sql::new(
+                "SELECT name, sql FROM sqlite_master \
+                 WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL",
+            ),
+            Backend::Postgres => Sql::new(
+                "SELECT c.relname::text, pg_get_indexdef(i.indexrelid) \
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                 WHERE i.indrelid = to_regclass($1) \
+                 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+            ),
+        }
+        .bind(table);
+        let indexes: Vec<(String, String)> = self.db().fetch_all(sql).await?;
+        let mut rebuild = Vec::with_capacity(indexes.len());
+        for (name, create) in indexes {
+            self.db()
+                .execute(Sql::new(format!("DROP INDEX \"{name}\"")))
+                .await?;
+            rebuild.push(create);
+        }
+        Ok(rebuild)
+    }
+
+    /// Runs the statements [`WriteTx::suspend_indexes`] returned.
+    pub async fn rebuild_indexes(&mut self, statements: Vec<String>) -> Result<(), StoreError> {
+        for statement in statements {
+            self.db().execute(Sql::new(statement)).await?;
+        }
+        Ok(())
+    }
+
     /// Inserts `rows` into `table`, each one value per column of `columns`
-    /// (this database's columns, in the order the values come in).
+    /// (this database's columns, in the order the values come in): on
+    /// SQLite through one prepared multi-row `INSERT` run again and again,
+    /// on PostgreSQL through `COPY … FROM STDIN`. A row of the wrong length
+    /// or a value of the wrong kind is refused before anything is sent.
     pub async fn restore_rows(
         &mut self,
         table: &str,
         columns: &[Column],
-        rows: &[Vec<Json>],
+        rows: Vec<Vec<Cell>>,
     ) -> Result<(), StoreError> {
         known(table)?;
-        if columns.is_empty() {
+        if columns.is_empty() || rows.is_empty() {
             return Ok(());
         }
-        let per_insert = (VALUES_PER_INSERT / columns.len()).clamp(1, MAX_ROWS_PER_INSERT);
-        let names: Vec<&str> = columns.iter().map(|column| column.name.as_str()).collect();
-        let backend = self.db().backend();
-        for chunk in rows.chunks(per_insert) {
-            let mut sql = Sql::new(format!(
-                "INSERT INTO {table} ({}) VALUES ",
-                names.join(", ")
-            ));
-            for (row_index, row) in chunk.iter().enumerate() {
-                if row.len() != columns.len() {
-                    return Err(StoreError::Corrupt(format!(
-                        "a row of `{table}` has {} values for {} columns",
-                        row.len(),
-                        columns.len()
-                    )));
-                }
-                sql.push(if row_index == 0 { "(" } else { ", (" });
-                for (index, (value, column)) in row.iter().zip(columns).enumerate() {
-                    if index > 0 {
-                        sql.push(", ");
-                    }
-                    sql.push_bind(arg(table, column, value)?);
-                    if backend == Backend::Postgres && column.jsonb {
-                        sql.push("::jsonb");
-                    }
-                }
-                sql.push(")");
-            }
-            self.db().execute(sql).await?;
+        for row in &rows {
+            check_row(table, columns, row)?;
         }
+        match self.db().backend() {
+            Backend::Sqlite => self.insert_rows(table, columns, rows).await,
+            Backend::Postgres => self.copy_rows(table, columns, &rows).await,
+        }
+    }
+
+    /// SQLite: full chunks through one statement text (prepared once per
+    /// connection), the rest one row at a time through another.
+    async fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[Column],
+        rows: Vec<Vec<Cell>>,
+    ) -> Result<(), StoreError> {
+        let per_insert = (SQLITE_MAX_VALUES / columns.len()).clamp(1, SQLITE_ROWS_PER_INSERT);
+        let full = insert_text(table, columns, per_insert);
+        let single = insert_text(table, columns, 1);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_insert).collect();
+            if chunk.len() == per_insert {
+                self.db().execute(bound(&full, columns, chunk)).await?;
+            } else {
+                for row in chunk {
+                    self.db()
+                        .execute(bound(&single, columns, vec![row]))
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: the rows as `COPY` text, sent in large messages.
+    async fn copy_rows(
+        &mut self,
+        table: &str,
+        columns: &[Column],
+        rows: &[Vec<Cell>],
+    ) -> Result<(), StoreError> {
+        let names: Vec<&str> = columns.iter().map(|column| column.name.as_str()).collect();
+        let statement = format!("COPY {table} ({}) FROM STDIN", names.join(", "));
+        let mut data = Vec::with_capacity(COPY_CHUNK + 4096);
+        let Db::Postgres(connection) = self.db() else {
+            unreachable!("COPY is only used on PostgreSQL")
+        };
+        let mut copy = connection.copy_in_raw(&statement).await?;
+        for row in rows {
+            copy_row(&mut data, row);
+            if data.len() >= COPY_CHUNK {
+                copy.send(std::mem::take(&mut data)).await?;
+                data.reserve(COPY_CHUNK + 4096);
+            }
+        }
+        if !data.is_empty() {
+            copy.send(data).await?;
+        }
+        copy.finish().await?;
         Ok(())
     }
 }
 
-/// A portable value as the bound value of `column`.
-fn arg(table: &str, column: &Column, value: &Json) -> Result<Arg<'static>, StoreError> {
-    let mismatch = || {
-        StoreError::Corrupt(format!(
-            "`{table}.{}` holds {value}, which is not {}",
-            column.name,
-            match column.kind {
-                ColumnKind::Int => "an integer",
-                ColumnKind::Text => "a text",
+/// `INSERT INTO table (a, b) VALUES ($1, $2), ($3, $4), …` for `rows` rows.
+fn insert_text(table: &str, columns: &[Column], rows: usize) -> String {
+    let names: Vec<&str> = columns.iter().map(|column| column.name.as_str()).collect();
+    let mut text = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
+    let mut placeholder = 0;
+    for row in 0..rows {
+        text.push_str(if row == 0 { "(" } else { ", (" });
+        for index in 0..columns.len() {
+            if index > 0 {
+                text.push_str(", ");
             }
-        ))
-    };
-    match (column.kind, value) {
-        (ColumnKind::Int, Json::Null) => Ok(Arg::MaybeInt(None)),
-        (ColumnKind::Text, Json::Null) => Ok(Arg::MaybeText(None)),
-        (ColumnKind::Int, Json::Number(number)) => number
-            .as_i64()
-            .map(|int| Arg::MaybeInt(Some(int)))
-            .ok_or_else(mismatch),
-        (ColumnKind::Text, Json::String(text)) => {
-            Ok(Arg::MaybeText(Some(std::borrow::Cow::Owned(text.clone()))))
+            placeholder += 1;
+            text.push_str(&format!("${placeholder}"));
         }
-        _ => Err(mismatch()),
+        text.push(')');
     }
+    text
+}
+
+/// `text` with the values of `rows` bound in order.
+fn bound<'a>(text: &str, columns: &[Column], rows: Vec<Vec<Cell>>) -> Sql<'a> {
+    let mut sql = Sql::new(text.to_owned());
+    for row in rows {
+        for (value, column) in row.into_iter().zip(columns) {
+            sql = sql.bind(arg(column, value));
+        }
+    }
+    sql
+}
+
+/// Refuses a row that does not fit `columns`: its length, or a value of
+/// the wrong kind.
+fn check_row(table: &str, columns: &[Column], row: &[Cell]) -> Result<(), StoreError> {
+    if row.len() != columns.len() {
+        return Err(StoreError::Corrupt(format!(
+            "a row of `{table}` has {} values for {} columns",
+            row.len(),
+            columns.len()
+        )));
+    }
+    for (value, column) in row.iter().zip(columns) {
+        if !value.fits(column.kind) {
+            return Err(StoreError::Corrupt(format!(
+                "`{table}.{}` holds {value:?}, which is not {}",
+                column.name,
+                match column.kind {
+                    ColumnKind::Int => "an integer",
+                    ColumnKind::Text => "a text",
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A value (already checked by [`check_row`]) as the bound value of
+/// `column`: a NULL takes the column's type.
+fn arg(column: &Column, value: Cell) -> Arg<'static> {
+    match (column.kind, value) {
+        (_, Cell::Int(int)) => Arg::MaybeInt(Some(int)),
+        (_, Cell::Text(text)) => Arg::MaybeText(Some(std::borrow::Cow::Owned(text))),
+        (ColumnKind::Int, Cell::Null) => Arg::MaybeInt(None),
+        (ColumnKind::Text, Cell::Null) => Arg::MaybeText(None),
+    }
+}
+
+/// One row in `COPY`'s text format: values separated by tabs, `\N` for
+/// NULL, and backslash, newline, carriage return and tab escaped.
+fn copy_row(data: &mut Vec<u8>, row: &[Cell]) {
+    for (index, value) in row.iter().enumerate() {
+        if index > 0 {
+            data.push(b'\t');
+        }
+        match value {
+            Cell::Null => data.extend_from_slice(b"\\N"),
+            Cell::Int(int) => data.extend_from_slice(int.to_string().as_bytes()),
+            Cell::Text(text) => {
+                for &byte in text.as_bytes() {
+                    match byte {
+                        b'\\' => data.extend_from_slice(b"\\\\"),
+                        b'\n' => data.extend_from_slice(b"\\n"),
+                        b'\r' => data.extend_from_slice(b"\\r"),
+                        b'\t' => data.extend_from_slice(b"\\t"),
+                        other => data.push(other),
+                    }
+                }
+            }
+        }
+    }
+    data.push(b'\n');
 }
 
 /// Columns of a table looked up by name, for a restore that maps a
@@ -395,16 +617,68 @@ mod tests {
     }
 
     #[test]
-    fn values_bind_only_as_their_column_kind() {
+    fn values_fit_only_their_column_kind() {
         let int = Column {
             name: "seq".into(),
             kind: ColumnKind::Int,
             jsonb: false,
             key_position: None,
         };
-        assert!(arg("audit", &int, &Json::from(3)).is_ok());
-        assert!(arg("audit", &int, &Json::Null).is_ok());
-        assert!(arg("audit", &int, &Json::from("3")).is_err());
-        assert!(arg("audit", &int, &Json::from(1.5)).is_err());
+        let columns = [int];
+        assert!(check_row("audit", &columns, &[Cell::Int(3)]).is_ok());
+        assert!(check_row("audit", &columns, &[Cell::Null]).is_ok());
+        assert!(check_row("audit", &columns, &[Cell::Text("3".into())]).is_err());
+        assert!(check_row("audit", &columns, &[]).is_err());
+    }
+
+    #[test]
+    fn cells_read_only_integers_strings_and_null() {
+        let row: Vec<Cell> =
+            serde_json::from_str(r#"[1, "a\tb", null, -9223372036854775808]"#).unwrap();
+        assert_eq!(
+            row,
+            [
+                Cell::Int(1),
+                Cell::Text("a\tb".into()),
+                Cell::Null,
+                Cell::Int(i64::MIN)
+            ]
+        );
+        for bad in ["[1.5]", "[true]", "[{}]", "[[]]", "[18446744073709551615]"] {
+            assert!(serde_json::from_str::<Vec<Cell>>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            serde_json::to_string(&row).unwrap(),
+            r#"[1,"a\tb",null,-9223372036854775808]"#
+        );
+    }
+
+    #[test]
+    fn copy_text_escapes_what_copy_would_read_as_structure() {
+        let mut data = Vec::new();
+        copy_row(
+            &mut data,
+            &[
+                Cell::Int(-4),
+                Cell::Null,
+                Cell::Text("a\\b\tc\nd\re{\"x\":1}".into()),
+            ],
+        );
+        assert_eq!(data, b"-4\t\\N\ta\\\\b\\tc\\nd\\re{\"x\":1}\n");
+    }
+
+    #[test]
+    fn inserts_number_their_placeholders_across_rows() {
+        let column = |name: &str| Column {
+            name: name.into(),
+            kind: ColumnKind::Int,
+            jsonb: false,
+            key_position: None,
+        };
+        let columns = [column("a"), column("b")];
+        assert_eq!(
+            insert_text("timers", &columns, 2),
+            "INSERT INTO timers (a, b) VALUES ($1, $2), ($3, $4)"
+        );
     }
 }

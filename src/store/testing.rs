@@ -286,6 +286,32 @@ pub async fn insert_instances(
     Ok(())
 }
 
+/// Moves the schema's migration record `by` migrations back (a database
+/// an older flowkeeper left, as far as the bookkeeping says) or forward
+/// (`by` negative: one a newer flowkeeper migrated). The tables stay as
+/// they are.
+pub async fn shift_migration_record(store: &Store, by: i64) -> Result<(), StoreError> {
+    let mut db = store.db();
+    if by > 0 {
+        let sql = Sql::new(
+            "DELETE FROM _sqlx_migrations WHERE version IN \
+             (SELECT version FROM _sqlx_migrations ORDER BY version DESC LIMIT $1)",
+        )
+        .bind(by);
+        db.execute(sql).await?;
+    } else {
+        for _ in 0..-by {
+            let sql = Sql::new(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                 SELECT version + 1, 'from a newer flowkeeper', TRUE, checksum, 0 \
+                 FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+            );
+            db.execute(sql).await?;
+        }
+    }
+    Ok(())
+}
+
 /// PostgreSQL: `VACUUM ANALYZE` of every table of the store, what autovacuum does
 /// on its own within a minute or so of a bulk load: the planner learns
 /// the tables' sizes and the visibility map lets it read an index alone.
@@ -300,4 +326,35 @@ pub async fn settle(store: &Store) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// Makes the database itself refuse every history line of `instance_id`
+/// (a trigger raising an error), as a constraint or a fault would: a
+/// firing of that instance fails halfway, after its instance row was
+/// written. For tests that a failure inside a batch undoes only its own
+/// writes.
+pub async fn refuse_history_of(store: &Store, instance_id: Uuid) -> Result<(), StoreError> {
+    let id = instance_id.hyphenated();
+    let statements = match store.backend() {
+        super::Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON history \
+             WHEN NEW.instance_id = '{id}' \
+             BEGIN SELECT RAISE(ABORT, 'injected history failure'); END"
+        )],
+        super::Backend::Postgres => vec![
+            format!(
+                "CREATE OR REPLACE FUNCTION refuse_history() RETURNS trigger \
+                 LANGUAGE plpgsql AS $$ BEGIN IF NEW.instance_id = '{id}' THEN \
+                 RAISE EXCEPTION 'injected history failure'; END IF; RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON history \
+             FOR EACH ROW EXECUTE FUNCTION refuse_history()"
+                .to_owned(),
+        ],
+    };
+    let mut tx = store.begin().await?;
+    for statement in statements {
+        tx.db().execute(Sql::new(statement)).await?;
+    }
+    tx.commit().await
 }

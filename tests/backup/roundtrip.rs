@@ -1,16 +1,24 @@
 //! A store built by driving every shipped workflow, backed up and restored
-//! between every pair of backends: every table reads back the same, the
-//! audit chain verifies with the restore at its end, an idempotent request
-//! gets its first answer again, and pending timers fire after the restore
-//! exactly as they would have without it.
+//! between every pair of backends: every API answer about the stored data
+//! is the same before and after (asked over HTTP through the real router),
+//! every table reads back the same, the audit chain verifies with the
+//! restore at its end, idempotent requests get their first answers again,
+//! and pending timers fire after the restore exactly as they would have
+//! without it.
+//!
+//! What legitimately differs after a restore, and nothing else: the audit
+//! log has one more entry, the `backup.restore` at its end (and its head
+//! row points at it).
 
 use std::collections::BTreeMap;
 
+use axum::http::Method;
 use flowkeeper::backup::{self, Progress, RestoreOptions};
 use flowkeeper::engine::{AccountName, Actor};
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 
-use crate::support::{Db, Kind, REAL_START, drive_shipped, dump, runtime};
+use crate::answers::{Answer, Api, answers, audit_entries, differences};
+use crate::support::{Created, Db, Kind, REAL_START, drive_shipped, dump, flowkeeper, runtime};
 
 const DAY: i64 = 86_400_000;
 
@@ -44,8 +52,15 @@ async fn round_trip(from: Kind, to: Kind) {
         return;
     };
     let created = drive_shipped(&source.store).await;
+    // The API's view of the store, on a clock past every scenario.
+    let answers_at = REAL_START + 30 * DAY;
+    let source_api = Api::on(&source.store, answers_at).await;
+    let posted = idempotent_posts(&source_api, &created[0]).await;
+    let answers_before = answers(&source_api).await;
+    let audit_before = audit_entries(&source_api).await;
     let before = dump(&source.store).await;
     assert_rich(&before);
+    assert_answers_cover(&answers_before, &before);
 
     let file = folder.path().join("store.fkb");
     let taken = backup::take(&source.store, &file, REAL_START, &Progress::hidden())
@@ -95,6 +110,39 @@ async fn round_trip(from: Kind, to: Kind) {
     let check = target.store.verify_audit().await.unwrap();
     assert_eq!(check.first_bad_seq, None);
     assert_eq!(check.entries, before["audit"].len() as u64 + 1);
+    let (verified, stdout, stderr) = flowkeeper(&["audit", "verify", "--database", &target.url]);
+    assert!(verified, "audit verify on the target: {stdout}{stderr}");
+
+    // Over HTTP: every answer the same, the audit log but for the restore.
+    let target_api = Api::on(&target.store, answers_at).await;
+    let answers_after = answers(&target_api).await;
+    let differ = differences(&answers_before, &answers_after);
+    assert!(
+        differ.is_empty(),
+        "{} of {} answers differ after the restore:\n{}",
+        differ.len(),
+        answers_before.len(),
+        differ.join("\n")
+    );
+    let mut audit_after = audit_entries(&target_api).await;
+    let restores: Vec<usize> = (0..audit_after.len())
+        .filter(|&index| audit_after[index]["action"] == "backup.restore")
+        .collect();
+    assert_eq!(restores.len(), 1, "one backup.restore entry");
+    let restore_entry = audit_after.remove(restores[0]);
+    assert_eq!(restore_entry["detail"]["source"], json!(backend_name(from)));
+    assert_eq!(audit_after, audit_before);
+    // A retried request gets its first answer, on both sides.
+    for api in [&source_api, &target_api] {
+        let replayed = replay(api, &created[0], &posted).await;
+        assert_eq!(replayed.event, posted.event, "the event's first answer");
+        assert_eq!(replayed.create.status, posted.create.status);
+        assert_eq!(replayed.create.body["id"], posted.create.body["id"]);
+    }
+    assert_eq!(
+        replay(&source_api, &created[0], &posted).await,
+        replay(&target_api, &created[0], &posted).await
+    );
 
     // Later: the same answers from both stores.
     let later = flowkeeper::scenario::format::DEFAULT_START + 400 * DAY;
@@ -127,6 +175,105 @@ async fn round_trip(from: Kind, to: Kind) {
     );
     source.drop().await;
     target.drop().await;
+}
+
+fn backend_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgres",
+    }
+}
+
+/// A create and an event posted with idempotency keys, and their answers.
+#[derive(Debug, PartialEq)]
+struct Posted {
+    event_name: String,
+    create: Answer,
+    event: Answer,
+}
+
+const REPLAY_KEY: &str = "answers-replay";
+
+/// Creates an instance over HTTP with an `Idempotency-Key`, then posts the
+/// first event it accepts (with empty data) with another.
+async fn idempotent_posts(api: &Api, like: &Created) -> Posted {
+    let create = create(api, like).await;
+    assert_eq!(create.status, 201, "{:?}", create.body);
+    let id = create.body["id"].as_str().expect("an id").to_owned();
+    for event in create.body["allowed_events"].as_array().expect("events") {
+        let event = event.as_str().expect("an event name");
+        let answer = post_event(api, &id, event).await;
+        if answer.status == 200 {
+            return Posted {
+                event_name: event.to_owned(),
+                create,
+                event: answer,
+            };
+        }
+    }
+    panic!("no event of {} takes empty data", like.workflow);
+}
+
+/// The same two requests again, with the same keys.
+async fn replay(api: &Api, like: &Created, posted: &Posted) -> Posted {
+    let create = create(api, like).await;
+    let id = create.body["id"].as_str().expect("an id").to_owned();
+    let event = post_event(api, &id, &posted.event_name).await;
+    Posted {
+        event_name: posted.event_name.clone(),
+        create,
+        event,
+    }
+}
+
+async fn create(api: &Api, like: &Created) -> Answer {
+    let body = json!({"workflow": like.workflow, "key": REPLAY_KEY, "data": like.data});
+    api.send(Method::POST, "/v1/instances", Some(body), Some(REPLAY_KEY))
+        .await
+}
+
+async fn post_event(api: &Api, id: &str, event: &str) -> Answer {
+    api.send(
+        Method::POST,
+        &format!("/v1/instances/{id}/events"),
+        Some(json!({"event": event, "data": {}})),
+        Some(&format!("{REPLAY_KEY}-event-{event}")),
+    )
+    .await
+}
+
+/// The answers asked about cover every stored instance, with its history,
+/// timers and SLA clocks: a comparison of them means something.
+fn assert_answers_cover(
+    answers: &BTreeMap<String, Json>,
+    tables: &BTreeMap<&'static str, Vec<Vec<Json>>>,
+) {
+    let mut timers = 0;
+    let mut slas = 0;
+    for row in &tables["instances"] {
+        let id = row[0].as_str().expect("an instance id");
+        let instance = &answers[&format!("/v1/instances/{id}")];
+        assert_eq!(instance["status"], 200, "{instance}");
+        timers += instance["body"]["timers"].as_array().map_or(0, Vec::len);
+        slas += instance["body"]["slas"].as_array().map_or(0, Vec::len);
+        let history = &answers[&format!("/v1/instances/{id}/history")];
+        assert!(
+            !history["body"]
+                .as_array()
+                .expect("history lines")
+                .is_empty(),
+            "{history}"
+        );
+    }
+    assert!(timers > 0, "pending timers are shown");
+    assert!(slas > 0, "running SLA clocks are shown");
+    for path in [
+        "/v1/admin/stuck",
+        "/v1/assessment?month=2026-10",
+        "/v1/admin/tokens",
+    ] {
+        assert_eq!(answers[path]["status"], 200, "{path}: {}", answers[path]);
+    }
 }
 
 /// The store has every kind of row the round trip must carry.

@@ -11,7 +11,7 @@ use flowkeeper::model::Catalog;
 use flowkeeper::runtime::{ManualClock, Runtime};
 use flowkeeper::scenario::format::StepAction;
 use flowkeeper::scenario::{load_file, scenario_files};
-use flowkeeper::store::{Store, TABLES, testing};
+use flowkeeper::store::{Cell, Store, TABLES, testing};
 use futures_util::TryStreamExt as _;
 use serde_json::Value as Json;
 
@@ -160,10 +160,7 @@ pub async fn drive_shipped(store: &Store) -> Vec<Created> {
         last = Some(runtime);
     }
     let runtime = last.expect("at least one scenario");
-    runtime
-        .bootstrap_admin(None)
-        .await
-        .expect("the bootstrap admin");
+    crate::answers::bootstrap_admin(&runtime).await;
     let password = Password::parse("drill-2026").unwrap();
     let draft = AccountDraft {
         name: AccountName::parse("olga").unwrap(),
@@ -213,12 +210,14 @@ pub async fn dump(store: &Store) -> BTreeMap<&'static str, Vec<Vec<Json>>> {
     tables
 }
 
-fn normalized(value: Json) -> Json {
-    match &value {
-        Json::String(text) if text.starts_with('{') || text.starts_with('[') => {
-            serde_json::from_str(text).unwrap_or(value)
+fn normalized(value: Cell) -> Json {
+    match value {
+        Cell::Null => Json::Null,
+        Cell::Int(int) => Json::from(int),
+        Cell::Text(text) if text.starts_with('{') || text.starts_with('[') => {
+            serde_json::from_str(&text).unwrap_or(Json::String(text))
         }
-        _ => value,
+        Cell::Text(text) => Json::String(text),
     }
 }
 
