@@ -249,7 +249,7 @@ async fn measure(backend: &str, store: Store) {
     })
     .await;
     let (counts, _) = timed(|| async {
-        store.live_counts().await.unwrap();
+        store.live_states().await.unwrap();
     })
     .await;
     let (stuck_count, _) = timed(|| async {

@@ -14,7 +14,7 @@ use super::session::Viewer;
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
 use crate::audit::AuditAction;
-use crate::store::{Fault, StateCount};
+use crate::store::Fault;
 
 /// `GET /ui/`.
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
@@ -28,8 +28,11 @@ async fn render(state: &AppState, viewer: &Viewer) -> Result<Response, Problem> 
     let lang = viewer.lang;
     let times = &viewer.times;
     let store = state.store();
-    let counts = store.live_counts().await?;
-    let stuck = state.runtime().stuck_count().await?;
+    // One read of the live instances per state and version serves both
+    // the counts shown and the stuck check's rules.
+    let live_states = store.live_states().await?;
+    let rules = state.runtime().stuck_rules_for(&live_states).await?;
+    let stuck = state.runtime().count_stuck(&rules).await?;
     let misses = store.sla_misses_since(times.start_of_today()).await?;
     let incidents = store.open_incident_count().await?;
     let backup = store
@@ -40,11 +43,16 @@ async fn render(state: &AppState, viewer: &Viewer) -> Result<Response, Problem> 
     let writes = store.readiness(state.runtime().real_now()).await;
     let last_write = store.last_write_at().await?;
     let catalog = state.runtime().catalog();
-    let mut by_workflow: BTreeMap<&str, Vec<&StateCount>> = BTreeMap::new();
-    for count in &counts {
-        by_workflow.entry(&count.workflow).or_default().push(count);
+    // Live instances per workflow and state, whatever version they run.
+    let mut by_workflow: BTreeMap<&str, BTreeMap<&str, i64>> = BTreeMap::new();
+    for count in &live_states {
+        *by_workflow
+            .entry(&count.workflow)
+            .or_default()
+            .entry(&count.state)
+            .or_default() += count.live;
     }
-    let live: i64 = counts.iter().map(|count| count.live).sum();
+    let live: i64 = live_states.iter().map(|count| count.live).sum();
     let title = lang.t("總覽", "Overview");
     let body = html! {
         h1 { (title) }
@@ -110,18 +118,18 @@ async fn render(state: &AppState, viewer: &Viewer) -> Result<Response, Problem> 
                     table {
                         thead { tr { th { (lang.t("狀態", "State")) } th.num { (lang.t("數量", "Live")) } } }
                         tbody {
-                            @for count in states {
+                            @for (state_name, count) in states {
                                 @let state_title = definition
-                                    .and_then(|definition| definition.state(&count.state))
+                                    .and_then(|definition| definition.state(state_name))
                                     .and_then(|declared| declared.title.as_deref());
                                 tr {
                                     td {
-                                        a href=(instances_link(workflow, &count.state)) {
-                                            (state_title.unwrap_or(&count.state))
+                                        a href=(instances_link(workflow, state_name)) {
+                                            (state_title.unwrap_or(state_name))
                                         }
-                                        @if state_title.is_some() { " " span.muted { code { (count.state) } } }
+                                        @if state_title.is_some() { " " span.muted { code { (state_name) } } }
                                     }
-                                    td.num { (count.live) }
+                                    td.num { (count) }
                                 }
                             }
                         }

@@ -11,7 +11,9 @@ use uuid::Uuid;
 use crate::engine::Millis;
 use crate::model::Definition;
 use crate::model::definition::State;
-use crate::store::{Cursor, InstanceFilter, LiveInstanceFacts, StuckRules, VersionState};
+use crate::store::{
+    Cursor, InstanceFilter, LiveInstanceFacts, LiveState, StuckRules, VersionState,
+};
 
 use super::{Runtime, RuntimeError};
 
@@ -99,13 +101,20 @@ impl Runtime {
     /// state), whether its state has no way out or since when an instance
     /// in it is idle too long.
     pub async fn stuck_rules(&self) -> Result<StuckRules, RuntimeError> {
+        let live = self.store.live_states().await?;
+        self.stuck_rules_for(&live).await
+    }
+
+    /// [`Self::stuck_rules`] for live instances already counted (the
+    /// overview shows the same counts).
+    pub async fn stuck_rules_for(&self, live: &[LiveState]) -> Result<StuckRules, RuntimeError> {
         let now = self.clock.now();
         let mut rules = StuckRules {
             timers_due_before: now - self.config.stuck_grace,
             slas_due_before: now,
             ..StuckRules::default()
         };
-        for live in self.store.live_states().await? {
+        for live in live {
             let definition = self
                 .stored_definition(&live.workflow, &live.definition_hash)
                 .await?;
@@ -113,9 +122,9 @@ impl Runtime {
             let no_way_out = has_no_way_out(&definition, state);
             let stuck_after = state.and_then(|state| state.stuck_after);
             let at = VersionState {
-                workflow: live.workflow,
-                definition_hash: live.definition_hash,
-                state: live.state,
+                workflow: live.workflow.clone(),
+                definition_hash: live.definition_hash.clone(),
+                state: live.state.clone(),
             };
             if no_way_out {
                 rules.no_way_out.push(at);

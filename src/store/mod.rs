@@ -61,7 +61,7 @@ pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
 pub use instances::{Cursor, InstanceFilter, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
-pub use overview::{StateCount, VersionCount};
+pub use overview::VersionCount;
 pub use probe::probe;
 pub use schema::TABLES;
 pub use sessions::SessionRow;

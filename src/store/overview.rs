@@ -1,19 +1,11 @@
-//! Counts for the console's overview and workflow pages: live instances
-//! per workflow and state, instances per version, SLA misses since a time,
-//! open incidents and when a write last committed. Aggregates only, so a page answers in one query
+//! Counts for the console's overview and workflow pages: instances per
+//! version, SLA misses since a time, open incidents and when a write last
+//! committed (live instances per state are `Store::live_states`). Aggregates only, so a page answers in one query
 //! each whatever the store holds.
 
 use super::db::Sql;
 use super::{Store, StoreError};
 use crate::engine::Millis;
-
-/// Live instances of one workflow in one state.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct StateCount {
-    pub workflow: String,
-    pub state: String,
-    pub live: i64,
-}
 
 /// Instances of one version of a workflow.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -25,15 +17,6 @@ pub struct VersionCount {
 }
 
 impl Store {
-    /// Live instances per workflow and state.
-    pub async fn live_counts(&self) -> Result<Vec<StateCount>, StoreError> {
-        let sql = Sql::new(
-            "SELECT workflow, state, COUNT(*) AS live FROM instances \
-             WHERE status = 'active' GROUP BY workflow, state ORDER BY workflow, state",
-        );
-        self.db().fetch_all(sql).await
-    }
-
     /// Instances (live and all) per workflow and version.
     pub async fn version_counts(&self) -> Result<Vec<VersionCount>, StoreError> {
         let sql = Sql::new(

@@ -106,7 +106,9 @@ impl TryFrom<FactsRow> for LiveInstanceFacts {
 
 /// Appends `SELECT id …` of every candidate: a union of indexed lookups,
 /// each answering ids that may include ended instances (the caller joins
-/// on live ones).
+/// on live ones). The state rules are one table of values joined on
+/// `instances_live_state`, one index range per rule, so their number is
+/// bounded by no limit on compound statements (SQLite allows 500).
 fn push_candidates<'a>(sql: &mut Sql<'a>, rules: &'a StuckRules) {
     sql.push("SELECT instance_id AS id FROM incidents WHERE resolved_at IS NULL")
         .push(" UNION SELECT instance_id FROM timers WHERE due_at < ")
@@ -116,20 +118,37 @@ fn push_candidates<'a>(sql: &mut Sql<'a>, rules: &'a StuckRules) {
              WHERE stopped_at IS NULL AND paused_at IS NULL AND due_at < ",
         )
         .push_bind(rules.slas_due_before);
-    let in_state = |sql: &mut Sql<'a>, state: &'a VersionState| {
-        sql.push(" UNION SELECT id FROM instances WHERE status = 'active' AND workflow = ")
+    // A state with no way out holds its instances whenever they entered.
+    let states = rules
+        .idle
+        .iter()
+        .map(|(state, entered_before)| (state, *entered_before))
+        .chain(rules.no_way_out.iter().map(|state| (state, Millis::MAX)));
+    let mut first = true;
+    for (state, entered_before) in states {
+        sql.push(if first {
+            " UNION SELECT s.id FROM (VALUES "
+        } else {
+            ", "
+        });
+        first = false;
+        sql.push("(")
             .push_bind(&state.workflow)
-            .push(" AND definition_hash = ")
+            .push(", ")
+            .push_bind(&state.state)
+            .push(", ")
             .push_bind(&state.definition_hash)
-            .push(" AND state = ")
-            .push_bind(&state.state);
-    };
-    for (state, entered_before) in &rules.idle {
-        in_state(sql, state);
-        sql.push(" AND entered_at < ").push_bind(*entered_before);
+            .push(", ")
+            .push_bind(entered_before)
+            .push(")");
     }
-    for state in &rules.no_way_out {
-        in_state(sql, state);
+    if !first {
+        // VALUES names its columns column1… in both databases.
+        sql.push(
+            ") AS r JOIN instances s ON s.status = 'active' AND s.workflow = r.column1 \
+             AND s.state = r.column2 AND s.definition_hash = r.column3 \
+             AND s.entered_at < r.column4",
+        );
     }
 }
 

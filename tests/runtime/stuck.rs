@@ -6,9 +6,9 @@ use flowkeeper::store::Store;
 use serde_json::Map;
 use uuid::Uuid;
 
-use crate::support::{DAY, HOUR, START, TICKET_V2, actor, definition, harness};
+use crate::support::{DAY, HOUR, START, TICKET_V2, actor, definition, harness, harness_with};
 
-on_both!(stuck_reasons);
+on_both!(stuck_reasons, hundreds_of_idle_states_in_one_check);
 
 fn reasons_of(stuck: &[flowkeeper::runtime::StuckInstance], id: Uuid) -> Vec<StuckReason> {
     stuck
@@ -148,4 +148,59 @@ async fn stuck_reasons(store: Store) {
             .iter()
             .any(|reason| matches!(reason, StuckReason::TimerOverdue { .. }))
     );
+}
+
+/// More (workflow, version, state) rules than SQLite allows terms in one
+/// compound statement (500): the store's candidates still come from one
+/// statement, and the count agrees with the list.
+async fn hundreds_of_idle_states_in_one_check(store: Store) {
+    const STATES: usize = 520;
+    let mut text = String::from("id = \"wide\"\nversion = 1\ntitle = \"Wide\"\nstart = \"s0\"\n\n");
+    for index in 0..STATES {
+        let next = if index + 1 == STATES {
+            "done".to_owned()
+        } else {
+            format!("s{}", index + 1)
+        };
+        text += &format!("[states.s{index}]\nstuck_after = \"1h\"\non.next = \"{next}\"\n\n");
+    }
+    text += "[states.done]\nterminal = true\n\n[events.next]\n";
+    let h = harness_with(store, &[&text]).await;
+    let mut ids = Vec::new();
+    for index in 0..STATES {
+        let key = format!("w-{index}");
+        let created = h
+            .runtime
+            .create("wide", &key, Map::new(), &actor("svc"), None)
+            .await
+            .unwrap();
+        if index > 0 {
+            h.runtime
+                .move_to(
+                    &Target::Id(created.id),
+                    &format!("s{index}"),
+                    "spread out",
+                    &actor("svc"),
+                )
+                .await
+                .unwrap();
+        }
+        ids.push(created.id);
+    }
+    assert!(h.runtime.stuck().await.unwrap().is_empty(), "fresh");
+    assert_eq!(h.runtime.stuck_count().await.unwrap(), 0);
+
+    h.clock.set(START + 2 * HOUR);
+    let stuck = h.runtime.stuck().await.unwrap();
+    assert_eq!(stuck.len(), STATES, "one idle instance per state");
+    assert_eq!(h.runtime.stuck_count().await.unwrap(), STATES as i64);
+    for id in &ids {
+        assert!(
+            matches!(
+                reasons_of(&stuck, *id).as_slice(),
+                [StuckReason::Idle { .. }]
+            ),
+            "{id}"
+        );
+    }
 }
