@@ -25,7 +25,7 @@ use crate::store::{Cell, Column, ColumnKind, Store, find_column};
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Rows handed from the reading thread to the writer at a time: one
-/// `COPY` on PostgreSQL, 128 prepared `INSERT`s of 64 rows on SQLite.
+/// `COPY` on PostgreSQL, 32 prepared `INSERT`s of 256 rows on SQLite.
 const BATCH: usize = 8_192;
 /// Batches read ahead of the writer.
 const READ_AHEAD: usize = 4;
