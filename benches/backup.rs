@@ -35,10 +35,10 @@ fn history(number: u128) -> Vec<HistoryEntry> {
     (0..LINES)
         .map(|line| HistoryEntry {
             at: START + number as i64 * 60_000 + line as i64 * 1_000,
-            event: (line > 0).then(|| "note".to_owned()),
-            from: (line > 0).then(|| "handling".to_owned()),
-            to: Some("handling".to_owned()),
-            actor: format!("operator{}", number % 40),
+            event: (line > 0).then(|| "note".into()),
+            from: (line > 0).then(|| "handling".into()),
+            to: Some("handling".into()),
+            actor: format!("operator{}", number % 40).into(),
             data: {
                 let mut data = Map::new();
                 data.insert(

@@ -4,10 +4,15 @@
 //! `FLOWKEEPER_TEST_DATABASE_URL` is set). One real ticket is started
 //! through the runtime, then 100 000 copies of it are written straight to
 //! the store in varied states (a fifth live, the rest completed or
-//! cancelled). Each page is asked for 30 times through the real router with
+//! cancelled), the live ones with their timers and SLA cycles. The clock
+//! then stands after the last copy: one live copy in 10 has its SLA
+//! cycle and timers overdue (stuck, 2 000 in all), the others are due
+//! tomorrow. PostgreSQL then gets the `VACUUM ANALYZE` autovacuum would
+//! soon run. Each page is asked for 30 times through the real router with
 //! a signed-in session; the median and the 95th percentile are printed,
-//! next to the raw database doing the listing and the counts the pages
-//! rest on. Ends with `metric <name> <value>` lines (milliseconds).
+//! next to the raw store calls the pages rest on (listing, counts, the
+//! stuck count, page and whole list). Ends with `metric <name> <value>`
+//! lines (milliseconds).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +33,10 @@ const INSTANCES: usize = 100_000;
 const RUNS: usize = 30;
 /// 2026-10-01T08:00:00Z.
 const START: i64 = 1_790_841_600_000;
+/// When the pages are asked for: an hour after the last copy was created.
+const NOW: i64 = START + INSTANCES as i64 * 1000 + 3_600_000;
+/// One live copy in this many is stuck (its deadlines passed).
+const STUCK_EVERY: usize = 10;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -85,7 +94,7 @@ async fn measure(backend: &str, store: Store) {
         Runtime::new(store.clone(), catalog, clock.clone())
             .await
             .expect("the runtime")
-            .with_real_clock(clock),
+            .with_real_clock(clock.clone()),
     );
     let state = AppState::new(Arc::clone(&runtime), true, workflows);
     let app = router(state, DEFAULT_MAX_BODY);
@@ -117,21 +126,37 @@ async fn measure(backend: &str, store: Store) {
     let copies = (0..INSTANCES).map(|index| {
         let mut copy = template.clone();
         copy.id = Uuid::now_v7();
-        copy.key = format!("IT-{index:06}");
+        copy.key = format!("IT-{index:06}").into();
         copy.created_at = START + index as i64 * 1000;
         copy.updated_at = copy.created_at;
         copy.entered_at = copy.created_at;
+        // Deadlines as the template's, counted from this copy's creation;
+        // all but one in `STUCK_EVERY` live copies moved to tomorrow.
+        let shift = if index % (5 * STUCK_EVERY) == 0 {
+            copy.created_at - START
+        } else {
+            NOW + 86_400_000 - START
+        };
+        for cycle in &mut copy.slas {
+            cycle.started_at = copy.created_at;
+            cycle.due_at += shift;
+        }
+        for timer in &mut copy.timers {
+            timer.due_at += shift;
+        }
         match index % 5 {
-            0 => copy.state = states[index / 5 % states.len()].to_owned(),
+            0 => copy.state = states[index / 5 % states.len()].into(),
             1..=3 => {
-                copy.state = "closed".to_owned();
+                copy.state = "closed".into();
                 copy.status = Status::Completed;
                 copy.slas.clear();
+                copy.timers.clear();
             }
             _ => {
-                copy.state = "cancelled".to_owned();
+                copy.state = "cancelled".into();
                 copy.status = Status::Cancelled;
                 copy.slas.clear();
+                copy.timers.clear();
             }
         }
         copy
@@ -143,6 +168,8 @@ async fn measure(backend: &str, store: Store) {
         "[{backend}] wrote {INSTANCES} instances in {:.1} s",
         fill.elapsed().as_secs_f64()
     );
+    testing::settle(&store).await.expect("VACUUM ANALYZE");
+    clock.set(NOW);
 
     let password = "bench-password-1";
     let created = runtime
@@ -184,6 +211,7 @@ async fn measure(backend: &str, store: Store) {
         ),
         ("instance", format!("/ui/instances/{}", template.id)),
         ("stuck", "/ui/stuck".to_owned()),
+        ("instances_stuck", "/ui/instances?stuck=true".to_owned()),
         ("workflows", "/ui/workflows".to_owned()),
         ("workflow", "/ui/workflows/service_desk".to_owned()),
         ("assessment", "/ui/assessment?month=2026-10".to_owned()),
@@ -224,15 +252,39 @@ async fn measure(backend: &str, store: Store) {
         store.live_counts().await.unwrap();
     })
     .await;
+    let (stuck_count, _) = timed(|| async {
+        runtime.stuck_count().await.unwrap();
+    })
+    .await;
+    let (stuck_page, _) = timed(|| async {
+        runtime.stuck_page(&filter).await.unwrap();
+    })
+    .await;
     let (stuck, _) = timed(|| async {
         runtime.stuck().await.unwrap();
     })
     .await;
+    let (versions, _) = timed(|| async {
+        store.version_counts().await.unwrap();
+    })
+    .await;
+    let stuck_total = runtime.stuck().await.unwrap().len();
     println!(
-        "[{backend}] raw: list 50 {list:.2} ms, live counts {counts:.2} ms, stuck check {stuck:.2} ms"
+        "[{backend}] raw: list 50 {list:.2} ms, live counts {counts:.2} ms, \
+         version counts {versions:.2} ms, stuck count {stuck_count:.2} ms, \
+         stuck page of 50 {stuck_page:.2} ms, whole stuck list ({stuck_total}) {stuck:.2} ms"
     );
     metrics.push((format!("console_{backend}_raw_list_p50_ms"), list));
     metrics.push((format!("console_{backend}_raw_counts_p50_ms"), counts));
+    metrics.push((format!("console_{backend}_raw_versions_p50_ms"), versions));
+    metrics.push((
+        format!("console_{backend}_raw_stuck_count_p50_ms"),
+        stuck_count,
+    ));
+    metrics.push((
+        format!("console_{backend}_raw_stuck_page_p50_ms"),
+        stuck_page,
+    ));
     metrics.push((format!("console_{backend}_raw_stuck_p50_ms"), stuck));
     for (name, value) in metrics {
         println!("metric {name} {value:.2}");

@@ -61,9 +61,9 @@ fn event(name: &str, data: Json) -> EventInput {
         unreachable!("event data is written as an object")
     };
     EventInput {
-        name: name.to_owned(),
+        name: name.into(),
         data,
-        actor: "bench".to_owned(),
+        actor: "bench".into(),
     }
 }
 
@@ -74,7 +74,7 @@ fn ticket(number: usize) -> CreateInput {
     data.insert("summary".into(), json!("VPN down"));
     CreateInput {
         id: Uuid::from_u128(number as u128),
-        key: format!("T-{number}"),
+        key: format!("T-{number}").into(),
         data,
         actor: "bench".into(),
     }
@@ -104,7 +104,7 @@ fn round(desk: &Definition, plans: &[(CreateInput, Vec<EventInput>)], budget: Du
             steps += 1;
             for event in events {
                 now += 7 * MINUTE;
-                let outcome = engine::apply(desk, &instance, event, now).expect("event accepted");
+                let outcome = engine::apply(desk, instance, event, now).expect("event accepted");
                 instance = black_box(outcome).instance;
                 steps += 1;
             }

@@ -2,6 +2,12 @@
 //! rate of the same database doing a comparable transaction without the
 //! engine, so the engine's overhead is visible.
 //!
+//! Each writer count is measured four ways in the same run: the engine with
+//! group commit (`Runtime::run_detached`, as the API runs requests), the
+//! engine with a transaction per event (`Runtime::run`), and the raw
+//! database one event per transaction and batched (`store::baseline`).
+//! The output ends with `metric <name> <value>` lines for scripts.
+//!
 //! ```text
 //! cargo bench --bench runtime -- --database sqlite
 //! cargo bench --bench runtime -- --database postgres://postgres@127.0.0.1/test
@@ -12,7 +18,7 @@
 //! event id (the idempotent path the API recommends), so one event is:
 //! read the idempotency key, load the instance (locked), update it, number
 //! and insert its history line, remember the answer — the raw baseline runs
-//! the same six statements in one transaction on tables of its own.
+//! the same six statements on tables of its own.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +27,8 @@ use anyhow::Context;
 use clap::Parser;
 use flowkeeper::engine::{AccountName, Actor, Millis};
 use flowkeeper::model::{Catalog, load_str};
-use flowkeeper::runtime::{ManualClock, Runtime, RuntimeConfig, Target};
+use flowkeeper::runtime::{ManualClock, PostEvent, Runtime, RuntimeConfig, Target};
+use flowkeeper::store::baseline::{Baseline, Batcher};
 use flowkeeper::store::{Store, StoreOptions, testing};
 use serde_json::{Map, json};
 
@@ -91,43 +98,143 @@ async fn main() -> anyhow::Result<()> {
         Catalog::from_definitions([load_str("bench.toml".as_ref(), WORKFLOW)
             .map_err(|errors| anyhow::anyhow!("{errors}"))?]);
     let runtime = Arc::new(
-        Runtime::with_config(store.clone(), catalog, Arc::new(clock.clone()), config).await?,
+        Runtime::with_config(
+            store.clone(),
+            catalog,
+            Arc::new(clock.clone()),
+            config.clone(),
+        )
+        .await?,
     );
-    raw.prepare().await?;
+    let batched_raw = Batcher::start(raw.clone(), lanes(&store, &config), config.write.max_batch);
     // Warm up: every pooled connection prepares its statements once, and the
     // first measured run should not pay for that.
     let warm_up = args.connections as usize;
-    engine_run(&runtime, usize::MAX, warm_up, 5).await?;
-    raw_run(&raw, usize::MAX, warm_up, 5).await?;
+    engine_run(&runtime, "warm", Mode::GroupCommit, warm_up, 5).await?;
+    engine_run(&runtime, "warm-alone", Mode::Alone, warm_up, 5).await?;
+    raw_run(&raw, "warm", None, warm_up, 5).await?;
+    raw_run(&raw, "warm-batched", Some(&batched_raw), warm_up, 5).await?;
 
-    println!("database: {}", label(&args.database));
+    let backend = label(&args.database);
+    println!("database: {backend}");
     println!(
-        "| writers | events | engine events/s | p50 ms | p99 ms | raw tx/s | raw p50 ms | raw p99 ms |"
+        "| writers | events | group commit events/s | p50 ms | p99 ms | events per batch | \
+         a tx each events/s | p50 ms | p99 ms | raw a tx each events/s | p50 ms | p99 ms | \
+         raw batched events/s | p50 ms | p99 ms |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut metrics = Vec::new();
     for (run, &writers) in args.writers.iter().enumerate() {
         let per_writer = (args.events / writers.max(1)).max(1);
-        let engine = engine_run(&runtime, run, writers, per_writer).await?;
-        let raw = raw_run(&raw, run, writers, per_writer).await?;
+        let before = runtime.batch_stats();
+        let grouped = engine_run(
+            &runtime,
+            &format!("g{run}"),
+            Mode::GroupCommit,
+            writers,
+            per_writer,
+        )
+        .await?;
+        let after = runtime.batch_stats();
+        let alone = engine_run(
+            &runtime,
+            &format!("a{run}"),
+            Mode::Alone,
+            writers,
+            per_writer,
+        )
+        .await?;
+        let raw_alone = raw_run(&raw, &format!("r{run}"), None, writers, per_writer).await?;
+        let raw_batched = raw_run(
+            &raw,
+            &format!("b{run}"),
+            Some(&batched_raw),
+            writers,
+            per_writer,
+        )
+        .await?;
+        // Commands committed in shared transactions, plus those alone.
+        let shared = after.commands - before.commands;
+        let transactions = (after.batches - before.batches) + (grouped.count as u64 - shared);
+        let per_batch = grouped.count as f64 / transactions.max(1) as f64;
         println!(
-            "| {writers} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} |",
-            engine.count,
-            engine.rate(),
-            engine.percentile(50.0),
-            engine.percentile(99.0),
-            raw.rate(),
-            raw.percentile(50.0),
-            raw.percentile(99.0),
+            "| {writers} | {} | {:.0} | {:.2} | {:.2} | {per_batch:.1} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} |",
+            grouped.count,
+            grouped.rate(),
+            grouped.percentile(50.0),
+            grouped.percentile(99.0),
+            alone.rate(),
+            alone.percentile(50.0),
+            alone.percentile(99.0),
+            raw_alone.rate(),
+            raw_alone.percentile(50.0),
+            raw_alone.percentile(99.0),
+            raw_batched.rate(),
+            raw_batched.percentile(50.0),
+            raw_batched.percentile(99.0),
         );
+        let name = format!(
+            "{}_{writers}_writer{}",
+            metric_prefix(&args.database),
+            if writers == 1 { "" } else { "s" }
+        );
+        metrics.push((format!("{name}_events_per_s"), grouped.rate()));
+        metrics.push((format!("{name}_p50_ms"), grouped.percentile(50.0)));
+        metrics.push((format!("{name}_p99_ms"), grouped.percentile(99.0)));
+        metrics.push((format!("{name}_events_per_batch"), per_batch));
+        metrics.push((format!("{name}_tx_each_events_per_s"), alone.rate()));
+        metrics.push((format!("{name}_raw_events_per_s"), raw_alone.rate()));
+        metrics.push((
+            format!("{name}_raw_batched_events_per_s"),
+            raw_batched.rate(),
+        ));
+        metrics.push((
+            format!("{name}_ratio_to_raw"),
+            grouped.rate() / raw_alone.rate(),
+        ));
+        metrics.push((
+            format!("{name}_ratio_to_raw_batched"),
+            grouped.rate() / raw_batched.rate(),
+        ));
     }
     let (fired, took) = timer_run(&runtime, &clock, args.timers).await?;
+    let timers_per_s = fired as f64 / took.as_secs_f64();
     println!(
-        "timers: {fired} fired in {:.2} s = {:.0} timers/s (one runner)",
+        "timers: {fired} fired in {:.2} s = {timers_per_s:.0} timers/s (one runner)",
         took.as_secs_f64(),
-        fired as f64 / took.as_secs_f64()
     );
+    metrics.push((
+        format!("{}_timers_per_s", metric_prefix(&args.database)),
+        timers_per_s,
+    ));
+    for (name, value) in metrics {
+        println!("metric {name} {value:.2}");
+    }
     raw.close().await;
     cleanup.run(&store).await
+}
+
+/// How the engine commits: with group commit, or a transaction per event.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    GroupCommit,
+    Alone,
+}
+
+/// The raw batcher's writer tasks: as many as group commit's writers.
+fn lanes(store: &Store, config: &RuntimeConfig) -> usize {
+    match store.backend() {
+        flowkeeper::store::Backend::Sqlite => 1,
+        flowkeeper::store::Backend::Postgres => config.write.writers,
+    }
+}
+
+fn metric_prefix(database: &str) -> &'static str {
+    if database.starts_with("postgres") {
+        "pg"
+    } else {
+        "sqlite"
+    }
 }
 
 /// A run's latencies (ms) and wall time.
@@ -192,7 +299,8 @@ where
 /// Each writer posts to its own instance, with a client event id.
 async fn engine_run(
     runtime: &Arc<Runtime>,
-    run: usize,
+    run: &str,
+    mode: Mode,
     writers: usize,
     per_writer: usize,
 ) -> anyhow::Result<Measured> {
@@ -208,46 +316,55 @@ async fn engine_run(
     let targets = Arc::new(targets);
     let runtime = Arc::clone(runtime);
     let actor = Arc::new(actor);
+    let run = run.to_owned();
     measure(writers, per_writer, move |writer, n| {
         let runtime = Arc::clone(&runtime);
         let targets = Arc::clone(&targets);
         let actor = Arc::clone(&actor);
+        let event_id = format!("run{run}-w{writer}-e{n}");
         async move {
-            let event_id = format!("run{run}-w{writer}-e{n}");
-            let data = match json!({ "note": event_id }) {
-                serde_json::Value::Object(data) => data,
-                _ => unreachable!("a literal object"),
+            let command = PostEvent {
+                target: targets[writer].clone(),
+                event: "bump".to_owned(),
+                data: match json!({ "note": event_id }) {
+                    serde_json::Value::Object(data) => data,
+                    _ => unreachable!("a literal object"),
+                },
+                by: actor.as_ref().into(),
+                event_id: Some(event_id),
             };
-            runtime
-                .post_event(
-                    &targets[writer],
-                    "bump",
-                    data,
-                    actor.as_ref(),
-                    Some(&event_id),
-                )
-                .await?;
+            match mode {
+                Mode::GroupCommit => runtime.run_detached(command).await?,
+                Mode::Alone => runtime.run(&command).await?,
+            };
             Ok(())
         }
     })
     .await
 }
 
+/// The raw events, each in a transaction of its own or through `batcher`.
 async fn raw_run(
-    raw: &raw::Pool,
-    run: usize,
+    raw: &Baseline,
+    run: &str,
+    batcher: Option<&Batcher>,
     writers: usize,
     per_writer: usize,
 ) -> anyhow::Result<Measured> {
     for writer in 0..writers {
         raw.insert_row(&format!("run{run}-w{writer}")).await?;
     }
-    let raw = raw.clone();
+    let (raw, batcher, run) = (raw.clone(), batcher.cloned(), run.to_owned());
     measure(writers, per_writer, move |writer, n| {
-        let raw = raw.clone();
+        let (raw, batcher) = (raw.clone(), batcher.clone());
+        let row = format!("run{run}-w{writer}");
         async move {
-            let row = format!("run{run}-w{writer}");
-            raw.event(&row, &format!("{row}-e{n}")).await
+            let key = format!("{row}-e{n}");
+            match batcher {
+                Some(batcher) => batcher.event(&row, &key).await?,
+                None => raw.event(&row, &key).await?,
+            }
+            Ok(())
         }
     })
     .await
@@ -310,7 +427,7 @@ impl Cleanup {
 
 /// The store, the raw baseline's own pool on the same database (its own
 /// tables beside the store's), and what to undo at the end.
-async fn open(args: &Args) -> anyhow::Result<(Store, raw::Pool, Cleanup)> {
+async fn open(args: &Args) -> anyhow::Result<(Store, Baseline, Cleanup)> {
     if args.database == "sqlite" {
         let dir = tempfile::tempdir()?;
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -319,14 +436,14 @@ async fn open(args: &Args) -> anyhow::Result<(Store, raw::Pool, Cleanup)> {
             ..StoreOptions::new(url.clone())
         };
         let store = Store::connect_with(&options).await?;
-        let raw = raw::Pool::sqlite(&url, args.connections).await?;
+        let raw = Baseline::open(&url, args.connections).await?;
         return Ok((store, raw, Cleanup::SqliteDir(dir)));
     }
     let (store, schema) = testing::fresh_schema(&args.database, "bench", args.connections)
         .await
         .with_context(|| format!("while connecting to {}", args.database))?;
     let url = testing::url_with_schema(&args.database, &schema);
-    let raw = raw::Pool::postgres(&url, args.connections).await?;
+    let raw = Baseline::open(&url, args.connections).await?;
     Ok((store, raw, Cleanup::PostgresSchema(schema)))
 }
 
@@ -336,156 +453,4 @@ fn label(database: &str) -> &str {
     } else {
         "SQLite"
     }
-}
-
-/// The baseline: the statements of one idempotent event, written by hand,
-/// on tables of its own, through a pool of its own opened like the store's.
-mod raw {
-    use std::str::FromStr;
-    use std::time::Duration;
-
-    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-    use sqlx::sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-    };
-
-    #[derive(Clone)]
-    pub enum Pool {
-        Sqlite(sqlx::SqlitePool),
-        Postgres(sqlx::PgPool),
-    }
-
-    const TABLES: [&str; 3] = [
-        "CREATE TABLE IF NOT EXISTS raw_rows (id TEXT PRIMARY KEY, count BIGINT NOT NULL, \
-         data TEXT NOT NULL, revision BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS raw_log (row_id TEXT NOT NULL, seq BIGINT NOT NULL, \
-         data TEXT NOT NULL, PRIMARY KEY (row_id, seq))",
-        "CREATE TABLE IF NOT EXISTS raw_keys (key TEXT PRIMARY KEY, answer TEXT NOT NULL)",
-    ];
-
-    impl Pool {
-        /// The SQLite file at `url`, with the store's settings (WAL,
-        /// `synchronous = NORMAL`, a busy timeout).
-        pub async fn sqlite(url: &str, connections: u32) -> anyhow::Result<Self> {
-            let options = SqliteConnectOptions::from_str(url)?
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(connections)
-                .connect_with(options)
-                .await?;
-            Ok(Pool::Sqlite(pool))
-        }
-
-        pub async fn postgres(url: &str, connections: u32) -> anyhow::Result<Self> {
-            let pool = PgPoolOptions::new()
-                .max_connections(connections)
-                .connect_with(PgConnectOptions::from_str(url)?)
-                .await?;
-            Ok(Pool::Postgres(pool))
-        }
-
-        pub async fn prepare(&self) -> anyhow::Result<()> {
-            for statement in TABLES {
-                match self {
-                    Pool::Sqlite(pool) => {
-                        sqlx::query(statement).execute(pool).await?;
-                    }
-                    Pool::Postgres(pool) => {
-                        sqlx::query(statement).execute(pool).await?;
-                    }
-                }
-            }
-            Ok(())
-        }
-
-        pub async fn insert_row(&self, id: &str) -> anyhow::Result<()> {
-            let statement =
-                "INSERT INTO raw_rows (id, count, data, revision) VALUES ($1, 0, '{}', 1)";
-            match self {
-                Pool::Sqlite(pool) => {
-                    sqlx::query(statement).bind(id).execute(pool).await?;
-                }
-                Pool::Postgres(pool) => {
-                    sqlx::query(statement).bind(id).execute(pool).await?;
-                }
-            }
-            Ok(())
-        }
-
-        pub async fn event(&self, row: &str, key: &str) -> anyhow::Result<()> {
-            match self {
-                Pool::Sqlite(pool) => {
-                    // Queued in-process like the store's own writers, for a fair comparison.
-                    static GATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-                    let _gate = GATE.lock().await;
-                    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                    event_on!(tx, "", row, key);
-                    tx.commit().await?;
-                }
-                Pool::Postgres(pool) => {
-                    let mut tx = pool.begin().await?;
-                    event_on!(tx, " FOR UPDATE", row, key);
-                    tx.commit().await?;
-                }
-            }
-            Ok(())
-        }
-
-        pub async fn close(&self) {
-            match self {
-                Pool::Sqlite(pool) => pool.close().await,
-                Pool::Postgres(pool) => pool.close().await,
-            }
-        }
-    }
-
-    /// One transaction of six statements, shaped like an idempotent event.
-    macro_rules! event_on {
-        ($tx:expr, $lock:literal, $row:expr, $key:expr) => {{
-            let tx = &mut $tx;
-            let seen: Option<String> =
-                sqlx::query_scalar("SELECT answer FROM raw_keys WHERE key = $1")
-                    .bind($key)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            anyhow::ensure!(seen.is_none(), "key {} used twice", $key);
-            let (count, revision): (i64, i64) = sqlx::query_as(concat!(
-                "SELECT count, revision FROM raw_rows WHERE id = $1",
-                $lock
-            ))
-            .bind($row)
-            .fetch_one(&mut **tx)
-            .await?;
-            let data = format!("{{\"count\": {}}}", count + 1);
-            sqlx::query(
-                "UPDATE raw_rows SET count = $2, data = $3, revision = revision + 1 \
-                 WHERE id = $1 AND revision = $4",
-            )
-            .bind($row)
-            .bind(count + 1)
-            .bind(&data)
-            .bind(revision)
-            .execute(&mut **tx)
-            .await?;
-            let last: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM raw_log WHERE row_id = $1")
-                    .bind($row)
-                    .fetch_one(&mut **tx)
-                    .await?;
-            sqlx::query("INSERT INTO raw_log (row_id, seq, data) VALUES ($1, $2, $3)")
-                .bind($row)
-                .bind(last + 1)
-                .bind(&data)
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query("INSERT INTO raw_keys (key, answer) VALUES ($1, $2)")
-                .bind($key)
-                .bind(&data)
-                .execute(&mut **tx)
-                .await?;
-        }};
-    }
-    use event_on;
 }

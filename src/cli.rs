@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::model::{self, export};
 
+mod assess;
 mod backup;
 mod security;
 mod versions;
@@ -45,7 +46,7 @@ pub enum Command {
     Test(TestArgs),
     /// Score each role's indicators (考覈) for a month, a year or dates
     /// from the recorded history (see docs/assessment.md).
-    Assess(crate::assess::cli::AssessArgs),
+    Assess(assess::AssessArgs),
     /// Manage accounts: add (password from stdin), list, set, disable, token
     /// (see docs/security.md).
     Accounts(security::AccountsArgs),
@@ -172,10 +173,10 @@ fn blocking_on<T>(command: impl Future<Output = anyhow::Result<T>>) -> anyhow::R
 }
 
 /// Prints the assessment report to stdout.
-fn assess(args: &crate::assess::cli::AssessArgs) -> anyhow::Result<ExitCode> {
+fn assess(args: &assess::AssessArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("while starting the async runtime")?;
     let mut out = std::io::stdout().lock();
-    runtime.block_on(crate::assess::cli::execute(args, &mut out))?;
+    runtime.block_on(assess::execute(args, &mut out))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -75,13 +75,13 @@ impl Ticket {
 
     fn sla(mut self, clock: &str, outcome: &str, role: &str) -> Self {
         let decision = SlaDecision {
-            sla: clock.to_owned(),
+            sla: clock.into(),
             cycle: 1,
             outcome: match outcome {
                 "met" => SlaOutcome::Met,
                 _ => SlaOutcome::Missed,
             },
-            role: Some(role.to_owned()),
+            role: Some(role.into()),
             due_at: 0,
         };
         self.push(None, None, HistoryData::Sla(decision));

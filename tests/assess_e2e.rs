@@ -66,7 +66,7 @@ use flowkeeper::assess::{self, AssessmentConfig, PeriodSpec, Report};
 use flowkeeper::engine::{AccountName, Actor, HistoryData, Millis};
 use flowkeeper::model::Catalog;
 use flowkeeper::runtime::{ManualClock, Runtime, RuntimeConfig, Target};
-use flowkeeper::store::{AssessmentRow, RowSelection, Store, testing};
+use flowkeeper::store::{AssessmentRow, RowSelection, Store, StoreOptions, testing};
 use futures_util::TryStreamExt as _;
 use serde_json::{Map, Value as Json, json};
 use tempfile::TempDir;
@@ -376,7 +376,17 @@ fn october() -> PeriodSpec {
 }
 
 async fn assess_october(store: &Store, role: Option<&str>) -> Report {
-    assess::compute(store, &config(), &catalog(), october(), role)
+    assess_store(store, october(), role).await
+}
+
+/// What `Runtime::assess` and `flowkeeper assess` do: the plan, the store's
+/// rows for it, the tally.
+async fn assess_store(store: &Store, spec: PeriodSpec, role: Option<&str>) -> Report {
+    let (config, catalog) = (config(), catalog());
+    let plan = assess::Plan::new(&config, &catalog, spec).expect("the names exist");
+    let period = plan.period();
+    let instances = store.assessment_instances(plan.selection(), period.from(), period.to());
+    plan.tally(instances, role)
         .await
         .unwrap_or_else(|error| panic!("assess: {error}"))
 }
@@ -502,15 +512,7 @@ async fn october_from_the_store(store: Store) {
 
     // September holds only T11's first hours: one response met.
     let september = PeriodSpec::parse(Some("2026-09"), None, None, None).unwrap();
-    let report = assess::compute(
-        &store,
-        &config(),
-        &catalog(),
-        september,
-        Some("service_desk"),
-    )
-    .await
-    .unwrap();
+    let report = assess_store(&store, september, Some("service_desk")).await;
     let response = &report.roles[0].indicators[0];
     assert_eq!((response.numerator, response.denominator), (1, 1));
 }
@@ -671,9 +673,77 @@ async fn october_on_postgres() {
     };
     let (store, schema) = testing::fresh_schema(&url, "t", 8).await.expect("connect");
     october_from_the_store(store.clone()).await;
+    // The command reads the same schema, read-only.
+    let json_out = cli(
+        &testing::url_with_schema(&url, &schema),
+        &["--month", "2026-10", "--format", "json"],
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Json>(&json_out).unwrap(),
+        october_by_hand()
+    );
+    schemas_not_this_builds_are_refused(
+        &store,
+        &StoreOptions {
+            schema: Some(schema.clone()),
+            ..StoreOptions::new(&url)
+        },
+    )
+    .await;
     testing::drop_schema(&store, &schema)
         .await
         .expect("drop the test schema");
+}
+
+/// `assess` only reads: a missing SQLite file is an error and stays
+/// missing, and a schema older or newer than this build's is refused and
+/// left as it was, where opening for work would have migrated it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_reads_only() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("flowkeeper.db");
+    let database = format!("sqlite://{}", path.display());
+    let missing = cli(&database, &["--month", "2026-10"]).unwrap_err();
+    assert_eq!(
+        missing,
+        format!(
+            "error: cannot open the database {database}: there is no SQLite database at {}\n",
+            path.display()
+        )
+    );
+    assert!(!path.exists(), "the command created {}", path.display());
+
+    let store = Store::connect(&database).await.unwrap();
+    schemas_not_this_builds_are_refused(&store, &StoreOptions::new(&database)).await;
+    store.close().await;
+}
+
+/// Moves `store`'s migration record forward (as a newer flowkeeper would
+/// leave it), then back past this build's last migration (as an older one
+/// would), and checks each time that the read-only open refuses it and the
+/// command says so in one line, leaving the record where it was.
+async fn schemas_not_this_builds_are_refused(store: &Store, options: &StoreOptions) {
+    let url = match &options.schema {
+        Some(schema) => testing::url_with_schema(&options.url, schema),
+        None => options.url.clone(),
+    };
+    for (shift, says) in [
+        (-1, "newer than this flowkeeper's"),
+        (2, "older than this flowkeeper's"),
+    ] {
+        testing::shift_migration_record(store, shift).await.unwrap();
+        let error = Store::open_read_only(options).await.unwrap_err();
+        assert!(error.to_string().contains(says), "{error}");
+        let printed = cli(&url, &["--month", "2026-10"]).unwrap_err();
+        assert!(
+            printed.contains(says) && printed.lines().count() == 1,
+            "{printed}"
+        );
+        // Still refused: nothing was migrated on the way.
+        let again = Store::open_read_only(options).await.unwrap_err();
+        assert_eq!(again.to_string(), error.to_string());
+    }
 }
 
 /// Each mistake is one readable line on stderr and exit code 1, before
@@ -693,7 +763,7 @@ fn command_errors_are_one_readable_line() {
     let unreachable = cli("postgres://postgres@127.0.0.1:1/none", &["--year", "2026"]).unwrap_err();
     assert_eq!(
         unreachable,
-        "error: cannot open the database: no answer within 5 s\n"
+        "error: cannot open the database postgres://postgres@127.0.0.1:1/none: no answer within 5 s\n"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 
@@ -754,15 +824,6 @@ async fn a_typo_in_a_name_fails_at_its_line() {
         "assessment.toml:33:12: no workflow `servce_desk` is loaded (hint: did you mean `service_desk`?)"
     );
 
-    let dir = TempDir::new().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("f.db").display()))
-        .await
-        .unwrap();
-    let error = assess::compute(&store, &config, &catalog(), october(), None)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(error, assess::AssessCommandError::Config(_)),
-        "{error:?}"
-    );
+    let error = assess::Plan::new(&config, &catalog(), october()).unwrap_err();
+    assert!(matches!(error, assess::PlanError::Config(_)), "{error:?}");
 }

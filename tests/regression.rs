@@ -216,7 +216,13 @@ within = "1h"
 "#,
     );
     let created = create(&desk, json!({}));
-    let done = engine::apply(&desk, &created, &event("done", json!({})), START + 60_000).unwrap();
+    let done = engine::apply(
+        &desk,
+        created.clone(),
+        &event("done", json!({})),
+        START + 60_000,
+    )
+    .unwrap();
     let decisions: Vec<_> = done
         .history
         .iter()
@@ -243,9 +249,9 @@ within = "1h"
 fn create(definition: &Definition, value: serde_json::Value) -> Instance {
     let input = CreateInput {
         id: Uuid::nil(),
-        key: "K-1".to_owned(),
+        key: "K-1".into(),
         data: data(value),
-        actor: "tester".to_owned(),
+        actor: "tester".into(),
     };
     engine::create(definition, input, START).unwrap().instance
 }
@@ -256,15 +262,15 @@ fn apply(
     name: &str,
     value: serde_json::Value,
 ) -> Instance {
-    engine::apply(definition, instance, &event(name, value), START + 1)
+    engine::apply(definition, instance.clone(), &event(name, value), START + 1)
         .unwrap()
         .instance
 }
 
 fn event(name: &str, value: serde_json::Value) -> EventInput {
     EventInput {
-        name: name.to_owned(),
+        name: name.into(),
         data: data(value),
-        actor: "tester".to_owned(),
+        actor: "tester".into(),
     }
 }

@@ -16,7 +16,8 @@ use super::auth::{Caller, Permission};
 use super::extract::QueryParams;
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
-use crate::assess::{self, AssessCommandError, PeriodSpec, Report};
+use crate::assess::{self, AssessmentConfig, PeriodSpec, PlanError, Report, TallyError};
+use crate::runtime::AssessmentFailure;
 
 /// The period (one of `month`, `year`, or `from` with `to`) and a role.
 /// Documented by hand ([`IntoParams`] below): the period is one exploded
@@ -120,6 +121,18 @@ pub async fn assessment(
         query.to.as_deref(),
     )
     .map_err(|error| Problem::bad_request(error.to_string()))?;
+    let (report, _) = report(&state, spec, query.role.as_deref()).await?;
+    Ok(Json(report))
+}
+
+/// The report for `spec` (every role, or only `role`) by `assessment.toml`
+/// in the workflow folder, read anew each time so that an edit counts at
+/// once; with the configuration it was made by. Shared with the console.
+pub(crate) async fn report(
+    state: &AppState,
+    spec: PeriodSpec,
+    role: Option<&str>,
+) -> Result<(Report, AssessmentConfig), Problem> {
     let path = state.workflows_dir().join("assessment.toml");
     if !path.is_file() {
         return Err(Problem::not_found(format!(
@@ -128,21 +141,27 @@ pub async fn assessment(
         )));
     }
     let config = assess::load_file(&path).map_err(|diagnostics| invalid_config(&diagnostics))?;
-    let catalog = state.runtime().catalog();
-    let report = assess::compute(
-        state.store(),
-        &config,
-        &catalog,
-        spec,
-        query.role.as_deref(),
-    )
-    .await
-    .map_err(|error| match error {
-        AssessCommandError::Period(error) => Problem::bad_request(error.to_string()),
-        AssessCommandError::Config(diagnostics) => invalid_config(&diagnostics),
-        other => Problem::internal(other.to_string()),
-    })?;
-    Ok(Json(report))
+    let report = state
+        .runtime()
+        .assess(&config, spec, role)
+        .await
+        .map_err(failure)?;
+    Ok((report, config))
+}
+
+/// The problem an assessment that could not be made answers.
+fn failure(failure: AssessmentFailure) -> Problem {
+    match failure {
+        AssessmentFailure::Plan(PlanError::Period(error)) => {
+            Problem::bad_request(error.to_string())
+        }
+        AssessmentFailure::Plan(PlanError::Config(diagnostics)) => invalid_config(&diagnostics),
+        AssessmentFailure::Tally(TallyError::Read(error)) => error.into(),
+        AssessmentFailure::Tally(TallyError::Assess(error)) => {
+            tracing::error!(%error, "the history does not add up");
+            Problem::internal("the recorded history could not be assessed; the server log has why")
+        }
+    }
 }
 
 fn invalid_config(diagnostics: &crate::model::Diagnostics) -> Problem {
@@ -151,7 +170,7 @@ fn invalid_config(diagnostics: &crate::model::Diagnostics) -> Problem {
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-assessment",
         "Invalid assessment configuration",
-        "assessment.toml does not load",
+        diagnostics.to_string(),
     )
     .with("errors", errors)
 }

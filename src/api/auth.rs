@@ -4,7 +4,10 @@
 //! `POST /v1/sessions` takes a [`Caller`]: a bearer secret (an API token or
 //! a sign-in session; the console sends its session as the
 //! [`SESSION_COOKIE`] instead) that the runtime resolves to a usable
-//! account, else 401 before the handler runs. Administration asks
+//! account, else 401 before the handler runs; the runtime answers from
+//! memory while no credential changed anywhere, so a revoked token or a
+//! disabled account is refused on the very next request
+//! (`store/credentials.rs`, docs/security.md). Administration asks
 //! [`Caller::allow`] (403 unless admin); what an account may post or create
 //! is decided by the runtime against the workflow (docs/security.md).
 

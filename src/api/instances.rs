@@ -261,7 +261,7 @@ async fn send(
     };
     let result = state.shared_runtime().run_detached(command).await;
     let workflow = match (&result, &target) {
-        (Ok(posted), _) => posted.instance.workflow.clone(),
+        (Ok(posted), _) => posted.instance.workflow.to_string(),
         (Err(_), Target::Key { workflow, .. }) => {
             super::metrics::workflow_label(&state.runtime().catalog(), workflow)
         }
@@ -269,7 +269,7 @@ async fn send(
         // this path; an unknown id is `other`).
         (Err(_), Target::Id(_)) => views::find(state, &target).await.map_or_else(
             |_| super::metrics::OTHER.to_owned(),
-            |instance| instance.workflow,
+            |instance| instance.workflow.to_string(),
         ),
     };
     let outcome = if result.is_ok() {

@@ -7,7 +7,7 @@
 
 pub(crate) mod accounts;
 mod admin;
-mod assessment;
+pub(crate) mod assessment;
 mod audit;
 pub mod auth;
 mod common_answers;

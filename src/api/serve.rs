@@ -26,7 +26,7 @@ use super::state::AppState;
 use crate::accounts::AccountPolicy;
 use crate::model::Catalog;
 use crate::runtime::{
-    Clock, ManualClock, Runtime, RuntimeConfig, SchedulerConfig, SystemClock, Webhooks,
+    Clock, ManualClock, Runtime, RuntimeConfig, SchedulerConfig, SystemClock, Webhooks, WriteConfig,
 };
 use crate::store::Store;
 
@@ -112,9 +112,11 @@ pub async fn serve_with(
     let accounts = account_policy(&options.settings)?;
     let backups = backup_schedule(&options.settings)?;
     let limits = limits(&options.settings)?;
+    let write = write_config(&options.settings)?;
     let config = RuntimeConfig {
         webhooks,
         accounts,
+        write,
         ..RuntimeConfig::default()
     };
     let runtime = Arc::new(
@@ -240,6 +242,16 @@ fn limits(settings: &std::path::Path) -> anyhow::Result<Limits> {
         Ok(text) => Limits::from_settings(&text)
             .with_context(|| format!("while reading [limits] in {}", settings.display())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Limits::default()),
+        Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
+    }
+}
+
+/// The `[write]` section of the settings file (defaults without one).
+fn write_config(settings: &std::path::Path) -> anyhow::Result<WriteConfig> {
+    match std::fs::read_to_string(settings) {
+        Ok(text) => WriteConfig::from_settings(&text)
+            .with_context(|| format!("while reading [write] in {}", settings.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(WriteConfig::default()),
         Err(error) => Err(error).with_context(|| format!("while reading {}", settings.display())),
     }
 }

@@ -13,7 +13,7 @@ use super::state::AppState;
 use super::wire::{IncidentView, InstancePage, InstanceView, StuckView, timestamp};
 use crate::engine::Instance;
 use crate::runtime::{StuckInstance, StuckReason, Target};
-use crate::store::{Cursor, Incident, InstanceFilter, Page};
+use crate::store::{Cursor, Incident, InstanceFilter, Page, StuckRules};
 
 /// The instance at `target`, or 404.
 pub(crate) async fn find(state: &AppState, target: &Target) -> Result<Instance, Problem> {
@@ -114,10 +114,20 @@ fn within_bytes(items: &[InstanceView], bound: usize) -> Option<usize> {
 /// Every stuck instance with its reasons, in id order.
 pub(crate) async fn stuck(state: &AppState) -> Result<Vec<StuckView>, Problem> {
     let (instances, stuck) = stuck_instances(state).await?;
-    let views = self::instances(state, &instances).await?;
+    with_reasons(state, &instances, &stuck).await
+}
+
+/// The views of `instances`, in their order, each with its reasons from
+/// `stuck`.
+async fn with_reasons(
+    state: &AppState,
+    instances: &[Instance],
+    stuck: &[StuckInstance],
+) -> Result<Vec<StuckView>, Problem> {
+    let views = self::instances(state, instances).await?;
     Ok(views
         .into_iter()
-        .zip(&instances)
+        .zip(instances)
         .map(|(view, instance)| StuckView {
             instance: view,
             reasons: stuck
@@ -135,9 +145,30 @@ pub(crate) async fn stuck_page(
     state: &AppState,
     filter: &InstanceFilter,
 ) -> Result<InstancePage, Problem> {
-    let (mut instances, _) = stuck_instances(state).await?;
+    let (stuck, next_cursor) = state.runtime().stuck_page(filter).await?;
+    let (mut instances, _) = loaded(state, stuck).await?;
     instances.sort_by_key(|instance| Reverse(instance.id));
-    page(state, Page::of(instances, filter)).await
+    page(
+        state,
+        Page {
+            instances,
+            next_cursor,
+        },
+    )
+    .await
+}
+
+/// One page of the stuck list under `rules`, with the reasons in words,
+/// newest first, and the next page's cursor: the console's stuck page.
+pub(crate) async fn stuck_views_page(
+    state: &AppState,
+    rules: &StuckRules,
+    filter: &InstanceFilter,
+) -> Result<(Vec<StuckView>, Option<Cursor>), Problem> {
+    let (stuck, next_cursor) = state.runtime().page_stuck(rules, filter).await?;
+    let (mut instances, stuck) = loaded(state, stuck).await?;
+    instances.sort_by_key(|instance| Reverse(instance.id));
+    Ok((with_reasons(state, &instances, &stuck).await?, next_cursor))
 }
 
 /// The stuck instances, loaded in one query, in id order, with what the
@@ -145,6 +176,14 @@ pub(crate) async fn stuck_page(
 /// left out.
 async fn stuck_instances(state: &AppState) -> Result<(Vec<Instance>, Vec<StuckInstance>), Problem> {
     let stuck = state.runtime().stuck().await?;
+    loaded(state, stuck).await
+}
+
+/// The instances of `stuck`, loaded in one query, in id order.
+async fn loaded(
+    state: &AppState,
+    stuck: Vec<StuckInstance>,
+) -> Result<(Vec<Instance>, Vec<StuckInstance>), Problem> {
     let ids: Vec<Uuid> = stuck.iter().map(|entry| entry.id).collect();
     let mut instances = state.store().instances(&ids).await?;
     instances.sort_by_key(|instance| instance.id);

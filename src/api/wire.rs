@@ -159,10 +159,10 @@ impl InstanceView {
             .collect();
         Self {
             id: instance.id.hyphenated().to_string(),
-            workflow: instance.workflow.clone(),
+            workflow: instance.workflow.to_string(),
             version: instance.version,
-            key: instance.key.clone(),
-            state: instance.state.clone(),
+            key: instance.key.to_string(),
+            state: instance.state.to_string(),
             status: instance.status.as_str().to_owned(),
             data: instance.data.clone(),
             created_at: timestamp(instance.created_at),
@@ -187,16 +187,16 @@ impl TimerView {
         let Fires::Event(event) = &timer.fires else {
             return None;
         };
-        let declared = definition.and_then(|definition| definition.timers.get(&timer.name));
+        let declared = definition.and_then(|definition| definition.timers.get(timer.name.as_str()));
         let (zone_name, zone) = declared
             .and_then(|declared| declared.zone())
             .unwrap_or(default_zone);
         Some(Self {
-            name: timer.name.clone(),
+            name: timer.name.to_string(),
             due_at: timestamp(timer.due_at),
             due_local: local_timestamp(timer.due_at, zone),
             zone: zone_name.to_owned(),
-            event: event.clone(),
+            event: event.to_string(),
         })
     }
 }
@@ -210,19 +210,20 @@ impl SlaView {
         default_zone: (&str, &TimeZone),
     ) -> Self {
         let calendar = cycle.calendar.as_deref().and_then(|name| {
-            definition.and_then(|definition| definition.slas.get(&cycle.sla)?.calendar(name))
+            definition
+                .and_then(|definition| definition.slas.get(cycle.sla.as_str())?.calendar(name))
         });
         let (zone_name, zone) = calendar.map_or(default_zone, |calendar| {
             (calendar.zone_name(), calendar.zone())
         });
         Self {
-            name: cycle.sla.clone(),
+            name: cycle.sla.to_string(),
             cycle: cycle.cycle,
             started_at: timestamp(cycle.started_at),
             due_at: timestamp(cycle.due_at),
             due_local: local_timestamp(cycle.due_at, zone),
             zone: zone_name.to_owned(),
-            calendar: cycle.calendar.clone(),
+            calendar: cycle.calendar.as_deref().map(str::to_owned),
             paused: cycle.paused_at.is_some(),
             outcome: cycle.outcome.map(|outcome| outcome.as_str().to_owned()),
         }
@@ -241,9 +242,9 @@ pub struct TransitionView {
 impl From<&TransitionRecord> for TransitionView {
     fn from(record: &TransitionRecord) -> Self {
         Self {
-            event: record.event.clone(),
-            from: record.from.clone(),
-            to: record.to.clone(),
+            event: record.event.to_string(),
+            from: record.from.to_string(),
+            to: record.to.to_string(),
             at: timestamp(record.at),
         }
     }
@@ -281,10 +282,10 @@ impl From<&HistoryRecord> for HistoryView {
             seq: record.seq,
             at: timestamp(entry.at),
             kind: entry.kind().as_str().to_owned(),
-            event: entry.event.clone(),
-            from: entry.from.clone(),
-            to: entry.to.clone(),
-            actor: entry.actor.clone(),
+            event: entry.event.as_deref().map(str::to_owned),
+            from: entry.from.as_deref().map(str::to_owned),
+            to: entry.to.as_deref().map(str::to_owned),
+            actor: entry.actor.to_string(),
             data: history_data(&entry.data),
         }
     }
@@ -463,7 +464,7 @@ impl From<&Definition> for WorkflowSummary {
             id: definition.id.clone(),
             version: definition.version,
             title: definition.title.clone(),
-            start: definition.start.clone(),
+            start: definition.start.to_string(),
             states: definition.states.keys().cloned().collect(),
         }
     }

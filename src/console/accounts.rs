@@ -1,7 +1,7 @@
 //! `/ui/accounts` (admin): every account with its role, teams, expiry and
 //! approval; forms to create one, change its teams, disable or enable it,
-//! and issue it an API token (shown once). The same runtime calls and
-//! rules as `/v1/admin/accounts`.
+//! issue it an API token (shown once) and revoke its live tokens. The same
+//! runtime calls and rules as `/v1/admin/accounts` and `/v1/admin/tokens`.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -17,6 +17,7 @@ use crate::api::problem::Problem;
 use crate::api::state::AppState;
 use crate::api::wire::AccountView;
 use crate::runtime::TokenGrant;
+use crate::store::TokenRow;
 
 /// What the last form did, shown on top of the page.
 enum Outcome {
@@ -36,10 +37,17 @@ async fn show(state: &AppState, viewer: &Viewer, outcome: Option<Outcome>) -> Re
         return refused.into_response();
     }
     let lang = viewer.lang;
-    let accounts = match state.store().accounts().await {
-        Ok(accounts) => accounts,
+    let listed = async {
+        let accounts = state.store().accounts().await?;
+        let tokens = state.store().list_tokens(None).await?;
+        Ok::<_, crate::store::StoreError>((accounts, tokens))
+    };
+    let (accounts, tokens) = match listed.await {
+        Ok(listed) => listed,
         Err(error) => return layout::problem_page(lang, &Problem::from(error)),
     };
+    let now = state.runtime().real_now();
+    let live: Vec<&TokenRow> = tokens.iter().filter(|token| token.is_live(now)).collect();
     let status = match &outcome {
         Some(Outcome::Refused(problem)) => problem.status(),
         _ => StatusCode::OK,
@@ -77,7 +85,12 @@ async fn show(state: &AppState, viewer: &Viewer, outcome: Option<Outcome>) -> Re
                             @if let Some(approval) = &account.approval { span.muted { (approval) } }
                         }
                         td { @if let Some(seen) = &account.last_seen_at { (viewer.times.text(seen)) } }
-                        td { (row_forms(viewer, &account)) }
+                        td {
+                            div.stack {
+                                (row_forms(viewer, &account))
+                                (token_list(viewer, &account.name, &live))
+                            }
+                        }
                     }
                 }
             }
@@ -106,7 +119,6 @@ fn row_forms(viewer: &Viewer, account: &AccountView) -> Markup {
             input type="text" name="teams" value=(account.teams.join(", ")) size="14" aria-label=(lang.t("小組", "Teams"));
             button.quiet type="submit" { (lang.t("改小組", "Set teams")) }
         }
-        " "
         form.inline method="post" action=(action) data-action="disable" {
             (csrf)
             @if account.disabled_at.is_some() {
@@ -117,12 +129,36 @@ fn row_forms(viewer: &Viewer, account: &AccountView) -> Markup {
                 button.danger type="submit" { (lang.t("停用", "Disable")) }
             }
         }
-        " "
         form.inline method="post" action=(format!("{action}/tokens")) data-action="token" {
             (csrf)
             input type="text" name="name" placeholder=(lang.t("權杖名稱", "token name")) size="10" required;
             input type="text" name="expires_in" placeholder="90d" size="4";
             button.quiet type="submit" { (lang.t("發權杖", "Issue token")) }
+        }
+    }
+}
+
+/// The account's live tokens, each with a form that revokes it.
+fn token_list(viewer: &Viewer, account: &str, live: &[&TokenRow]) -> Markup {
+    let lang = viewer.lang;
+    let mine = live
+        .iter()
+        .filter(|token| token.account.as_deref() == Some(account));
+    html! {
+        ul.tokens style="margin:0;padding-left:1rem" {
+            @for token in mine {
+                li data-token-id=(token.id) {
+                    code { (token.name) }
+                    @if let Some(expires) = token.expires_at {
+                        " " span.muted { (lang.t("到期", "expires")) " " (viewer.times.at(expires)) }
+                    }
+                    " "
+                    form.inline method="post" action=(format!("/ui/accounts/{account}/tokens/{}/revoke", token.id)) data-action="revoke" {
+                        input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf());
+                        button.quiet type="submit" { (lang.t("撤銷", "Revoke")) }
+                    }
+                }
+            }
         }
     }
 }
@@ -271,6 +307,42 @@ pub async fn issue_token(
     .await;
     let outcome = match result {
         Ok(secret) => Outcome::Token(name, secret),
+        Err(problem) => Outcome::Refused(problem),
+    };
+    show(&state, &viewer, Some(outcome)).await
+}
+
+/// `POST /ui/accounts/{name}/tokens/{id}/revoke`: revokes one of the
+/// account's live tokens.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((name, id)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(refused) = viewer.check_admin_form(&form) {
+        return refused.into_response();
+    }
+    let result = async {
+        let no_token = || Problem::not_found(format!("no live token `{id}` of account `{name}`"));
+        let token = uuid::Uuid::try_parse(&id).map_err(|_| no_token())?;
+        let owned = state.store().list_tokens(Some(&name)).await?;
+        if !owned.iter().any(|row| row.id == token.to_string()) {
+            return Err(no_token());
+        }
+        let row = state
+            .runtime()
+            .revoke_token(token, viewer.caller.principal())
+            .await?;
+        Ok::<_, Problem>(row.name)
+    }
+    .await;
+    let lang = viewer.lang;
+    let outcome = match result {
+        Ok(token) => Outcome::Done(format!(
+            "{} {token} ({name})",
+            lang.t("已撤銷權杖", "Revoked token")
+        )),
         Err(problem) => Outcome::Refused(problem),
     };
     show(&state, &viewer, Some(outcome)).await

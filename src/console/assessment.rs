@@ -13,9 +13,10 @@ use serde::Deserialize;
 use super::chart;
 use super::layout::{self, Nav};
 use super::session::Viewer;
+use crate::api;
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
-use crate::assess::{self, AssessCommandError, AssessmentConfig, PeriodSpec, Report};
+use crate::assess::{AssessmentConfig, PeriodSpec, Report};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PeriodQuery {
@@ -45,6 +46,7 @@ impl PeriodQuery {
     }
 }
 
+/// The report `GET /v1/assessment` gives for the month or year.
 async fn report(
     state: &AppState,
     month: Option<&str>,
@@ -52,28 +54,7 @@ async fn report(
 ) -> Result<(Report, AssessmentConfig), Problem> {
     let spec = PeriodSpec::parse(month, year, None, None)
         .map_err(|error| Problem::bad_request(error.to_string()))?;
-    let path = state.workflows_dir().join("assessment.toml");
-    if !path.is_file() {
-        return Err(Problem::not_found(format!(
-            "{} does not exist: the assessment is not configured",
-            path.display()
-        )));
-    }
-    let config = assess::load_file(&path).map_err(|diagnostics| {
-        Problem::unprocessable(
-            "invalid-assessment",
-            "Invalid assessment configuration",
-            diagnostics.to_string(),
-        )
-    })?;
-    let catalog = state.runtime().catalog();
-    let report = assess::compute(state.store(), &config, &catalog, spec, None)
-        .await
-        .map_err(|error| match error {
-            AssessCommandError::Period(error) => Problem::bad_request(error.to_string()),
-            other => Problem::internal(other.to_string()),
-        })?;
-    Ok((report, config))
+    api::assessment::report(state, spec, None).await
 }
 
 /// `GET /ui/assessment`.
@@ -138,10 +119,13 @@ pub async fn page(
                                         td.num { (indicator.max_points) }
                                     }
                                 }
-                                tr { th { (lang.t("總分", "Total")) } td {} td {} td {} td {} th.num { (role.total) } td {} }
+                                tr.total { th colspan="5" { (lang.t("總分", "Total")) } th.num { (role.total) } th {} }
                             }
                         }
-                        div.chart { (chart::rates(lang, role, config.indicators())) }
+                        div.chart {
+                            h3 { (lang.t("各指標比率與分段 (▮ = 本期比率)", "Each rate against its bands (▮ = this period)")) }
+                            (chart::rates(lang, role, config.indicators()))
+                        }
                     }
                 }
             }

@@ -139,7 +139,7 @@ pub async fn page(
                                             None => (entry.target),
                                         }
                                     }
-                                    td { @if !entry.detail.is_null() { code style="font-size:.8rem" { (entry.detail.to_string()) } } }
+                                    td { @if !entry.detail.is_null() { code.detail { (entry.detail.to_string()) } } }
                                     td.muted { (entry.remote_addr.as_deref().unwrap_or("")) }
                                 }
                             }

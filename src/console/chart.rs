@@ -8,8 +8,13 @@ use maud::{Markup, html};
 use super::i18n::Lang;
 use crate::assess::{Band, Indicator, Lower, Report, Upper};
 
-const WIDTH: f64 = 760.0;
-const LABEL: f64 = 220.0;
+/// The drawing's width, as wide as the stylesheet lets a chart grow, so
+/// that its text is drawn at the page's size.
+const WIDTH: f64 = 900.0;
+/// Room left of the bars for role and indicator names.
+const LABEL: f64 = 240.0;
+/// Room right of the bars for the figures ("100.00% → 10", "120 / 120").
+const FIGURES: f64 = 130.0;
 const ROW: f64 = 26.0;
 
 /// Bars of points per role: earned (blue) against the most it could earn.
@@ -29,7 +34,7 @@ pub fn points(lang: Lang, report: &Report) -> Markup {
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    let span = WIDTH - LABEL - 60.0;
+    let span = WIDTH - LABEL - FIGURES;
     html! {
         svg viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(lang.t("各角色得分", "Points per role")) data-chart="points" {
             @for (index, role) in report.roles.iter().enumerate() {
@@ -76,7 +81,7 @@ pub fn rates(lang: Lang, role: &crate::assess::RoleReport, indicators: &[Indicat
         })
         .collect();
     let height = rows.len().max(1) as f64 * (ROW + 8.0) + 24.0;
-    let span = WIDTH - LABEL - 70.0;
+    let span = WIDTH - LABEL - FIGURES;
     html! {
         svg viewBox=(format!("0 0 {WIDTH} {height}")) role="img" data-chart="rates"
             aria-label=(format!("{} {}", role.role, lang.t("各指標比率與分段", "indicator rates against their bands"))) {

@@ -87,7 +87,7 @@ async fn render(
         .map(HistoryView::from)
         .collect();
     let lang = viewer.lang;
-    let path: Vec<String> = std::iter::once(definition.start.clone())
+    let path: Vec<String> = std::iter::once(definition.start.to_string())
         .chain(history.iter().filter_map(|line| line.to.clone()))
         .collect();
     let title = format!("{} {}", definition.title, instance.key);

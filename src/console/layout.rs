@@ -85,7 +85,7 @@ pub fn page_with(
         (body)
         footer.muted style="margin-top:2rem;font-size:.85rem" {
             (lang.t("時間以此時區顯示:", "Times are shown in")) " " (viewer.times.zone_name)
-            " · " (lang.t("滑鼠停留可見 UTC", "hover for UTC"))
+            @if viewer.times.zone_name != "UTC" { " · " (lang.t("滑鼠停留可見 UTC", "hover for UTC")) }
         }
     };
     let mut response = (status, document(lang, title, header, body)).into_response();

@@ -71,6 +71,10 @@ pub fn router() -> Router<AppState> {
         .route("/ui/accounts", get(accounts::page).post(accounts::create))
         .route("/ui/accounts/{name}", post(accounts::update))
         .route("/ui/accounts/{name}/tokens", post(accounts::issue_token))
+        .route(
+            "/ui/accounts/{name}/tokens/{id}/revoke",
+            post(accounts::revoke_token),
+        )
         .route("/ui/api", get(apidoc::redirect))
         .route("/ui/api/", get(apidoc::index))
         .route("/ui/api/{*file}", get(apidoc::file))

@@ -29,7 +29,7 @@ async fn render(state: &AppState, viewer: &Viewer) -> Result<Response, Problem> 
     let times = &viewer.times;
     let store = state.store();
     let counts = store.live_counts().await?;
-    let stuck = state.runtime().stuck().await?.len();
+    let stuck = state.runtime().stuck_count().await?;
     let misses = store.sla_misses_since(times.start_of_today()).await?;
     let incidents = store.open_incident_count().await?;
     let backup = store
@@ -38,6 +38,7 @@ async fn render(state: &AppState, viewer: &Viewer) -> Result<Response, Problem> 
     // The same judgement as `/readyz`: writes failing (a full disk, the
     // database gone) show here as they do to a load balancer.
     let writes = store.readiness(state.runtime().real_now()).await;
+    let last_write = store.last_write_at().await?;
     let catalog = state.runtime().catalog();
     let mut by_workflow: BTreeMap<&str, Vec<&StateCount>> = BTreeMap::new();
     for count in &counts {
@@ -76,7 +77,13 @@ async fn render(state: &AppState, viewer: &Viewer) -> Result<Response, Problem> 
                         (fault_text(lang, not_ready.fault()))
                     },
                 }
-                span.muted { code { "flowkeeper_store_errors_total" } }
+                span.muted data-last-write=[last_write] {
+                    (lang.t("上次寫入", "last write")) " "
+                    @match last_write {
+                        Some(at) => (times.at(at)),
+                        None => (lang.t("尚無", "none yet")),
+                    }
+                }
             }
             div.card {
                 div.muted { (lang.t("上次備份", "Last backup")) }

@@ -2,25 +2,63 @@
 //! admin selects several and retries or cancels them in one go. Each one
 //! goes through the runtime on its own (its own transaction, history line
 //! and audit entry), so one that fails leaves the others done, and the
-//! page says which.
+//! page says which. The list comes 50 at a time, newest first, as the
+//! instance list does; the heading counts them all.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::{self, Nav};
 use super::session::{CSRF_FIELD, Viewer};
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
-use crate::api::views::stuck;
+use crate::api::views::stuck_views_page;
 use crate::runtime::Target;
+use crate::store::{Cursor, InstanceFilter};
+
+/// Rows per page.
+const PAGE_SIZE: u32 = 50;
+
+/// Which page: the cursor a previous page's **Next page** link carries.
+#[derive(Debug, Default, Deserialize)]
+pub struct StuckQuery {
+    #[serde(default)]
+    cursor: String,
+}
 
 /// `GET /ui/stuck`.
-pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
-    show(&state, &viewer, None).await
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<StuckQuery>,
+) -> Response {
+    let cursor = query.cursor.trim();
+    if cursor.is_empty() {
+        return show(&state, &viewer, None, None).await;
+    }
+    match Cursor::decode(cursor) {
+        Some(cursor) => show(&state, &viewer, Some(cursor), None).await,
+        None => {
+            let done = Done {
+                applied: 0,
+                failures: vec![
+                    viewer
+                        .lang
+                        .t(
+                            "分頁游標無效,已從第一頁開始。",
+                            "The page cursor is not valid; this is the first page.",
+                        )
+                        .to_owned(),
+                ],
+            };
+            show(&state, &viewer, None, Some(done)).await
+        }
+    }
 }
 
 /// What a bulk action did.
@@ -29,10 +67,26 @@ struct Done {
     failures: Vec<String>,
 }
 
-async fn show(state: &AppState, viewer: &Viewer, done: Option<Done>) -> Response {
+async fn show(
+    state: &AppState,
+    viewer: &Viewer,
+    cursor: Option<Cursor>,
+    done: Option<Done>,
+) -> Response {
     let lang = viewer.lang;
-    let stuck = match stuck(state).await {
-        Ok(stuck) => stuck,
+    let filter = InstanceFilter {
+        limit: PAGE_SIZE,
+        cursor,
+        ..InstanceFilter::default()
+    };
+    let listed = async {
+        let rules = state.runtime().stuck_rules().await?;
+        let total = state.runtime().count_stuck(&rules).await?;
+        let (stuck, next) = stuck_views_page(state, &rules, &filter).await?;
+        Ok::<_, Problem>((total, stuck, next))
+    };
+    let (total, stuck, next) = match listed.await {
+        Ok(listed) => listed,
         Err(problem) => return layout::problem_page(lang, &problem),
     };
     let catalog = state.runtime().catalog();
@@ -43,7 +97,7 @@ async fn show(state: &AppState, viewer: &Viewer, done: Option<Done>) -> Response
         _ => StatusCode::OK,
     };
     let body = html! {
-        h1 { (title) " " span.muted { "(" (stuck.len()) ")" } }
+        h1 { (title) " " span.muted data-total=(total) { "(" (total) ")" } }
         @if let Some(done) = &done {
             @if done.applied > 0 {
                 p.notice role="status" { (lang.t("已處理", "Done for")) " " (done.applied) " " (lang.t("個實例。", "instance(s).")) }
@@ -82,6 +136,14 @@ async fn show(state: &AppState, viewer: &Viewer, done: Option<Done>) -> Response
                     }
                 }
                 @if admin { (actions(viewer)) }
+            }
+        }
+        div.pager {
+            @if filter.cursor.is_some() {
+                a href="/ui/stuck" { "« " (lang.t("第一頁", "First page")) }
+            }
+            @if let Some(next) = &next {
+                a href=(format!("/ui/stuck?cursor={}", next.encode())) { (lang.t("下一頁", "Next page")) " »" }
             }
         }
     };
@@ -169,5 +231,5 @@ pub async fn bulk(
             }
         }
     }
-    show(&state, &viewer, Some(done)).await
+    show(&state, &viewer, None, Some(done)).await
 }

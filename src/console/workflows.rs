@@ -110,7 +110,7 @@ pub async fn page(
 
 fn role(role: Option<&Role>) -> String {
     match role {
-        Some(Role::Fixed(name)) => name.clone(),
+        Some(Role::Fixed(name)) => name.to_string(),
         Some(Role::Field(field)) => format!("data.{field}"),
         None => "—".to_owned(),
     }

@@ -8,7 +8,7 @@ use super::history::HistoryData;
 use super::step::{Line, Step};
 use super::types::{Effect, Rejection};
 use crate::model::definition::Action;
-use crate::model::{Expr, ExprError, Scope};
+use crate::model::{Expr, ExprError, Name, Scope};
 
 /// Evaluates `actions` in order, records each as an `action` history line
 /// and queues its effect.
@@ -16,7 +16,7 @@ pub(super) fn run(
     step: &mut Step<'_>,
     actions: &[Action],
     event: &Map<String, Json>,
-    actor: &str,
+    actor: &Name,
 ) -> Result<(), Rejection> {
     for action in actions {
         let effect = evaluate(step, action, event)?;

@@ -7,6 +7,9 @@
 //! three system words are refused as names.
 
 use std::fmt;
+use std::sync::LazyLock;
+
+use crate::model::Name;
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,6 +30,12 @@ const TIMER: &str = "timer";
 const SLA: &str = "sla";
 const ENGINE: &str = "engine";
 const WORKFLOW_PREFIX: &str = "workflow:";
+
+/// The system actors' text forms as shared names, for the history lines the
+/// engine writes on their behalf without making the text each time.
+pub(super) static TIMER_ACTOR: LazyLock<Name> = LazyLock::new(|| Name::from(TIMER));
+pub(super) static SLA_ACTOR: LazyLock<Name> = LazyLock::new(|| Name::from(SLA));
+pub(super) static ENGINE_ACTOR: LazyLock<Name> = LazyLock::new(|| Name::from(ENGINE));
 
 impl Actor {
     /// Reads the text form back (what [`fmt::Display`] wrote).

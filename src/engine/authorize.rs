@@ -90,7 +90,8 @@ pub fn authorize_event(
         let role = definition
             .state(&instance.state)
             .and_then(|state| state.role.as_ref())
-            .and_then(|role| role.resolve(&instance.data));
+            .and_then(|role| role.resolve(&instance.data))
+            .map(String::from);
         let admitted = match account.role {
             Role::Admin | Role::Service => true,
             Role::Operator | Role::Vendor => {
@@ -100,7 +101,7 @@ pub fn authorize_event(
         };
         if !admitted {
             let why = Why::NotResponsible {
-                state: instance.state.clone(),
+                state: instance.state.to_string(),
                 role: role.clone(),
             };
             return Err(forbid(
@@ -129,7 +130,8 @@ pub fn authorize_create(
     let role = definition
         .state(&definition.start)
         .and_then(|state| state.role.as_ref())
-        .and_then(|role| role.resolve(data));
+        .and_then(|role| role.resolve(data))
+        .map(String::from);
     let admitted = match account.role {
         Role::Admin | Role::Service => true,
         Role::Operator => role.as_deref().is_some_and(|role| account.works_for(role)),
@@ -141,7 +143,7 @@ pub fn authorize_create(
     let why = match account.role {
         Role::Vendor => Why::VendorCreates,
         _ => Why::NotResponsible {
-            state: definition.start.clone(),
+            state: definition.start.to_string(),
             role: role.clone(),
         },
     };

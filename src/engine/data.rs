@@ -31,12 +31,17 @@ pub(super) fn check_event(
 }
 
 /// Writes `values` into the instance data, each checked (and coerced) against
-/// the field it lands in, reporting every bad one as `data.<field>`.
-pub(super) fn assign(step: &mut Step<'_>, values: Vec<(String, Json)>) -> Result<(), Rejection> {
+/// the field it lands in, reporting every bad one as `data.<field>`. A field
+/// the data already has keeps its place and its key; only its value is
+/// replaced.
+pub(super) fn assign<'v>(
+    step: &mut Step<'_>,
+    values: impl IntoIterator<Item = (&'v String, &'v Json)>,
+) -> Result<(), Rejection> {
     let mut errors = Vec::new();
     for (name, value) in values {
-        let stored = match declared_field(step.definition, &name) {
-            Some(field) => match fields::check_value(field, &value) {
+        let stored = match declared_field(step.definition, name) {
+            Some(field) => match fields::check_value(field, value) {
                 Ok(stored) => stored,
                 Err(message) => {
                     errors.push(FieldError {
@@ -46,9 +51,14 @@ pub(super) fn assign(step: &mut Step<'_>, values: Vec<(String, Json)>) -> Result
                     continue;
                 }
             },
-            None => value,
+            None => value.clone(),
         };
-        step.instance.data.insert(name, stored);
+        match step.instance.data.get_mut(name) {
+            Some(slot) => *slot = stored,
+            None => {
+                step.instance.data.insert(name.clone(), stored);
+            }
+        }
     }
     if errors.is_empty() {
         Ok(())
@@ -64,13 +74,16 @@ pub(super) fn apply_set(
     transition: &Transition,
     event: &Map<String, Json>,
 ) -> Result<(), Rejection> {
+    if transition.set.is_empty() {
+        return Ok(());
+    }
     let scope = step.scope(event);
     let values = transition
         .set
         .iter()
-        .map(|(field, expr)| Ok((field.clone(), expr.eval(&scope)?)))
+        .map(|(field, expr)| Ok((field, expr.eval(&scope)?)))
         .collect::<Result<Vec<_>, Rejection>>()?;
-    assign(step, values)
+    assign(step, values.iter().map(|(field, value)| (*field, value)))
 }
 
 /// The declaration a data value must satisfy: the data field, else (for a

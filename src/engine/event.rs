@@ -7,6 +7,7 @@ use super::history::HistoryData;
 use super::step::{Line, Step};
 use super::types::{EventInput, Rejection, Status, TransitionRecord};
 use super::{actions, data, moves, sla};
+use crate::model::Name;
 use crate::model::definition::Transition;
 
 /// Who brought an event to the instance, which decides its history line.
@@ -32,7 +33,7 @@ pub(super) fn accept(
     let definition = step.definition;
     let status = step.instance.status;
     let active = status == Status::Active;
-    let declared = definition.events.get(&event.name);
+    let declared = definition.events.get(event.name.as_str());
     let from = step.instance.state.clone();
     let ended = Rejection::InstanceEnded { status };
     if !active && !definition.accepts_after_end(&event.name) {
@@ -41,8 +42,8 @@ pub(super) fn accept(
     let Some(transitions) = definition.transitions(&from, &event.name) else {
         return Err(if active {
             Rejection::EventNotAllowed {
-                event: event.name.clone(),
-                state: from,
+                event: event.name.to_string(),
+                state: from.to_string(),
                 allowed: allowed(step),
             }
         } else {
@@ -51,8 +52,7 @@ pub(super) fn accept(
     };
     let event_data = data::check_event(declared.map(|declared| &declared.fields), &event.data)?;
     if declared.is_some_and(|declared| declared.merge) {
-        let merged = event_data.iter().map(|(k, v)| (k.clone(), v.clone()));
-        data::assign(step, merged.collect())?;
+        data::assign(step, &event_data)?;
     }
     let stay = Transition {
         guard: None,
@@ -66,8 +66,8 @@ pub(super) fn accept(
     } else {
         moves::choose(transitions, &step.scope(&event_data))?.ok_or_else(|| {
             Rejection::NoGuardHolds {
-                event: event.name.clone(),
-                state: from.clone(),
+                event: event.name.to_string(),
+                state: from.to_string(),
             }
         })?
     };
@@ -118,10 +118,10 @@ fn allowed(step: &Step<'_>) -> Vec<String> {
 }
 
 /// An empty event body, for events the engine posts itself.
-pub(super) fn internal(name: &str, actor: &str) -> EventInput {
+pub(super) fn internal(name: &Name, actor: &Name) -> EventInput {
     EventInput {
-        name: name.to_owned(),
+        name: name.clone(),
         data: Map::new(),
-        actor: actor.to_owned(),
+        actor: actor.clone(),
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value as Json};
 
 use super::types::{Effect, Millis, SlaOutcome};
 use crate::calendar::CatchUp;
+use crate::model::Name;
 
 /// What kind of thing a history entry records: the `kind` the API shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,10 +52,10 @@ pub struct HistoryEntry {
     pub at: Millis,
     /// The event, for lines of kind `event` and `timer` (none for an
     /// eventless transition or a dropped SLA deadline).
-    pub event: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub actor: String,
+    pub event: Option<Name>,
+    pub from: Option<Name>,
+    pub to: Option<Name>,
+    pub actor: Name,
     /// What the line records; its variant decides the line's kind.
     pub data: HistoryData,
 }
@@ -84,7 +85,7 @@ pub enum HistoryData {
     TimerIgnored {
         reason: String,
         /// The SLA clock, for a deadline or an `on_breach` event.
-        sla: Option<String>,
+        sla: Option<Name>,
         catch_up: Option<CatchUpNote>,
     },
     /// `sla`: an SLA cycle's outcome was decided.
@@ -149,18 +150,18 @@ impl HistoryData {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaDecision {
     /// The clock's name.
-    pub sla: String,
+    pub sla: Name,
     pub cycle: u32,
     pub outcome: SlaOutcome,
     /// The role the outcome counts for; `None` when no role applies.
-    pub role: Option<String>,
+    pub role: Option<Name>,
     pub due_at: Millis,
 }
 
 /// What a late firing of a recurring timer stood for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatchUpNote {
-    pub timer: String,
+    pub timer: Name,
     /// The first slot that was missed: the one this firing stands for.
     pub slot: Millis,
     pub policy: CatchUp,

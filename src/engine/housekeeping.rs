@@ -3,11 +3,12 @@
 //! administrator's retry is recorded. They are engine steps like any other,
 //! so that every committed change comes with its history line.
 
+use super::actor::TIMER_ACTOR;
 use super::history::{AdminChange, HistoryData};
 use super::outcome::Outcome;
 use super::step::{Line, Step};
 use super::types::{Fires, Instance, Millis, PendingTimer};
-use crate::model::Definition;
+use crate::model::{Definition, Name};
 
 /// Drops the pending timer `timer`, which cannot fire (`reason` says why),
 /// recording a `timer` line that says it was ignored. A timer the instance
@@ -23,10 +24,10 @@ pub fn drop_timer(
     if let Some(dropped) = instance.timers.iter().find(|t| t.name == timer) {
         step.cancel_timer(timer);
         let (event, clock) = match &dropped.fires {
-            Fires::Event(event) => (Some(event.as_str()), None),
-            Fires::SlaDeadline(clock) => (None, Some(clock.as_str())),
+            Fires::Event(event) => (Some(event), None),
+            Fires::SlaDeadline(clock) => (None, Some(clock)),
         };
-        record_ignored(&mut step, event, "timer", reason, clock);
+        record_ignored(&mut step, event, &TIMER_ACTOR, reason, clock);
     }
     step.finish()
 }
@@ -43,12 +44,13 @@ pub fn record_retry(
     now: Millis,
 ) -> Outcome {
     let mut step = Step::new(definition, instance.clone(), now);
-    let state = instance.state.as_str();
+    let state = &instance.state;
+    let actor = Name::from(actor);
     let line = Line {
         event: None,
         from: Some(state),
         to: Some(state),
-        actor,
+        actor: &actor,
     };
     let change = AdminChange::Retry {
         incidents_resolved,
@@ -62,10 +64,10 @@ pub fn record_retry(
 /// ignored, in the state the instance is in.
 pub(super) fn record_ignored(
     step: &mut Step<'_>,
-    event: Option<&str>,
-    actor: &str,
+    event: Option<&Name>,
+    actor: &Name,
     reason: &str,
-    clock: Option<&str>,
+    clock: Option<&Name>,
 ) {
     let state = step.instance.state.clone();
     let line = Line {
@@ -76,7 +78,7 @@ pub(super) fn record_ignored(
     };
     let data = HistoryData::TimerIgnored {
         reason: reason.to_owned(),
-        sla: clock.map(str::to_owned),
+        sla: clock.cloned(),
         catch_up: None,
     };
     step.record(line, data);

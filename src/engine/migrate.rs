@@ -12,8 +12,8 @@ use super::outcome::Outcome;
 use super::step::{Line, Step};
 use super::types::{Fires, Instance, Millis, Rejection, Status};
 use super::{data, moves, sla, timers};
-use crate::model::Definition;
 use crate::model::fields::FieldError;
+use crate::model::{Definition, Name};
 
 /// Moves `instance` (which runs `old`'s version) to `new`, standing in
 /// `state`, with `filled` written into its data (a plan's `[data]`,
@@ -50,8 +50,8 @@ pub fn migrate(
         Line {
             event: None,
             from: Some(&instance.state),
-            to: Some(state),
-            actor,
+            to: Some(&target.name),
+            actor: &Name::from(actor),
         },
         HistoryData::Admin(AdminChange::Migrate {
             from_version: instance.version,
@@ -60,9 +60,9 @@ pub fn migrate(
         }),
     );
     step.instance.version = new.version;
-    step.instance.definition_hash = new.source.hash.clone();
-    step.instance.state = state.to_owned();
-    data::assign(&mut step, filled.clone().into_iter().collect())?;
+    step.instance.definition_hash = Name::from(&new.source.hash);
+    step.instance.state = target.name.clone();
+    data::assign(&mut step, filled)?;
     missing_required(new, &step.instance.data)?;
     keep_timers(&mut step, state)?;
     sla::migrate(&mut step, state);

@@ -4,12 +4,13 @@
 
 use serde_json::{Map, Value as Json};
 
+use super::actor::ENGINE_ACTOR;
 use super::history::HistoryData;
 use super::step::{Line, Step};
 use super::types::{Rejection, Status};
 use super::{actions, data, sla, timers};
 use crate::model::definition::Transition;
-use crate::model::{ExprError, Scope};
+use crate::model::{ExprError, Name, Scope};
 
 /// How many eventless transitions one step may take before the engine
 /// decides the definition loops.
@@ -18,7 +19,7 @@ pub const EVENTLESS_BOUND: usize = 100;
 /// Leaves the current state and enters `target`, even when it is the same
 /// state: an explicit transition re-enters (entry actions run, state timers
 /// restart). Reaching a terminal state ends the instance.
-pub(super) fn enter(step: &mut Step<'_>, target: &str, actor: &str) -> Result<(), Rejection> {
+pub(super) fn enter(step: &mut Step<'_>, target: &str, actor: &Name) -> Result<(), Rejection> {
     let definition = step.definition;
     let Some(state) = definition.state(target) else {
         return Err(Rejection::UnknownState {
@@ -27,7 +28,7 @@ pub(super) fn enter(step: &mut Step<'_>, target: &str, actor: &str) -> Result<()
     };
     let from = step.instance.state.clone();
     sla::on_move(step, &from, target, actor);
-    step.instance.state = target.to_owned();
+    step.instance.state = state.name.clone();
     step.instance.entered_at = step.now;
     // After the move: an `at` timer's expression reads the state entered.
     timers::on_move(step, &from, target)?;
@@ -64,11 +65,11 @@ pub(super) fn settle(step: &mut Step<'_>) -> Result<(), Rejection> {
         };
         if taken == EVENTLESS_BOUND {
             return Err(Rejection::EventlessLoop {
-                state: step.instance.state.clone(),
+                state: step.instance.state.to_string(),
                 bound: EVENTLESS_BOUND,
             });
         }
-        take(step, transition, &no_event, "engine")?;
+        take(step, transition, &no_event, &ENGINE_ACTOR)?;
     }
     Ok(())
 }
@@ -95,7 +96,7 @@ fn take(
     step: &mut Step<'_>,
     transition: &Transition,
     no_event: &Map<String, Json>,
-    actor: &str,
+    actor: &Name,
 ) -> Result<(), Rejection> {
     data::apply_set(step, transition, no_event)?;
     let from = step.instance.state.clone();

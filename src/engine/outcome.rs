@@ -2,6 +2,7 @@
 
 use super::history::HistoryEntry;
 use super::types::{Effect, Instance, PendingTimer, SlaCycle, TransitionRecord};
+use crate::model::Name;
 
 /// Everything one engine step decided. The runtime commits it in one
 /// transaction, or not at all.
@@ -16,7 +17,7 @@ pub struct Outcome {
     /// Timers to insert or replace (by name).
     pub timers_set: Vec<PendingTimer>,
     /// Timer names to delete.
-    pub timers_cancelled: Vec<String>,
+    pub timers_cancelled: Vec<Name>,
     /// SLA cycles created or changed in this step (closed ones included),
     /// to upsert by (sla, cycle).
     pub sla_changes: Vec<SlaCycle>,

@@ -21,12 +21,8 @@ use serde_json::Map;
 use super::history::{HistoryData, SlaDecision};
 use super::step::{Line, Step};
 use super::types::{Fires, PendingTimer, Rejection, SlaCycle, SlaOutcome};
+use crate::model::Name;
 use crate::model::definition::{Sla, Within};
-
-/// The name of the deadline timer of `clock`.
-pub(super) fn deadline_timer(clock: &str) -> String {
-    format!("sla:{clock}")
-}
 
 /// Cancels the deadline timer of `clock`, without spelling its name out
 /// (this runs on most steps).
@@ -39,7 +35,7 @@ fn cancel_deadline(step: &mut Step<'_>, clock: &str) {
 /// Stops, pauses or resumes the open cycles as the instance leaves `from`
 /// for `target`. Outcomes are recorded for the role responsible in `from`:
 /// the state whose work the clock measured.
-pub(super) fn on_move(step: &mut Step<'_>, from: &str, target: &str, actor: &str) {
+pub(super) fn on_move(step: &mut Step<'_>, from: &Name, target: &str, actor: &Name) {
     let definition = step.definition;
     for sla in definition.slas.values() {
         let Some(index) = open_cycle(step, &sla.name) else {
@@ -68,6 +64,7 @@ pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
         let Some(within) = allowed_time(step, sla)? else {
             continue;
         };
+        let calendar = within.calendar.as_ref();
         let due_at = match &within.calendar {
             None => step.now.saturating_add(within.duration.as_millis()),
             Some(calendar) => calendar.add(step.now, calendar.open_time(within.duration)),
@@ -92,7 +89,7 @@ pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
             outcome: None,
             role: None,
             stopped_at: None,
-            calendar: within.calendar.as_ref().map(|c| c.name().to_owned()),
+            calendar: calendar.map(|calendar| Name::from(calendar.name())),
         };
         step.instance.slas.push(cycle.clone());
         step.sla_changed(cycle);
@@ -100,7 +97,7 @@ pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
         if sla.pause.iter().any(|pause| pause == state) {
             pause(step, index);
         } else {
-            schedule_deadline(step, index);
+            schedule_deadline(step, sla, index);
         }
     }
     Ok(())
@@ -108,7 +105,7 @@ pub(super) fn start(step: &mut Step<'_>, state: &str) -> Result<(), Rejection> {
 
 /// Stops the open cycles of every clock that `event` stops, for the role
 /// responsible in the state where the event was accepted.
-pub(super) fn stop_on_event(step: &mut Step<'_>, event: &str, actor: &str) {
+pub(super) fn stop_on_event(step: &mut Step<'_>, event: &str, actor: &Name) {
     let definition = step.definition;
     for sla in definition.slas.values() {
         if sla.stop_events.iter().any(|stop| stop == event)
@@ -127,8 +124,8 @@ pub(super) fn stop_on_event(step: &mut Step<'_>, event: &str, actor: &str) {
 pub(super) fn deadline(
     step: &mut Step<'_>,
     clock: &str,
-    actor: &str,
-) -> Result<Option<String>, Rejection> {
+    actor: &Name,
+) -> Result<Option<Name>, Rejection> {
     let Some(sla) = step.definition.slas.get(clock) else {
         return Ok(None);
     };
@@ -140,7 +137,7 @@ pub(super) fn deadline(
         return Ok(None);
     }
     if step.now <= cycle.due_at {
-        schedule_deadline(step, index);
+        schedule_deadline(step, sla, index);
         return Ok(None);
     }
     let state = step.instance.state.clone();
@@ -186,7 +183,7 @@ fn allowed_time<'d>(step: &Step<'d>, sla: &'d Sla) -> Result<Option<&'d Within>,
 }
 
 /// Stops cycle `index`: decides it if still undecided, then closes it.
-fn stop(step: &mut Step<'_>, sla: &Sla, index: usize, role_state: &str, actor: &str) {
+fn stop(step: &mut Step<'_>, sla: &Sla, index: usize, role_state: &Name, actor: &Name) {
     let cycle = &step.instance.slas[index];
     if cycle.outcome.is_none() {
         let counted_until = cycle.paused_at.unwrap_or(step.now);
@@ -209,8 +206,8 @@ fn decide(
     sla: &Sla,
     index: usize,
     outcome: SlaOutcome,
-    role_state: &str,
-    actor: &str,
+    role_state: &Name,
+    actor: &Name,
 ) {
     let role = responsible(step, sla, role_state);
     let cycle = &mut step.instance.slas[index];
@@ -262,17 +259,17 @@ fn resume(step: &mut Step<'_>, sla: &Sla, index: usize) {
     }
     let cycle = cycle.clone();
     step.sla_changed(cycle);
-    schedule_deadline(step, index);
+    schedule_deadline(step, sla, index);
 }
 
 /// (Re)schedules the deadline timer of an undecided cycle.
-fn schedule_deadline(step: &mut Step<'_>, index: usize) {
+fn schedule_deadline(step: &mut Step<'_>, sla: &Sla, index: usize) {
     let cycle = &step.instance.slas[index];
     if cycle.outcome.is_some() {
         return;
     }
     let timer = PendingTimer {
-        name: deadline_timer(&cycle.sla),
+        name: sla.deadline_timer.clone(),
         due_at: cycle.due_at.saturating_add(1),
         fires: Fires::SlaDeadline(cycle.sla.clone()),
     };
@@ -281,7 +278,7 @@ fn schedule_deadline(step: &mut Step<'_>, index: usize) {
 
 /// Who an outcome counts for: the clock's role, else the role of
 /// `state`; a role read from a data field that is empty is no role.
-fn responsible(step: &Step<'_>, sla: &Sla, state: &str) -> Option<String> {
+fn responsible(step: &Step<'_>, sla: &Sla, state: &str) -> Option<Name> {
     let role = sla.role.as_ref().or_else(|| {
         step.definition
             .state(state)
@@ -299,10 +296,10 @@ pub(super) fn migrate(step: &mut Step<'_>, state: &str) {
     let mut index = 0;
     while index < step.instance.slas.len() {
         let clock = step.instance.slas[index].sla.clone();
-        let Some(sla) = definition.slas.get(&clock) else {
+        let Some(sla) = definition.slas.get(clock.as_str()) else {
             let mut cycle = step.instance.slas.remove(index);
             cycle.stopped_at = Some(step.now);
-            step.cancel_timer(&deadline_timer(&clock));
+            cancel_deadline(step, &clock);
             step.sla_changed(cycle);
             continue;
         };

@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json};
 use super::history::{CatchUpNote, HistoryData, HistoryEntry};
 use super::outcome::Outcome;
 use super::types::{Effect, Instance, Millis, PendingTimer, SlaCycle, TransitionRecord};
-use crate::model::{Definition, Scope};
+use crate::model::{Definition, Name, Scope};
 
 /// One step in progress. Cloned as a savepoint where a failure must be
 /// absorbed rather than returned (a timer whose event is refused).
@@ -47,10 +47,10 @@ impl<'d> Step<'d> {
     pub fn record(&mut self, line: Line<'_>, data: HistoryData) {
         self.history.push(HistoryEntry {
             at: self.now,
-            event: line.event.map(str::to_owned),
-            from: line.from.map(str::to_owned),
-            to: line.to.map(str::to_owned),
-            actor: line.actor.to_owned(),
+            event: line.event.cloned(),
+            from: line.from.cloned(),
+            to: line.to.cloned(),
+            actor: line.actor.clone(),
             data,
         });
     }
@@ -132,11 +132,12 @@ impl<'d> Step<'d> {
     }
 }
 
-/// The descriptive part of a history line.
+/// The descriptive part of a history line: shared names, so recording one
+/// copies no text.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Line<'a> {
-    pub event: Option<&'a str>,
-    pub from: Option<&'a str>,
-    pub to: Option<&'a str>,
-    pub actor: &'a str,
+    pub event: Option<&'a Name>,
+    pub from: Option<&'a Name>,
+    pub to: Option<&'a Name>,
+    pub actor: &'a Name,
 }

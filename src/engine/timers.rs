@@ -69,7 +69,7 @@ pub(super) fn consume(step: &mut Step<'_>, fired: &PendingTimer) -> Consumed {
         fire: true,
         catch_up: None,
     };
-    let declared = step.definition.timers.get(&fired.name);
+    let declared = step.definition.timers.get(fired.name.as_str());
     let (Some(timer), Fires::Event(_)) = (declared, &fired.fires) else {
         step.cancel_timer(&fired.name);
         return on_time;

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use crate::model::ExprError;
 use crate::model::fields::FieldError;
+use crate::model::{ExprError, Name};
 
 /// A point in time: milliseconds since the Unix epoch, UTC. The engine never
 /// reads a clock; every function takes `now`.
@@ -48,14 +48,14 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instance {
     pub id: Uuid,
-    pub workflow: String,
+    pub workflow: Name,
     /// The `version` of the definition it runs.
     pub version: u32,
     /// The content hash of that definition: the store's key for it.
-    pub definition_hash: String,
+    pub definition_hash: Name,
     /// The business key (ticket number, order id…).
-    pub key: String,
-    pub state: String,
+    pub key: Name,
+    pub state: Name,
     pub status: Status,
     pub data: Map<String, Json>,
     pub created_at: Millis,
@@ -73,13 +73,13 @@ pub struct Instance {
     /// left `slas`). A store that keeps cycles in their own table can rebuild
     /// it as `MAX(cycle)` per clock.
     #[serde(default)]
-    pub sla_cycle_counts: BTreeMap<String, u32>,
+    pub sla_cycle_counts: BTreeMap<Name, u32>,
 }
 
 /// One cycle of an SLA clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaCycle {
-    pub sla: String,
+    pub sla: Name,
     /// 1 for the first cycle of this clock on this instance, then 2, 3…
     pub cycle: u32,
     pub started_at: Millis,
@@ -91,12 +91,12 @@ pub struct SlaCycle {
     /// Decided once: `Met` when stopped by `due_at`, `Missed` once past it.
     pub outcome: Option<SlaOutcome>,
     /// The role the outcome was recorded for.
-    pub role: Option<String>,
+    pub role: Option<Name>,
     pub stopped_at: Option<Millis>,
     /// The business calendar whose open time the cycle counts, chosen with
     /// its `within` case when it started; `None`: wall-clock time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calendar: Option<String>,
+    pub calendar: Option<Name>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -119,7 +119,7 @@ impl SlaOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingTimer {
     /// The timer's name from the definition, or `sla:<clock>` for a deadline.
-    pub name: String,
+    pub name: Name,
     pub due_at: Millis,
     pub fires: Fires,
 }
@@ -129,35 +129,35 @@ pub struct PendingTimer {
 #[serde(rename_all = "snake_case", tag = "kind", content = "name")]
 pub enum Fires {
     /// Posts this event to the instance.
-    Event(String),
+    Event(Name),
     /// Decides `missed` for the running cycle of this SLA clock.
-    SlaDeadline(String),
+    SlaDeadline(Name),
 }
 
 /// An event as the engine sees it, already authenticated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventInput {
-    pub name: String,
+    pub name: Name,
     pub data: Map<String, Json>,
     /// Who posted it (token name, `timer`, `workflow:<id>`…), for history.
-    pub actor: String,
+    pub actor: Name,
 }
 
 /// A request to start an instance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateInput {
     pub id: Uuid,
-    pub key: String,
+    pub key: Name,
     pub data: Map<String, Json>,
-    pub actor: String,
+    pub actor: Name,
 }
 
 /// The state change an event caused, as the API reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransitionRecord {
-    pub event: String,
-    pub from: String,
-    pub to: String,
+    pub event: Name,
+    pub from: Name,
+    pub to: Name,
     pub at: Millis,
 }
 

@@ -13,7 +13,6 @@ use std::path::Path as FsPath;
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
-use super::Duration;
 use super::definition::{
     Action, Definition, Event, Field, Role, Sla, SourceText, State, Timer, Transition, Within,
 };
@@ -28,6 +27,7 @@ use super::rules::{self, Problem};
 use super::shape::{self, Broken};
 use super::source::{Seg, SourceMap};
 use super::typecheck::{self, Declared, Env, EventFields, Use};
+use super::{Duration, Name};
 use crate::calendar::Calendars;
 use crate::path;
 
@@ -392,7 +392,7 @@ impl<'a> Compiler<'a> {
             title: raw.title.clone(),
             description: raw.description.clone(),
             key_title: raw.key.clone(),
-            start: raw.start.clone(),
+            start: Name::from(&raw.start),
             data,
             states,
             events,
@@ -509,7 +509,7 @@ impl<'a> Compiler<'a> {
                     self.check_state(&event_at, target);
                     vec![Transition {
                         guard: None,
-                        to: Some(target.clone()),
+                        to: Some(Name::from(target)),
                         set: Vec::new(),
                         actions: Vec::new(),
                     }]
@@ -531,7 +531,7 @@ impl<'a> Compiler<'a> {
             Scope::NoEvent,
         );
         State {
-            name: name.to_owned(),
+            name: Name::from(name),
             title: spec.title.clone(),
             role,
             terminal: spec.terminal,
@@ -600,7 +600,7 @@ impl<'a> Compiler<'a> {
         let actions = self.actions(&[at, &path!["actions"]].concat(), &spec.actions, scope);
         let transition = Transition {
             guard,
-            to: spec.to.clone(),
+            to: spec.to.as_ref().map(Name::from),
             set,
             actions,
         };
@@ -719,9 +719,9 @@ impl<'a> Compiler<'a> {
         }
         let timing = self.timing(name, spec)?;
         Some(Timer {
-            name: name.to_owned(),
+            name: Name::from(name),
             schedule: timing.schedule,
-            event: spec.event.clone(),
+            event: Name::from(&spec.event),
             states: spec.states.clone(),
             calendar: timing.calendar,
             catch_up: timing.catch_up,
@@ -816,7 +816,8 @@ impl<'a> Compiler<'a> {
             }
         };
         Some(Sla {
-            name: name.to_owned(),
+            name: Name::from(name),
+            deadline_timer: Name::from(format!("sla:{name}")),
             title: spec.title.clone(),
             start: spec.start.clone(),
             stop: spec.stop.clone(),
@@ -824,13 +825,13 @@ impl<'a> Compiler<'a> {
             pause: spec.pause.clone(),
             within,
             role,
-            on_breach: spec.on_breach.clone(),
+            on_breach: spec.on_breach.as_ref().map(Name::from),
         })
     }
 
     fn role(&mut self, at: &[Seg], spec: &RoleSpec) -> Role {
         match spec {
-            RoleSpec::Fixed(name) => Role::Fixed(name.clone()),
+            RoleSpec::Fixed(name) => Role::Fixed(Name::from(name)),
             RoleSpec::Field(field) => {
                 if !self.data.contains_key(&field.field) && self.data_complete() {
                     let hint = self

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 pub use super::raw::FieldKind;
-use super::{Duration, Expr};
+use super::{Duration, Expr, Name};
 use jiff::tz::TimeZone;
 
 use crate::calendar::{Calendar, CatchUp, CronSchedule};
@@ -24,7 +24,7 @@ pub struct Definition {
     pub title: String,
     pub description: Option<String>,
     pub key_title: Option<String>,
-    pub start: String,
+    pub start: Name,
     pub data: IndexMap<String, Field>,
     pub states: IndexMap<String, State>,
     pub events: IndexMap<String, Event>,
@@ -58,7 +58,7 @@ pub struct Field {
 /// Who is responsible in a state, or who an SLA outcome counts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
-    Fixed(String),
+    Fixed(Name),
     /// The role is the current value of this data field.
     Field(String),
 }
@@ -67,13 +67,13 @@ impl Role {
     /// The role name on an instance with `data`: a fixed name, or the
     /// field's value (text as it is, other values as JSON). `None` when the
     /// field is absent or null.
-    pub fn resolve(&self, data: &serde_json::Map<String, Json>) -> Option<String> {
+    pub fn resolve(&self, data: &serde_json::Map<String, Json>) -> Option<Name> {
         match self {
             Role::Fixed(name) => Some(name.clone()),
             Role::Field(field) => match data.get(field)? {
                 Json::Null => None,
-                Json::String(text) => Some(text.clone()),
-                other => Some(other.to_string()),
+                Json::String(text) => Some(Name::from(text)),
+                other => Some(Name::from(other.to_string())),
             },
         }
     }
@@ -81,7 +81,7 @@ impl Role {
 
 #[derive(Debug, Clone)]
 pub struct State {
-    pub name: String,
+    pub name: Name,
     pub title: Option<String>,
     pub role: Option<Role>,
     pub terminal: bool,
@@ -98,7 +98,7 @@ pub struct Transition {
     /// `None` is "otherwise".
     pub guard: Option<Expr>,
     /// `None` stays in the current state without re-entering it.
-    pub to: Option<String>,
+    pub to: Option<Name>,
     /// Field → expression, evaluated against the data before the transition.
     pub set: Vec<(String, Expr)>,
     pub actions: Vec<Action>,
@@ -135,9 +135,9 @@ pub enum Schedule {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timer {
-    pub name: String,
+    pub name: Name,
     pub schedule: Schedule,
-    pub event: String,
+    pub event: Name,
     /// Empty: an instance timer, from creation until the instance ends.
     pub states: Vec<String>,
     /// `After` and `Every` count this calendar's open time; `None` counts
@@ -149,7 +149,10 @@ pub struct Timer {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sla {
-    pub name: String,
+    pub name: Name,
+    /// The name of its deadline timer, `sla:<name>`, made once here rather
+    /// than spelled out on every step that schedules or cancels it.
+    pub deadline_timer: Name,
     pub title: Option<String>,
     pub start: Vec<String>,
     pub stop: Vec<String>,
@@ -158,7 +161,7 @@ pub struct Sla {
     /// Tried in order when a cycle starts; the last has no condition.
     pub within: Vec<Within>,
     pub role: Option<Role>,
-    pub on_breach: Option<String>,
+    pub on_breach: Option<Name>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -101,7 +101,7 @@ fn global_lines(definition: &Definition) -> Vec<String> {
 fn caption(state: &State) -> String {
     match &state.title {
         Some(title) => format!("{title} ({})", state.name),
-        None => state.name.clone(),
+        None => state.name.to_string(),
     }
 }
 

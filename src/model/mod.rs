@@ -13,6 +13,7 @@ pub mod fields;
 mod folder;
 mod graph;
 mod links;
+mod name;
 pub mod raw;
 mod rules;
 mod shape;
@@ -33,6 +34,7 @@ pub use duration::{Duration, DurationError, DurationParts, MIN_TIMER_PERIOD};
 pub use expr::{Expr, ExprError, References};
 pub use expr_bindings::Scope;
 pub use folder::{FileKind, Files, files, workflow_files};
+pub use name::Name;
 
 /// The JSON Schema (draft-07) of a workflow file, derived from
 /// [`raw::WorkflowFile`], for editors (Taplo / Even Better TOML) and for

@@ -31,13 +31,13 @@ pub fn instance_change(
 ) -> AuditDraft {
     let instance = &outcome.instance;
     let mut detail = Map::new();
-    detail.insert("workflow".into(), instance.workflow.clone().into());
-    detail.insert("key".into(), instance.key.clone().into());
+    detail.insert("workflow".into(), instance.workflow.to_string().into());
+    detail.insert("key".into(), instance.key.to_string().into());
     if let Some(transition) = &outcome.transition {
-        detail.insert("event".into(), transition.event.clone().into());
-        detail.insert("from".into(), transition.from.clone().into());
+        detail.insert("event".into(), transition.event.to_string().into());
+        detail.insert("from".into(), transition.from.to_string().into());
     }
-    detail.insert("state".into(), instance.state.clone().into());
+    detail.insert("state".into(), instance.state.to_string().into());
     if let Json::Object(extra) = extra {
         detail.extend(extra);
     }

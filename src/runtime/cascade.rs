@@ -115,7 +115,7 @@ impl Change<'_> {
         source: &Instance,
         effect: &Effect,
     ) -> Result<Applied, RuntimeError> {
-        let actor = Actor::Workflow(source.workflow.clone());
+        let actor = Actor::Workflow(source.workflow.to_string());
         match effect {
             Effect::Notify { .. } => Ok(Applied::Changed(Vec::new())),
             Effect::Spawn {
@@ -163,11 +163,12 @@ impl Change<'_> {
                 };
                 let definition = self.definition_of(&target).await?;
                 let input = EventInput {
-                    name: event.clone(),
+                    name: event.as_str().into(),
                     data: data.clone(),
-                    actor: actor.to_string(),
+                    actor: actor.to_string().into(),
                 };
-                let outcome = match engine::apply(&definition, &target, &input, self.now()) {
+                let revision = target.revision;
+                let outcome = match engine::apply(&definition, target, &input, self.now()) {
                     Ok(outcome) => outcome,
                     Err(rejection) => return Ok(Applied::Refused(Refusal::Rejected(rejection))),
                 };
@@ -178,7 +179,7 @@ impl Change<'_> {
                     &outcome,
                     json!({ "from_instance": source.id }),
                 );
-                let stored = self.write(&outcome, Some(target.revision), audit).await?;
+                let stored = self.write(&outcome, Some(revision), audit).await?;
                 changed.push((stored, outcome));
                 Ok(Applied::Changed(changed))
             }
@@ -218,9 +219,9 @@ impl Change<'_> {
         };
         let input = CreateInput {
             id: self.new_id(),
-            key: key.to_owned(),
+            key: key.into(),
             data,
-            actor: actor.to_string(),
+            actor: actor.to_string().into(),
         };
         let outcome = match engine::create(&definition, input, self.now()) {
             Ok(outcome) => outcome,

@@ -79,9 +79,9 @@ impl Command for CreateInstance {
         }
         let input = CreateInput {
             id: change.new_id(),
-            key: self.key.clone(),
+            key: self.key.as_str().into(),
             data: self.data.clone(),
-            actor: actor.to_string(),
+            actor: actor.to_string().into(),
         };
         let outcome = engine::create(&definition, input, change.now())?;
         let audit = instance_change(
@@ -125,15 +125,15 @@ impl Command for PostEvent {
             )
         });
         let input = EventInput {
-            name: self.event.clone(),
+            name: self.event.as_str().into(),
             data: self.data.clone(),
-            actor: actor.to_string(),
+            actor: actor.to_string().into(),
         };
         let step = |definition: &Definition, instance: &Instance, now: Millis| {
             if let Some(account) = self.by.account() {
                 authorize_event(definition, instance, &self.event, account)?;
             }
-            let outcome = engine::apply(definition, instance, &input, now)?;
+            let outcome = engine::apply(definition, instance.clone(), &input, now)?;
             let extra = match &self.event_id {
                 Some(event_id) => json!({ "event_id": event_id }),
                 None => json!({}),

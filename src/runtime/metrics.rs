@@ -62,8 +62,8 @@ pub(super) async fn record_timer_lag(runtime: &Runtime) {
 
 /// Sets the gauges that are read from the database.
 pub async fn refresh_gauges(runtime: &Runtime) {
-    match runtime.stuck().await {
-        Ok(stuck) => metrics::gauge!(STUCK_INSTANCES).set(stuck.len() as f64),
+    match runtime.stuck_count().await {
+        Ok(stuck) => metrics::gauge!(STUCK_INSTANCES).set(stuck as f64),
         Err(error) => tracing::warn!(%error, "cannot count stuck instances"),
     }
     match runtime.store.outbox_backlog().await {

@@ -14,6 +14,7 @@
 //! opens an incident on the source instance for a person to look at.
 
 mod accounts;
+mod assessment;
 mod audit;
 mod cascade;
 mod change;
@@ -21,6 +22,7 @@ mod clock;
 mod commands;
 mod definitions;
 mod error;
+mod group_commit;
 mod idempotency;
 mod ids;
 pub mod metrics;
@@ -42,11 +44,15 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use accounts::{BOOTSTRAP_ADMIN, TokenGrant};
+pub use assessment::AssessmentFailure;
 pub use audit::{instance_change, security_report};
 pub use change::Change;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::{Cancel, Command, CreateInstance, FireTimer, Firing, MoveTo, PostEvent, Retry};
 pub use error::{NotFound, RuntimeError};
+pub use group_commit::{
+    BatchStats, WRITE_BATCHED_COMMANDS, WRITE_BATCHES, WriteConfig, WriteConfigError,
+};
 pub use ids::Ids;
 pub use outbox::{
     ATTEMPT_HEADER, DeliveryRound, IDEMPOTENCY_HEADER, INSTANCE_HEADER, OutboxConfig, RetryReport,
@@ -60,6 +66,7 @@ pub use versions::{Migrate, Migrated, MigratedInstance, MigrationReport, Refused
 pub use webhooks::{WebhookConfigError, WebhookTarget, Webhooks};
 
 use crate::accounts::AccountPolicy;
+use crate::audit::AuditDraft;
 use crate::engine::{Instance, Millis, TransitionRecord};
 use crate::model::{Catalog, Definition};
 use crate::store::{Answer, Store, StoreError, WriteTx};
@@ -108,6 +115,8 @@ pub struct RuntimeConfig {
     pub accounts: AccountPolicy,
     /// How long a sign-in session lasts (12 hours).
     pub session_lifetime: Millis,
+    /// Group commit of requests' writes (`[write]` of `flowkeeper.toml`).
+    pub write: WriteConfig,
 }
 
 impl Default for RuntimeConfig {
@@ -122,6 +131,7 @@ impl Default for RuntimeConfig {
             webhooks: Webhooks::default(),
             accounts: AccountPolicy::default(),
             session_lifetime: 12 * 60 * 60 * 1000,
+            write: WriteConfig::default(),
         }
     }
 }
@@ -212,6 +222,8 @@ pub struct Runtime {
     outbox_changed: Notify,
     /// One client for every webhook POST (it pools connections).
     http: reqwest::Client,
+    /// Commands waiting to be committed together (`run_detached`).
+    group_commit: group_commit::GroupCommit,
 }
 
 impl Runtime {
@@ -243,6 +255,7 @@ impl Runtime {
             timers_changed: Notify::new(),
             outbox_changed: Notify::new(),
             http: reqwest::Client::new(),
+            group_commit: group_commit::GroupCommit::default(),
         })
     }
 
@@ -327,6 +340,25 @@ impl Runtime {
         })
     }
 
+    /// [`Self::execute`] without appending the command's audit entries:
+    /// they are returned for the caller to append before it commits (group
+    /// commit appends a whole batch's at once, last, so that on PostgreSQL
+    /// the chain's head is held only from there to the commit).
+    pub(super) async fn execute_keeping_audit<C: Command>(
+        &self,
+        tx: &mut WriteTx,
+        command: &C,
+    ) -> Result<(Executed<C::Reply>, Vec<AuditDraft>), RuntimeError> {
+        let mut change = Change::new(self, tx, self.clock.now());
+        let reply = command.apply(&mut change).await?;
+        let audit = std::mem::take(&mut change.audit);
+        let executed = Executed {
+            reply,
+            wake: change.into_wake(),
+        };
+        Ok((executed, audit))
+    }
+
     /// The reply of a command whose transaction committed; wakes the
     /// scheduler's loops for the timers and deliveries it wrote.
     pub fn committed<R>(&self, executed: Executed<R>) -> R {
@@ -366,16 +398,24 @@ impl Runtime {
         Ok(self.committed(result?))
     }
 
-    /// Runs `command` like [`Self::run`], in a task of its own that the
-    /// caller awaits: a caller that stops waiting (a client that hung up, a
-    /// request timeout) never stops a command halfway. It commits or fails
-    /// whole, and a retry with the same idempotency key then finds its
-    /// answer.
+    /// Runs `command` for a caller that may stop waiting (a client that
+    /// hung up, a request timeout): it never stops the command halfway. It
+    /// commits or fails whole, and a retry with the same idempotency key
+    /// then finds its answer.
+    ///
+    /// With group commit on (the default, `[write]`), the command joins the
+    /// next batch of concurrent commands sharing one transaction, under a
+    /// savepoint of its own, and is answered once that batch committed,
+    /// with what it would have been answered alone (see `group_commit.rs`).
+    /// Otherwise it runs as [`Self::run`] in a task of its own.
     pub async fn run_detached<C>(self: &Arc<Self>, command: C) -> Result<C::Reply, RuntimeError>
     where
         C: Command + 'static,
         C::Reply: 'static,
     {
+        if self.config.write.group_commit {
+            return self.group_committed(command).await;
+        }
         let runtime = Arc::clone(self);
         match tokio::spawn(async move { runtime.run(&command).await }).await {
             Ok(result) => result,

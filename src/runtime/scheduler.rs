@@ -91,13 +91,17 @@ impl Runtime {
 async fn timer_loop(runtime: Arc<Runtime>, poll: Duration, mut stop: watch::Receiver<bool>) {
     loop {
         metrics::record_timer_lag(&runtime).await;
-        if let Err(error) = runtime.fire_due_timers().await {
-            if let RuntimeError::Store(error) = &error {
-                runtime.store.note_write_failure(error);
+        let wait = match runtime.fire_due_timers().await {
+            Ok(_) => until_next_timer(&runtime, poll).await,
+            // Not at once again: the database may be down or full.
+            Err(error) => {
+                if let RuntimeError::Store(error) = &error {
+                    runtime.store.note_write_failure(error);
+                }
+                tracing::error!(%error, "firing due timers failed");
+                poll
             }
-            tracing::error!(%error, "firing due timers failed");
-        }
-        let wait = until_next_timer(&runtime, poll).await;
+        };
         let next_round = runtime
             .now()
             .saturating_add(Millis::try_from(wait.as_millis()).unwrap_or(Millis::MAX));
@@ -111,16 +115,17 @@ async fn timer_loop(runtime: Arc<Runtime>, poll: Duration, mut stop: watch::Rece
 }
 
 /// How long the timer loop may sleep: until the next timer is due, at most
-/// `poll` (a timer due now but leased by another runner is looked at again
-/// after `poll`, when its lease may have run out).
+/// `poll`, and not at all when one is due already (it became due after the
+/// round's last claim, or its lease ran out). Timers leased to a runner
+/// are not counted: their runner fires them, or after the lease another.
 async fn until_next_timer(runtime: &Runtime, poll: Duration) -> Duration {
     let now = runtime.now();
     match runtime.store.next_due_at(now).await {
-        Ok(Some(due_at)) if due_at > now => {
-            let until_due = u64::try_from(due_at - now).unwrap_or(u64::MAX);
+        Ok(Some(due_at)) => {
+            let until_due = u64::try_from(due_at.saturating_sub(now)).unwrap_or(0);
             poll.min(Duration::from_millis(until_due))
         }
-        Ok(_) => poll,
+        Ok(None) => poll,
         Err(error) => {
             tracing::warn!(%error, "cannot read when the next timer is due");
             poll

@@ -14,7 +14,7 @@ use super::{NotFound, Principal, Runtime, RuntimeError};
 use crate::accounts::{Account, AccountName, FAILURES, Gate, Secret, WINDOW, check_password};
 use crate::audit::{AuditAction, AuditDraft, target};
 use crate::engine::Millis;
-use crate::store::SessionRow;
+use crate::store::{CredentialRow, SessionRow};
 
 /// How a sign-in went.
 #[derive(Debug)]
@@ -200,38 +200,44 @@ impl Runtime {
     }
 
     /// The usable account behind `secret` (an API token, else a session),
-    /// at the real now; `Unauthenticated` says why not.
+    /// at the real now; `Unauthenticated` says why not. The store answers
+    /// from its cache while no credential changed (`store/credentials.rs`):
+    /// a revocation, a disabled account, a sign-out anywhere is seen by
+    /// the very next request, and expiry is judged here at every request.
     pub async fn authenticate(&self, secret: &str) -> Result<Authenticated, RuntimeError> {
         let hash = Secret::given(secret).hash();
         let now = self.real_now();
-        let (account, credential) = if let Some(token) = self.store.find_token(&hash).await? {
-            if !token.is_live(now) {
-                return Err(RuntimeError::Unauthenticated(
-                    "the token is revoked or expired",
-                ));
-            }
-            let id = Uuid::try_parse(&token.id)
-                .map_err(|_| RuntimeError::Unauthenticated("the token is unreadable"))?;
-            (token.account, Credential::Token(id))
-        } else if let Some(session) = self.store.find_session(&hash).await? {
-            if !session.is_live(now) {
-                return Err(RuntimeError::Unauthenticated(
-                    "the session has ended or expired; sign in again",
-                ));
-            }
-            let id = Uuid::try_parse(&session.id)
-                .map_err(|_| RuntimeError::Unauthenticated("the session is unreadable"))?;
-            (Some(session.account), Credential::Session(id))
-        } else {
+        let Some(stored) = self.store.credential(&hash).await? else {
             return Err(RuntimeError::Unauthenticated("unknown token"));
         };
-        let account = match account {
-            Some(name) => self.store.account(&name).await?,
-            None => None,
+        let credential = match stored.row.as_ref() {
+            CredentialRow::Token(token) => {
+                if !token.is_live(now) {
+                    return Err(RuntimeError::Unauthenticated(
+                        "the token is revoked or expired",
+                    ));
+                }
+                let id = Uuid::try_parse(&token.id)
+                    .map_err(|_| RuntimeError::Unauthenticated("the token is unreadable"))?;
+                Credential::Token(id)
+            }
+            CredentialRow::Session(session) => {
+                if !session.is_live(now) {
+                    return Err(RuntimeError::Unauthenticated(
+                        "the session has ended or expired; sign in again",
+                    ));
+                }
+                let id = Uuid::try_parse(&session.id)
+                    .map_err(|_| RuntimeError::Unauthenticated("the session is unreadable"))?;
+                Credential::Session(id)
+            }
         };
-        let account = account.filter(|account| self.may_act(account, now)).ok_or(
-            RuntimeError::Unauthenticated("the account is disabled or expired"),
-        )?;
+        let account = stored
+            .account
+            .filter(|account| self.may_act(account, now))
+            .ok_or(RuntimeError::Unauthenticated(
+                "the account is disabled or expired",
+            ))?;
         if account
             .last_seen_at
             .is_none_or(|seen| now - seen >= SEEN_EVERY)
@@ -240,7 +246,7 @@ impl Runtime {
             tracing::warn!(%error, account = %account.name, "cannot record when the account was seen");
         }
         Ok(Authenticated {
-            account: Arc::new(account),
+            account,
             credential,
         })
     }

@@ -163,7 +163,7 @@ impl Command for Migrate {
             .await?;
         Ok(Migrated::Done {
             instance: Box::new(stored),
-            from_state: instance.state,
+            from_state: instance.state.into(),
         })
     }
 }
@@ -302,9 +302,9 @@ impl Runtime {
                     report.migrated += 1;
                     report.instances.push(MigratedInstance {
                         id: instance.id,
-                        key: instance.key,
+                        key: instance.key.into(),
                         from_state,
-                        to_state: instance.state,
+                        to_state: instance.state.into(),
                     });
                 }
                 Ok(Migrated::Refused { reason }) => report.refused.push(Refused {

@@ -114,13 +114,13 @@ pub fn sla_cycles(instance: &Instance, history: &[HistoryEntry]) -> BTreeMap<Str
     for decision in history.iter().filter_map(|entry| entry.data.sla()) {
         let cycle = u64::from(decision.cycle);
         let outcome = decision.outcome.as_str().to_owned();
-        decided.insert((decision.sla.clone(), cycle), outcome);
+        decided.insert((decision.sla.to_string(), cycle), outcome);
     }
     let mut cycles = BTreeMap::new();
     for (clock, count) in &instance.sla_cycle_counts {
         let statuses = (1..=u64::from(*count))
             .map(|cycle| {
-                if let Some(outcome) = decided.get(&(clock.clone(), cycle)) {
+                if let Some(outcome) = decided.get(&(clock.to_string(), cycle)) {
                     return outcome.clone();
                 }
                 let open = instance
@@ -134,7 +134,7 @@ pub fn sla_cycles(instance: &Instance, history: &[HistoryEntry]) -> BTreeMap<Str
                 }
             })
             .collect();
-        cycles.insert(clock.clone(), statuses);
+        cycles.insert(clock.to_string(), statuses);
     }
     cycles
 }

@@ -139,19 +139,19 @@ impl Observed {
             let (Some(to), true) = (&entry.to, starts_a_change || eventless) else {
                 continue;
             };
-            self.states.insert(to.clone());
+            self.states.insert(to.to_string());
             if let (Some(from), Some(event)) = (&entry.from, &entry.event)
                 && matches!(entry.kind(), HistoryKind::Event | HistoryKind::Timer)
                 && let Some((origin, transitions)) = event_transitions(&definition, from, event)
             {
-                let trigger = Trigger::Event(event.clone());
+                let trigger = Trigger::Event(event.to_string());
                 self.taken(origin, trigger, transitions, from, to, following);
             }
             if eventless
                 && let Some(from) = &entry.from
                 && let Some(state) = definition.state(from)
             {
-                let origin = Origin::State(from.clone());
+                let origin = Origin::State(from.to_string());
                 self.taken(
                     origin,
                     Trigger::Eventless,
@@ -163,7 +163,7 @@ impl Observed {
             }
             let cancelled = matches!(entry.data, HistoryData::Admin(AdminChange::Cancel { .. }));
             let active = !cancelled && definition.state(to).is_some_and(|state| !state.terminal);
-            settling = active.then(|| to.clone());
+            settling = active.then(|| to.to_string());
         }
         if let Some(state) = settling {
             self.no_eventless_held(&state);
@@ -526,7 +526,7 @@ fields.x = { type = "boolean" }
                 data: data.as_object().cloned().unwrap_or_default(),
                 actor: "test".into(),
             };
-            let outcome = engine::apply(definition, &self.instance, &input, 1).unwrap();
+            let outcome = engine::apply(definition, self.instance.clone(), &input, 1).unwrap();
             self.instance = outcome.instance.clone();
             self.keep(outcome);
         }

@@ -294,7 +294,7 @@ impl Run {
                 found.push(Mismatch::new(
                     format!("{label}: state"),
                     state,
-                    &instance.state,
+                    instance.state.as_str(),
                 ));
             }
             if let Some(status) = other.status
@@ -325,7 +325,7 @@ impl Run {
         if let Some(state) = &expect.state
             && *state != instance.state
         {
-            found.push(Mismatch::new("state", state, &instance.state));
+            found.push(Mismatch::new("state", state, instance.state.as_str()));
         }
         if let Some(status) = expect.status
             && status != instance.status
@@ -351,7 +351,7 @@ impl Run {
                 .timers
                 .iter()
                 .filter(|timer| matches!(timer.fires, Fires::Event(_)))
-                .map(|timer| timer.name.clone())
+                .map(|timer| timer.name.to_string())
                 .collect();
             found.extend(check::names("timers", timers, &actual));
         }
@@ -402,7 +402,11 @@ impl Run {
         };
         loop {
             let page = store.list_instances(&filter).await?;
-            ids.extend(page.instances.into_iter().map(|i| (i.id, i.workflow)));
+            ids.extend(
+                page.instances
+                    .into_iter()
+                    .map(|i| (i.id, i.workflow.to_string())),
+            );
             match page.next_cursor {
                 Some(cursor) => filter.cursor = Some(cursor),
                 None => break,

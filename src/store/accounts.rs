@@ -79,7 +79,9 @@ impl Store {
     pub async fn touch_account(&self, name: &str, at: Millis) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         tx.touch_account(name, at).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.credentials.seen(name, at);
+        Ok(())
     }
 }
 
@@ -126,8 +128,9 @@ impl WriteTx {
         .bind(account.last_seen_at)
         .bind(account.created_at)
         .bind(account.created_by.as_str());
-        self.db().execute(sql).await?;
-        Ok(())
+        let mut db = self.db();
+        db.execute(sql).await?;
+        super::credentials::changed(&mut db).await
     }
 
     /// Writes every changeable field of an existing account.
@@ -145,7 +148,8 @@ impl WriteTx {
         .bind(i64::from(account.emergency))
         .bind(account.disabled_at)
         .bind(account.name.as_str());
-        self.db().execute(sql).await?;
-        Ok(())
+        let mut db = self.db();
+        db.execute(sql).await?;
+        super::credentials::changed(&mut db).await
     }
 }

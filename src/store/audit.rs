@@ -144,6 +144,54 @@ impl WriteTx {
         db.execute(advance).await?;
         Ok(entry)
     }
+
+    /// Appends `drafts` in order, all stamped `at`, as [`Self::append_audit`]
+    /// would one by one, in three statements whatever their number: group
+    /// commit appends the entries of a whole batch just before its commit,
+    /// so that on PostgreSQL the chain's head is held only for that.
+    pub async fn append_audits(
+        &mut self,
+        drafts: Vec<AuditDraft>,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        if drafts.is_empty() {
+            return Ok(());
+        }
+        let mut db = self.db();
+        let lock = db.backend().lock_row();
+        let head = Sql::new(format!(
+            "SELECT seq, hash FROM audit_head WHERE id = 1{lock}"
+        ));
+        let (mut seq, mut previous): (i64, String) = db.fetch_one(head).await?;
+        let mut entries = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let entry = draft.seal(seq + 1, at, &previous);
+            seq = entry.seq;
+            previous.clone_from(&entry.hash);
+            entries.push((canonical(&entry.detail), entry));
+        }
+        let mut insert = Sql::new(format!("INSERT INTO audit ({COLUMNS}) VALUES "));
+        for (n, (detail, entry)) in entries.iter().enumerate() {
+            if n > 0 {
+                insert.push(", ");
+            }
+            insert.push("(").push_bind(entry.seq);
+            insert.push(", ").push_bind(entry.at);
+            insert.push(", ").push_bind(entry.actor.as_str());
+            insert.push(", ").push_bind(entry.action.as_str());
+            insert.push(", ").push_bind(entry.target.as_str());
+            insert.push(", ").push_bind(detail.as_str());
+            insert.push(", ").push_bind(entry.remote_addr.as_deref());
+            insert.push(", ").push_bind(entry.hash.as_str());
+            insert.push(")");
+        }
+        db.execute(insert).await?;
+        let advance = Sql::new("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(previous.as_str());
+        db.execute(advance).await?;
+        Ok(())
+    }
 }
 
 impl Store {

@@ -40,10 +40,10 @@ impl TryFrom<HistoryRow> for HistoryRecord {
             seq: row.seq,
             entry: HistoryEntry {
                 at: row.at,
-                event: row.event,
-                from: row.from_state,
-                to: row.to_state,
-                actor: row.actor,
+                event: row.event.map(Into::into),
+                from: row.from_state.map(Into::into),
+                to: row.to_state.map(Into::into),
+                actor: row.actor.into(),
                 data: history_data::decode(kind, row.data.0)?,
             },
         })

@@ -102,7 +102,7 @@ impl From<&HistoryData> for StoredTimerLine {
                 catch_up,
             } => StoredTimerLine::Ignored {
                 ignored: reason.clone(),
-                sla: sla.clone(),
+                sla: sla.as_deref().map(str::to_owned),
                 catch_up: catch_up.as_ref().map(StoredCatchUp::from),
             },
             other => StoredTimerLine::Fired {
@@ -124,7 +124,7 @@ impl TryFrom<StoredTimerLine> for HistoryData {
                 catch_up,
             } => HistoryData::TimerIgnored {
                 reason: ignored,
-                sla,
+                sla: sla.map(Into::into),
                 catch_up: catch_up.map(TryInto::try_into).transpose()?,
             },
             StoredTimerLine::Fired { catch_up, data } => HistoryData::TimerFired {
@@ -155,7 +155,7 @@ enum StoredPolicy {
 impl From<&CatchUpNote> for StoredCatchUp {
     fn from(note: &CatchUpNote) -> Self {
         Self {
-            timer: note.timer.clone(),
+            timer: note.timer.to_string(),
             slot: instant_text(note.slot),
             policy: match note.policy {
                 CatchUp::Once => StoredPolicy::Once,
@@ -172,7 +172,7 @@ impl TryFrom<StoredCatchUp> for CatchUpNote {
 
     fn try_from(note: StoredCatchUp) -> Result<Self, StoreError> {
         Ok(Self {
-            timer: note.timer,
+            timer: note.timer.into(),
             slot: parse_instant(&note.slot)?,
             policy: match note.policy {
                 StoredPolicy::Once => CatchUp::Once,
@@ -207,10 +207,10 @@ struct StoredSla {
 impl From<&SlaDecision> for StoredSla {
     fn from(decision: &SlaDecision) -> Self {
         Self {
-            sla: decision.sla.clone(),
+            sla: decision.sla.to_string(),
             cycle: decision.cycle,
             outcome: decision.outcome.into(),
-            role: decision.role.clone(),
+            role: decision.role.as_deref().map(str::to_owned),
             due_at: decision.due_at,
         }
     }
@@ -219,10 +219,10 @@ impl From<&SlaDecision> for StoredSla {
 impl From<StoredSla> for SlaDecision {
     fn from(stored: StoredSla) -> Self {
         Self {
-            sla: stored.sla,
+            sla: stored.sla.into(),
             cycle: stored.cycle,
             outcome: stored.outcome.into(),
-            role: stored.role,
+            role: stored.role.map(Into::into),
             due_at: stored.due_at,
         }
     }

@@ -61,9 +61,9 @@ impl From<&Answer> for StoredAnswer {
             } => StoredAnswer::Changed {
                 instance: instance.into(),
                 transition: transition.as_ref().map(|transition| StoredTransition {
-                    event: transition.event.clone(),
-                    from: transition.from.clone(),
-                    to: transition.to.clone(),
+                    event: transition.event.to_string(),
+                    from: transition.from.to_string(),
+                    to: transition.to.to_string(),
                     at: transition.at,
                 }),
             },
@@ -83,9 +83,9 @@ impl TryFrom<StoredAnswer> for Answer {
             } => Answer::Changed {
                 instance: instance.try_into()?,
                 transition: transition.map(|transition| TransitionRecord {
-                    event: transition.event,
-                    from: transition.from,
-                    to: transition.to,
+                    event: transition.event.into(),
+                    from: transition.from.into(),
+                    to: transition.to.into(),
                     at: transition.at,
                 }),
             },

@@ -1,7 +1,7 @@
 //! Instances (the `instances` table): one row per instance, with its open
 //! SLA cycles, pending timers and cycle numbers as JSON copies so that an
-//! instance loads in one query. Reads, listings, the locked loads of a
-//! write transaction, and the facts the stuck check weighs.
+//! instance loads in one query. Reads, listings and the locked loads of a
+//! write transaction (the stuck check's reads are `stuck.rs`).
 
 use std::collections::BTreeMap;
 
@@ -14,7 +14,8 @@ use super::db::{Arg, Db, Sql};
 use super::sla_cycles::StoredSlaCycle;
 use super::timers::StoredTimer;
 use super::{Store, StoreError, WriteTx};
-use crate::engine::{Instance, Millis, SlaCycle, Status};
+use crate::engine::{Instance, Millis, Status};
+use crate::model::Name;
 
 pub(super) const TABLE: &str = "instances";
 
@@ -53,7 +54,7 @@ impl Cursor {
         Self(id)
     }
 
-    fn last_id(&self) -> Uuid {
+    pub(super) fn last_id(&self) -> Uuid {
         self.0
     }
 
@@ -79,22 +80,6 @@ pub struct Page {
 }
 
 impl Page {
-    /// The page `filter` asks for out of `newest_first` (any instances,
-    /// sorted newest first): the filter's fields, cursor and limit are
-    /// applied here. Listings whose rows do not come from one query (the
-    /// stuck list) page with this exactly like the store's own.
-    pub fn of(newest_first: impl IntoIterator<Item = Instance>, filter: &InstanceFilter) -> Self {
-        let after = filter.cursor.as_ref().map(Cursor::last_id);
-        let limit = filter.page_size();
-        let rows = newest_first
-            .into_iter()
-            .filter(|instance| filter.matches(instance))
-            .filter(|instance| after.is_none_or(|after| instance.id < after))
-            .take(limit + 1)
-            .collect();
-        Self::cut(rows, limit)
-    }
-
     /// A page of `rows` (newest first, at most `limit + 1`): one row more
     /// than the limit tells that another page exists.
     fn cut(mut rows: Vec<Instance>, limit: usize) -> Self {
@@ -109,37 +94,6 @@ impl Page {
             next_cursor,
         }
     }
-}
-
-impl InstanceFilter {
-    /// Whether `instance` matches every field filter (not the cursor).
-    pub fn matches(&self, instance: &Instance) -> bool {
-        self.workflow
-            .as_ref()
-            .is_none_or(|workflow| &instance.workflow == workflow)
-            && self
-                .state
-                .as_ref()
-                .is_none_or(|state| &instance.state == state)
-            && self.key.as_ref().is_none_or(|key| &instance.key == key)
-            && self.status.is_none_or(|status| instance.status == status)
-    }
-}
-
-/// The facts about a live instance that the stuck check weighs against its
-/// definition.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveInstanceFacts {
-    pub id: Uuid,
-    pub workflow: String,
-    pub key: String,
-    pub definition_hash: String,
-    pub state: String,
-    pub entered_at: Millis,
-    pub slas: Vec<SlaCycle>,
-    pub open_incidents: i64,
-    /// The earliest due time among its timers, if any.
-    pub earliest_timer_due: Option<Millis>,
 }
 
 /// The `status` column's text.
@@ -184,12 +138,12 @@ impl TryFrom<InstanceRow> for Instance {
     fn try_from(row: InstanceRow) -> Result<Self, StoreError> {
         Ok(Instance {
             id: super::parse_id(&row.id)?,
-            workflow: row.workflow,
+            workflow: row.workflow.into(),
             version: u32::try_from(row.version)
                 .map_err(|_| StoreError::Corrupt(format!("version {}", row.version)))?,
-            definition_hash: row.definition_hash,
-            key: row.key,
-            state: row.state,
+            definition_hash: row.definition_hash.into(),
+            key: row.key.into(),
+            state: row.state.into(),
             status: parse_status(&row.status)?,
             data: row.data.0,
             created_at: row.created_at,
@@ -197,7 +151,7 @@ impl TryFrom<InstanceRow> for Instance {
             entered_at: row.entered_at,
             slas: row.slas.0.into_iter().map(Into::into).collect(),
             timers: row.timers.0.into_iter().map(Into::into).collect(),
-            sla_cycle_counts: row.sla_cycle_counts.0,
+            sla_cycle_counts: counts_from_store(row.sla_cycle_counts.0),
             revision: row.revision,
         })
     }
@@ -229,11 +183,11 @@ impl From<&Instance> for InstanceSnapshot {
     fn from(instance: &Instance) -> Self {
         Self {
             id: instance.id,
-            workflow: instance.workflow.clone(),
+            workflow: instance.workflow.to_string(),
             version: instance.version,
-            definition_hash: instance.definition_hash.clone(),
-            key: instance.key.clone(),
-            state: instance.state.clone(),
+            definition_hash: instance.definition_hash.to_string(),
+            key: instance.key.to_string(),
+            state: instance.state.to_string(),
             status: status_text(instance.status).to_owned(),
             data: instance.data.clone(),
             created_at: instance.created_at,
@@ -242,7 +196,7 @@ impl From<&Instance> for InstanceSnapshot {
             slas: instance.slas.iter().map(Into::into).collect(),
             timers: instance.timers.iter().map(Into::into).collect(),
             revision: instance.revision,
-            sla_cycle_counts: instance.sla_cycle_counts.clone(),
+            sla_cycle_counts: counts_to_store(&instance.sla_cycle_counts),
         }
     }
 }
@@ -253,11 +207,11 @@ impl TryFrom<InstanceSnapshot> for Instance {
     fn try_from(snapshot: InstanceSnapshot) -> Result<Self, StoreError> {
         Ok(Instance {
             id: snapshot.id,
-            workflow: snapshot.workflow,
+            workflow: snapshot.workflow.into(),
             version: snapshot.version,
-            definition_hash: snapshot.definition_hash,
-            key: snapshot.key,
-            state: snapshot.state,
+            definition_hash: snapshot.definition_hash.into(),
+            key: snapshot.key.into(),
+            state: snapshot.state.into(),
             status: parse_status(&snapshot.status)?,
             data: snapshot.data,
             created_at: snapshot.created_at,
@@ -266,9 +220,25 @@ impl TryFrom<InstanceSnapshot> for Instance {
             slas: snapshot.slas.into_iter().map(Into::into).collect(),
             timers: snapshot.timers.into_iter().map(Into::into).collect(),
             revision: snapshot.revision,
-            sla_cycle_counts: snapshot.sla_cycle_counts,
+            sla_cycle_counts: counts_from_store(snapshot.sla_cycle_counts),
         })
     }
+}
+
+/// The highest cycle number per SLA clock, as the engine holds it (shared
+/// clock names) and as the row stores it (plain text keys).
+fn counts_from_store(counts: BTreeMap<String, u32>) -> BTreeMap<Name, u32> {
+    counts
+        .into_iter()
+        .map(|(clock, count)| (clock.into(), count))
+        .collect()
+}
+
+fn counts_to_store(counts: &BTreeMap<Name, u32>) -> BTreeMap<String, u32> {
+    counts
+        .iter()
+        .map(|(clock, count)| (clock.to_string(), *count))
+        .collect()
 }
 
 async fn one(db: &mut Db<'_>, sql: Sql<'_>) -> Result<Option<Instance>, StoreError> {
@@ -340,47 +310,6 @@ impl Store {
         }
         Ok(found)
     }
-
-    /// The facts about every live instance that the stuck check needs.
-    pub async fn live_facts(&self) -> Result<Vec<LiveInstanceFacts>, StoreError> {
-        let sql = Sql::new(
-            "SELECT i.id, i.workflow, i.key, i.definition_hash, i.state, i.entered_at, i.slas, \
-             (SELECT COUNT(*) FROM incidents n WHERE n.instance_id = i.id \
-              AND n.resolved_at IS NULL) AS open_incidents, \
-             (SELECT MIN(t.due_at) FROM timers t WHERE t.instance_id = i.id) \
-              AS earliest_timer_due \
-             FROM instances i WHERE i.status = 'active' ORDER BY i.id",
-        );
-        let rows: Vec<FactsRow> = self.db().fetch_all(sql).await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(LiveInstanceFacts {
-                    id: super::parse_id(&row.id)?,
-                    workflow: row.workflow,
-                    key: row.key,
-                    definition_hash: row.definition_hash,
-                    state: row.state,
-                    entered_at: row.entered_at,
-                    slas: row.slas.0.into_iter().map(Into::into).collect(),
-                    open_incidents: row.open_incidents,
-                    earliest_timer_due: row.earliest_timer_due,
-                })
-            })
-            .collect()
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct FactsRow {
-    id: String,
-    workflow: String,
-    key: String,
-    definition_hash: String,
-    state: String,
-    entered_at: i64,
-    slas: SqlJson<Vec<StoredSlaCycle>>,
-    open_incidents: i64,
-    earliest_timer_due: Option<i64>,
 }
 
 impl WriteTx {

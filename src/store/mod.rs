@@ -21,6 +21,8 @@
 mod accounts;
 mod assessment;
 mod audit;
+pub mod baseline;
+mod credentials;
 mod db;
 mod definitions;
 mod fault;
@@ -35,11 +37,14 @@ mod outcome;
 mod overview;
 mod postgres;
 mod probe;
+mod read_only;
+mod savepoint;
 mod schema;
 mod sessions;
 mod sla_cycles;
 mod snapshot;
 mod sqlite;
+mod stuck;
 pub mod testing;
 mod timers;
 mod tokens;
@@ -47,6 +52,7 @@ mod transaction;
 
 pub use assessment::{AssessmentRow, RowSelection};
 pub use audit::{AuditCursor, AuditPage, AuditQuery};
+pub use credentials::{CredentialRow, StoredCredential};
 pub use db::Backend;
 pub use definitions::StoredVersion;
 pub use fault::{Fault, STORE_ERRORS};
@@ -54,13 +60,15 @@ pub use health::NotReady;
 pub use history::HistoryRecord;
 pub use idempotency::{Answer, IdempotencyRecord};
 pub use incidents::{Incident, IncidentKind, NewIncident};
-pub use instances::{Cursor, InstanceFilter, LiveInstanceFacts, Page};
+pub use instances::{Cursor, InstanceFilter, Page};
 pub use outbox::{Delivery, OutboxEntry, OutboxMessage};
 pub use overview::{StateCount, VersionCount};
 pub use probe::probe;
+pub use savepoint::Savepoint;
 pub use schema::TABLES;
 pub use sessions::SessionRow;
 pub use snapshot::{Cell, Column, ColumnKind, Snapshot, find_column};
+pub use stuck::{LiveInstanceFacts, LiveState, StuckRules, VersionState};
 pub use timers::ClaimedTimer;
 pub use tokens::TokenRow;
 
@@ -90,6 +98,25 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// Opened read-only, the SQLite file does not exist (it is not created).
+    #[error("there is no SQLite database at {}", .0.display())]
+    NoDatabaseFile(std::path::PathBuf),
+    /// Opened read-only, the database has no flowkeeper schema (nothing
+    /// was ever served from it).
+    #[error("the database has no flowkeeper schema: `flowkeeper serve` creates it")]
+    NoSchema,
+    /// Opened read-only, the database's schema is older than this build's.
+    #[error(
+        "the database's schema is at migration {applied}, older than this flowkeeper's {expected}: \
+         run `flowkeeper serve` of this version on it once to migrate it"
+    )]
+    SchemaBehind { applied: i64, expected: i64 },
+    /// Opened read-only, the database was migrated by a newer flowkeeper.
+    #[error(
+        "the database's schema is at migration {applied}, newer than this flowkeeper's {expected}: \
+         use the flowkeeper that wrote it"
+    )]
+    SchemaAhead { applied: i64, expected: i64 },
 }
 
 impl StoreError {
@@ -160,6 +187,8 @@ pub struct Store {
     pool: Pool,
     /// Whether the last write failed, shared by every clone.
     health: Arc<WriteHealth>,
+    /// Tokens and sessions as last read, shared by every clone.
+    credentials: Arc<credentials::CredentialCache>,
 }
 
 impl Store {
@@ -181,10 +210,16 @@ impl Store {
                 crate::accounts::redact::database_url(url),
             ));
         };
-        Ok(Self {
+        Ok(Self::over(pool))
+    }
+
+    /// A store over a pool just opened: healthy, nothing cached.
+    fn over(pool: Pool) -> Self {
+        Self {
             pool,
             health: Arc::default(),
-        })
+            credentials: Arc::default(),
+        }
     }
 
     /// Which database this store talks to.
@@ -252,6 +287,24 @@ impl WriteTx {
             }
         }
         result
+    }
+
+    /// Marks a point to come back to: several commands share one
+    /// transaction (a batch of timers), each between [`Self::mark`] and
+    /// [`Self::keep_mark`] or [`Self::undo_to_mark`], so that one that
+    /// fails is undone alone. Marks do not nest.
+    pub async fn mark(&mut self) -> Result<(), StoreError> {
+        self.conn.mark().await
+    }
+
+    /// Keeps what was done since the mark.
+    pub async fn keep_mark(&mut self) -> Result<(), StoreError> {
+        self.conn.keep_mark().await
+    }
+
+    /// Undoes what was done since the mark; the rest stays.
+    pub async fn undo_to_mark(&mut self) -> Result<(), StoreError> {
+        self.conn.undo_to_mark().await
     }
 
     /// Rolls back now; dropping a `WriteTx` does the same in the background.

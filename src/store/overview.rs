@@ -1,6 +1,6 @@
 //! Counts for the console's overview and workflow pages: live instances
-//! per workflow and state, instances per version, SLA misses since a time
-//! and open incidents. Aggregates only, so a page answers in one query
+//! per workflow and state, instances per version, SLA misses since a time,
+//! open incidents and when a write last committed. Aggregates only, so a page answers in one query
 //! each whatever the store holds.
 
 use super::db::Sql;
@@ -51,6 +51,15 @@ impl Store {
                 .bind(since);
         let (count,): (i64,) = self.db().fetch_one(sql).await?;
         Ok(count)
+    }
+
+    /// When the last audit entry committed. Every change writes one in its
+    /// own transaction, so this is when a write last worked (`None` on a
+    /// store that never changed).
+    pub async fn last_write_at(&self) -> Result<Option<Millis>, StoreError> {
+        let sql = Sql::new("SELECT at FROM audit ORDER BY seq DESC LIMIT 1");
+        let row: Option<(i64,)> = self.db().fetch_optional(sql).await?;
+        Ok(row.map(|(at,)| at))
     }
 
     /// Incidents not yet resolved.

@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::StoreError;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Connects, optionally inside `schema` (created if missing; tests use one
 /// fresh schema each), and brings the schema up to date.
@@ -58,4 +58,28 @@ pub(super) fn is_plain_identifier(name: &str) -> bool {
         .is_some_and(|first| first.is_ascii_lowercase() || first == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && name.len() <= 63
+}
+
+/// Connects to read only (every transaction `READ ONLY`), optionally inside
+/// `schema`, which must exist: nothing is created and no migration runs.
+pub(super) async fn open_read_only(
+    url: &str,
+    schema: Option<&str>,
+    max_connections: u32,
+) -> Result<PgPool, StoreError> {
+    let mut settings = vec![("default_transaction_read_only", "on")];
+    if let Some(schema) = schema {
+        if !is_plain_identifier(schema) {
+            return Err(StoreError::InvalidSchema(schema.to_owned()));
+        }
+        settings.push(("search_path", schema));
+    }
+    let options = PgConnectOptions::from_str(url)?
+        .options(settings)
+        .application_name("flowkeeper:read-only");
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await?;
+    Ok(pool)
 }

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 
 use super::db::{Backend, Sql};
 use super::{
-    Store, StoreError, accounts, assessment, audit, definitions, health, history, idempotency,
-    incidents, instances, outbox, sessions, sla_cycles, timers, tokens,
+    Store, StoreError, accounts, assessment, audit, credentials, definitions, health, history,
+    idempotency, incidents, instances, outbox, sessions, sla_cycles, timers, tokens,
 };
 
 /// Every table of the store's schema, parents before children (restoring in
 /// this order satisfies the foreign keys). A concept module that adds a
 /// table names it in a `TABLE` constant and adds it here.
-pub const TABLES: [&str; 15] = [
+pub const TABLES: [&str; 16] = [
     definitions::TABLE,
     instances::TABLE,
     history::TABLE,
@@ -26,6 +26,7 @@ pub const TABLES: [&str; 15] = [
     accounts::TABLE,
     tokens::TABLE,
     sessions::TABLE,
+    credentials::TABLE,
     audit::TABLE,
     audit::HEAD_TABLE,
     assessment::TABLE,

@@ -53,8 +53,9 @@ impl WriteTx {
         .bind(row.expires_at)
         .bind(row.ended_at)
         .bind(row.remote_addr.as_deref());
-        self.db().execute(sql).await?;
-        Ok(())
+        let mut db = self.db();
+        db.execute(sql).await?;
+        super::credentials::changed(&mut db).await
     }
 
     /// Signs a session out; `false` when it had ended already.
@@ -62,6 +63,11 @@ impl WriteTx {
         let sql = Sql::new("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
             .bind(now)
             .bind(id);
-        Ok(self.db().execute(sql).await? > 0)
+        let mut db = self.db();
+        let ended = db.execute(sql).await? > 0;
+        if ended {
+            super::credentials::changed(&mut db).await?;
+        }
+        Ok(ended)
     }
 }

@@ -67,15 +67,15 @@ pub(super) struct StoredSlaCycle {
 impl From<&SlaCycle> for StoredSlaCycle {
     fn from(cycle: &SlaCycle) -> Self {
         Self {
-            sla: cycle.sla.clone(),
+            sla: cycle.sla.to_string(),
             cycle: cycle.cycle,
             started_at: cycle.started_at,
             due_at: cycle.due_at,
             paused_at: cycle.paused_at,
             outcome: cycle.outcome.map(Into::into),
-            role: cycle.role.clone(),
+            role: cycle.role.as_deref().map(str::to_owned),
             stopped_at: cycle.stopped_at,
-            calendar: cycle.calendar.clone(),
+            calendar: cycle.calendar.as_deref().map(str::to_owned),
         }
     }
 }
@@ -83,15 +83,15 @@ impl From<&SlaCycle> for StoredSlaCycle {
 impl From<StoredSlaCycle> for SlaCycle {
     fn from(cycle: StoredSlaCycle) -> Self {
         Self {
-            sla: cycle.sla,
+            sla: cycle.sla.into(),
             cycle: cycle.cycle,
             started_at: cycle.started_at,
             due_at: cycle.due_at,
             paused_at: cycle.paused_at,
             outcome: cycle.outcome.map(Into::into),
-            role: cycle.role,
+            role: cycle.role.map(Into::into),
             stopped_at: cycle.stopped_at,
-            calendar: cycle.calendar,
+            calendar: cycle.calendar.map(Into::into),
         }
     }
 }

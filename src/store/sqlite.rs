@@ -19,16 +19,19 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::StoreError;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// NORMAL in WAL mode loses nothing when the process dies; only an OS
+/// crash may drop the last commits. (The benchmarks' raw baseline opens
+/// its file the same way.)
+pub(super) const SYNCHRONOUS: SqliteSynchronous = SqliteSynchronous::Normal;
 
 /// Opens (creating if missing) the database file and brings its schema up to date.
 pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // NORMAL in WAL mode loses nothing when the process dies; only an OS
-        // crash may drop the last commits.
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(SYNCHRONOUS)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
     // Every connection to `:memory:` would be a different empty database.
@@ -72,4 +75,26 @@ fn gate_of(file: &Path) -> Arc<Mutex<()>> {
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     Arc::clone(gates.entry(file.to_owned()).or_default())
+}
+
+/// Opens an existing database file to read it only: nothing is created,
+/// no migration runs, and every connection refuses writes.
+pub(super) async fn open_read_only(
+    url: &str,
+    max_connections: u32,
+) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?;
+    let file = options.get_filename();
+    if file.to_str() != Some(":memory:") && !file.exists() {
+        return Err(StoreError::NoDatabaseFile(file.to_owned()));
+    }
+    let options = options
+        .create_if_missing(false)
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await?;
+    Ok(pool)
 }

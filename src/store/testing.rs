@@ -257,9 +257,11 @@ pub async fn connections_in_transaction(store: &Store) -> Result<i64, StoreError
     Ok(count)
 }
 
-/// Writes `instances` as they are (no history, timers or SLA rows), in
-/// transactions of 1 000: a fixture of many instances for measuring
-/// listings and pages without running the engine for each one.
+/// Writes `instances` as they are, with the pending timers and open SLA
+/// cycles of the live ones in their tables as the engine's writes keep
+/// them (no history), in transactions of 1 000: a fixture of many
+/// instances for measuring listings, pages and the stuck check without
+/// running the engine for each one.
 pub async fn insert_instances(
     store: &Store,
     instances: impl IntoIterator<Item = crate::engine::Instance>,
@@ -268,9 +270,91 @@ pub async fn insert_instances(
     while instances.peek().is_some() {
         let mut tx = store.begin().await?;
         for instance in instances.by_ref().take(1_000) {
-            super::instances::write(&mut tx.db(), &instance, None).await?;
+            let mut db = tx.db();
+            super::instances::write(&mut db, &instance, None).await?;
+            if instance.status == crate::engine::Status::Active {
+                for timer in &instance.timers {
+                    super::timers::upsert(&mut db, instance.id, timer).await?;
+                }
+                for cycle in &instance.slas {
+                    super::sla_cycles::upsert(&mut db, instance.id, cycle).await?;
+                }
+            }
         }
         tx.commit().await?;
     }
     Ok(())
+}
+
+/// Moves the schema's migration record `by` migrations back (a database
+/// an older flowkeeper left, as far as the bookkeeping says) or forward
+/// (`by` negative: one a newer flowkeeper migrated). The tables stay as
+/// they are.
+pub async fn shift_migration_record(store: &Store, by: i64) -> Result<(), StoreError> {
+    let mut db = store.db();
+    if by > 0 {
+        let sql = Sql::new(
+            "DELETE FROM _sqlx_migrations WHERE version IN \
+             (SELECT version FROM _sqlx_migrations ORDER BY version DESC LIMIT $1)",
+        )
+        .bind(by);
+        db.execute(sql).await?;
+    } else {
+        for _ in 0..-by {
+            let sql = Sql::new(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                 SELECT version + 1, 'from a newer flowkeeper', TRUE, checksum, 0 \
+                 FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+            );
+            db.execute(sql).await?;
+        }
+    }
+    Ok(())
+}
+
+/// PostgreSQL: `VACUUM ANALYZE` of every table of the store, what autovacuum does
+/// on its own within a minute or so of a bulk load: the planner learns
+/// the tables' sizes and the visibility map lets it read an index alone.
+/// Benchmarks call it after writing their fixture so that they measure
+/// the steady state, not the first minute. Nothing on SQLite, which
+/// flowkeeper never analyzes.
+pub async fn settle(store: &Store) -> Result<(), StoreError> {
+    if store.backend() == super::Backend::Postgres {
+        for table in super::TABLES {
+            let sql = Sql::new(format!("VACUUM ANALYZE {table}"));
+            store.db().execute(sql).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the database itself refuse every history line of `instance_id`
+/// (a trigger raising an error), as a constraint or a fault would: a
+/// firing of that instance fails halfway, after its instance row was
+/// written. For tests that a failure inside a batch undoes only its own
+/// writes.
+pub async fn refuse_history_of(store: &Store, instance_id: Uuid) -> Result<(), StoreError> {
+    let id = instance_id.hyphenated();
+    let statements = match store.backend() {
+        super::Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON history \
+             WHEN NEW.instance_id = '{id}' \
+             BEGIN SELECT RAISE(ABORT, 'injected history failure'); END"
+        )],
+        super::Backend::Postgres => vec![
+            format!(
+                "CREATE OR REPLACE FUNCTION refuse_history() RETURNS trigger \
+                 LANGUAGE plpgsql AS $$ BEGIN IF NEW.instance_id = '{id}' THEN \
+                 RAISE EXCEPTION 'injected history failure'; END IF; RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON history \
+             FOR EACH ROW EXECUTE FUNCTION refuse_history()"
+                .to_owned(),
+        ],
+    };
+    let mut tx = store.begin().await?;
+    for statement in statements {
+        tx.db().execute(Sql::new(statement)).await?;
+    }
+    tx.commit().await
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::db::{Arg, Db, Sql};
+use super::db::{Arg, Backend, Db, Sql};
 use super::{Store, StoreError, WriteTx};
 use crate::engine::{Fires, Millis, PendingTimer};
 
@@ -32,8 +32,8 @@ enum StoredFires {
 impl From<&Fires> for StoredFires {
     fn from(fires: &Fires) -> Self {
         match fires {
-            Fires::Event(event) => StoredFires::Event(event.clone()),
-            Fires::SlaDeadline(clock) => StoredFires::SlaDeadline(clock.clone()),
+            Fires::Event(event) => StoredFires::Event(event.to_string()),
+            Fires::SlaDeadline(clock) => StoredFires::SlaDeadline(clock.to_string()),
         }
     }
 }
@@ -41,8 +41,8 @@ impl From<&Fires> for StoredFires {
 impl From<StoredFires> for Fires {
     fn from(fires: StoredFires) -> Self {
         match fires {
-            StoredFires::Event(event) => Fires::Event(event),
-            StoredFires::SlaDeadline(clock) => Fires::SlaDeadline(clock),
+            StoredFires::Event(event) => Fires::Event(event.into()),
+            StoredFires::SlaDeadline(clock) => Fires::SlaDeadline(clock.into()),
         }
     }
 }
@@ -58,7 +58,7 @@ pub(super) struct StoredTimer {
 impl From<&PendingTimer> for StoredTimer {
     fn from(timer: &PendingTimer) -> Self {
         Self {
-            name: timer.name.clone(),
+            name: timer.name.to_string(),
             due_at: timer.due_at,
             fires: (&timer.fires).into(),
         }
@@ -68,7 +68,7 @@ impl From<&PendingTimer> for StoredTimer {
 impl From<StoredTimer> for PendingTimer {
     fn from(timer: StoredTimer) -> Self {
         Self {
-            name: timer.name,
+            name: timer.name.into(),
             due_at: timer.due_at,
             fires: timer.fires.into(),
         }
@@ -123,6 +123,16 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         claimed.sort_by_key(|timer| (timer.due_at, timer.instance_id));
         Ok(claimed)
+    }
+
+    /// How many transactions firing timers should run at once: SQLite has
+    /// one writer, so one, which also keeps firings in due order;
+    /// PostgreSQL locks rows, so several, each on its own instances.
+    pub fn firing_lanes(&self) -> usize {
+        match self.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        }
     }
 
     /// The earliest due time among timers nobody holds a lease on at `now`.

@@ -97,8 +97,9 @@ impl WriteTx {
         .bind(row.approved_by.as_deref())
         .bind(row.revoked_at)
         .bind(row.account.as_deref());
-        self.db().execute(sql).await?;
-        Ok(())
+        let mut db = self.db();
+        db.execute(sql).await?;
+        super::credentials::changed(&mut db).await
     }
 
     /// Revokes a live token; returns it as it was, `None` when no live
@@ -121,6 +122,7 @@ impl WriteTx {
             .bind(now)
             .bind(id);
         db.execute(sql).await?;
+        super::credentials::changed(&mut db).await?;
         Ok(Some(row))
     }
 }

@@ -118,6 +118,24 @@ impl Conn {
         .await
     }
 
+    /// Marks a point the transaction can go back to ([`Self::undo_to_mark`])
+    /// or keep ([`Self::keep_mark`]). One mark at a time.
+    pub(super) async fn mark(&mut self) -> Result<(), StoreError> {
+        self.raw("SAVEPOINT mark").await
+    }
+
+    /// Keeps what was done since [`Self::mark`].
+    pub(super) async fn keep_mark(&mut self) -> Result<(), StoreError> {
+        self.raw("RELEASE SAVEPOINT mark").await
+    }
+
+    /// Undoes what was done since [`Self::mark`], keeping the rest of the
+    /// transaction (on PostgreSQL, also after a failed statement).
+    pub(super) async fn undo_to_mark(&mut self) -> Result<(), StoreError> {
+        self.raw("ROLLBACK TO SAVEPOINT mark").await?;
+        self.raw("RELEASE SAVEPOINT mark").await
+    }
+
     /// Rolls back now (closing the connection if that fails).
     pub(super) async fn rollback(mut self) {
         self.end().await;

@@ -43,7 +43,7 @@ pub async fn resolve(runtime: &Runtime, file: &Path, text: &str) -> Result<Plan,
         .select(&live)
         .await?
         .into_iter()
-        .map(|instance| instance.state)
+        .map(|instance| instance.state.to_string())
         .collect();
     plan::check(file, text, &parsed, &from, &to, Some(&live_states)).map_err(PlanError::Invalid)
 }

@@ -10,7 +10,9 @@ on_both!(
     no_or_bad_token_is_401_everywhere_but_health,
     roles_are_checked_per_route,
     revoked_and_expired_tokens_stop_working,
-    tokens_are_stored_only_as_hashes
+    tokens_are_stored_only_as_hashes,
+    a_cached_token_is_refused_on_the_next_request_once_revoked,
+    a_cached_token_follows_its_account_at_once
 );
 
 async fn no_or_bad_token_is_401_everywhere_but_health(backend: Backend) {
@@ -227,4 +229,71 @@ async fn tokens_are_stored_only_as_hashes(backend: Backend) {
         rows.iter()
             .all(|row| row.hash != secret && row.hash != crate::helpers::ADMIN)
     );
+}
+
+/// A token used before (so the server holds it in memory) is refused on
+/// the very next request after its revocation.
+async fn a_cached_token_is_refused_on_the_next_request_once_revoked(backend: Backend) {
+    let app = spawn(&backend).await;
+    let token = app.account_token("olga", "operator", &["desk"]).await;
+    let workflows = || app.send(Method::GET, "/v1/workflows", Some(&token), None);
+    for _ in 0..3 {
+        assert_eq!(workflows().await.status, StatusCode::OK);
+    }
+    let listed = app.get("/v1/admin/tokens").await;
+    let id = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["account"] == "olga")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/admin/tokens/{id}"),
+            Some(ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let answer = workflows().await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{:?}", answer.body);
+}
+
+/// A cached token has its account's rights as they are now: a role taken
+/// away is refused at once, a disabled account's token is refused at once,
+/// and enabling it again lets the token back in.
+async fn a_cached_token_follows_its_account_at_once(backend: Backend) {
+    let app = spawn(&backend).await;
+    let token = app.account_token("vera", "admin", &[]).await;
+    let stuck = || app.send(Method::GET, "/v1/admin/stuck", Some(&token), None);
+    assert_eq!(stuck().await.status, StatusCode::OK);
+    let change = |body: serde_json::Value| {
+        app.send(
+            Method::PATCH,
+            "/v1/admin/accounts/vera",
+            Some(ADMIN),
+            Some(body),
+        )
+    };
+    assert_eq!(
+        change(json!({"role": "viewer"})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(stuck().await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        change(json!({"disabled": true})).await.status,
+        StatusCode::OK
+    );
+    let workflows = || app.send(Method::GET, "/v1/workflows", Some(&token), None);
+    assert_eq!(workflows().await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        change(json!({"disabled": false})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(workflows().await.status, StatusCode::OK);
 }

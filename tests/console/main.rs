@@ -37,7 +37,9 @@ macro_rules! on_both {
     };
 }
 
+mod accounts;
 mod browser;
 mod forms;
+mod overview;
 mod pages;
 mod user;

@@ -302,7 +302,7 @@ fn a_timer_three_slots_late_fires_once_and_names_the_slot() {
     assert_eq!(
         line.data.catch_up(),
         Some(&CatchUpNote {
-            timer: "calls".to_owned(),
+            timer: "calls".into(),
             slot: at("2026-10-19T01:00:00Z"),
             policy: CatchUp::Once,
             next: Some(at("2026-10-22T01:00:00Z")),

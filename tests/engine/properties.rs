@@ -198,9 +198,9 @@ fn check_timers(definition: &Definition, instance: &Instance) {
             );
             continue;
         }
-        let declared = &definition.timers[&timer.name];
+        let declared = &definition.timers[timer.name.as_str()];
         assert!(
-            declared.states.is_empty() || declared.states.contains(&instance.state),
+            declared.states.is_empty() || declared.states.contains(&instance.state.to_string()),
             "timer `{}` pending in `{}`",
             timer.name,
             instance.state
@@ -246,11 +246,11 @@ proptest! {
                 continue;
             };
             assert_timers_consistent(&instance.timers, &outcome);
-            prop_assert!(definition.states.contains_key(&outcome.instance.state));
+            prop_assert!(definition.states.contains_key(outcome.instance.state.as_str()));
             prop_assert_eq!(outcome.instance.updated_at, now);
             check_timers(&definition, &outcome.instance);
             for cycle in outcome.sla_changes.iter().chain(&outcome.instance.slas) {
-                let key = (cycle.sla.clone(), cycle.cycle);
+                let key = (cycle.sla.to_string(), cycle.cycle);
                 if let Some((due_at, decided)) = seen.get(&key) {
                     prop_assert!(cycle.due_at >= *due_at, "deadline moved earlier: {:?}", cycle);
                     if decided.is_some() {

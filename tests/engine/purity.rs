@@ -73,3 +73,18 @@ fn only_the_clock_reads_the_time_or_makes_time_based_ids() {
         }
     }
 }
+
+/// The assessment calculator tallies the rows its caller streams to it:
+/// it names no store handle, driver, async runtime or HTTP. The IO is
+/// `Runtime::assess`'s and `src/cli/assess.rs`'s.
+#[test]
+fn the_calculator_opens_no_database() {
+    let files = sources("src/assess");
+    assert!(files.len() >= 3, "expected the modules of src/assess");
+    for path in files {
+        let text = fs::read_to_string(&path).expect("a readable source file");
+        for word in ["Store", "sqlx", "tokio", "axum", "connect("] {
+            assert!(!text.contains(word), "{} mentions `{word}`", path.display());
+        }
+    }
+}

@@ -173,18 +173,14 @@ fn stopping_exactly_at_the_due_instant_is_met() {
             .iter()
             .all(|cycle| cycle.sla != "response")
     );
-    assert!(
-        received
-            .timers_cancelled
-            .contains(&"sla:response".to_owned())
-    );
+    assert!(received.timers_cancelled.contains(&"sla:response".into()));
     assert_eq!(
         sla_lines(&received),
         [SlaDecision {
-            sla: "response".to_owned(),
+            sla: "response".into(),
             cycle: 1,
             outcome: SlaOutcome::Met,
-            role: Some("service_desk".to_owned()),
+            role: Some("service_desk".into()),
             due_at: T0 + 5 * SECOND,
         }]
     );

@@ -57,7 +57,7 @@ pub fn try_post(
         data: object(data),
         actor: "tester".into(),
     };
-    engine::apply(definition, instance, &input, now)
+    engine::apply(definition, instance.clone(), &input, now)
 }
 
 pub fn post(

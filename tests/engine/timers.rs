@@ -90,7 +90,7 @@ fn a_fired_timer_posts_its_event_as_a_timer_line_and_is_consumed() {
     let fired = fire(&reminders, &created.instance, "remind", at);
     assert_eq!(fired.instance.state, "phone");
     assert!(timer(&fired.instance, "remind").is_none());
-    assert!(fired.timers_cancelled.contains(&"remind".to_owned()));
+    assert!(fired.timers_cancelled.contains(&"remind".into()));
     assert_eq!(
         due(&fired.instance, "nag"),
         at + HOUR,

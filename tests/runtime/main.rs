@@ -49,11 +49,15 @@ macro_rules! on_both_db {
 }
 
 mod audit;
+mod batches;
 mod cascade;
 mod crash;
+mod credentials;
 mod driver;
 mod events;
+mod group_commit;
 mod runners;
+mod serve_crash;
 mod store;
 mod stuck;
 mod support;

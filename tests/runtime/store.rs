@@ -53,7 +53,7 @@ fn instance(hash: &str, key: &str) -> Instance {
         slas: Vec::new(),
         timers: Vec::new(),
         revision: 0,
-        sla_cycle_counts: BTreeMap::from([("response".to_owned(), 1)]),
+        sla_cycle_counts: BTreeMap::from([("response".into(), 1)]),
     }
 }
 
@@ -298,7 +298,7 @@ async fn timer_claims_are_leased(store: Store) {
     let mut fresh = instance(&hash, "T-3");
     let timers: Vec<PendingTimer> = (1..=3)
         .map(|n| PendingTimer {
-            name: format!("t{n}"),
+            name: format!("t{n}").into(),
             due_at: START + n * 1000,
             fires: Fires::Event("remind".into()),
         })

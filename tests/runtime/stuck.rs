@@ -96,7 +96,7 @@ async fn stuck_reasons(store: Store) {
     let mut moved = tx.load_instance(orphan.id).await.unwrap().unwrap();
     let revision = moved.revision;
     moved.version = 2;
-    moved.definition_hash = v2.source.hash.clone();
+    moved.definition_hash = v2.source.hash.as_str().into();
     moved.timers.clear();
     let migrate = Outcome {
         instance: moved,

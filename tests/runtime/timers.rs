@@ -197,7 +197,8 @@ async fn timer_loop_fires_what_is_due(store: Store) {
             .await
             .unwrap()
             .unwrap()
-            .state;
+            .state
+            .to_string();
         if state == "reminded" {
             break;
         }

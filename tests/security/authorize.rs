@@ -130,7 +130,7 @@ fn ticket_in(definition: &Definition, state: &str) -> Instance {
     let mut instance = engine::create(definition, input, T0)
         .expect("the ticket is created")
         .instance;
-    instance.state = state.to_owned();
+    instance.state = state.into();
     if definition.states[state].terminal {
         instance.status = Status::Completed;
     }
@@ -156,11 +156,11 @@ fn outcome(definition: &Definition, ticket: &Instance, event: &str, caller: &Acc
         Ok(()) => {}
     }
     let input = EventInput {
-        name: event.to_owned(),
+        name: event.into(),
         data: data_for(event),
-        actor: caller.name.to_string(),
+        actor: caller.name.to_string().into(),
     };
-    match engine::apply(definition, ticket, &input, T0 + 1) {
+    match engine::apply(definition, ticket.clone(), &input, T0 + 1) {
         Ok(_) => "ok".into(),
         Err(Rejection::InstanceEnded { .. } | Rejection::EventNotAllowed { .. }) => "409".into(),
         Err(other) => format!("engine refused: {other}"),

@@ -552,7 +552,7 @@ impl Scene<'_> {
 
 /// What hovering a state shows: its name, title and role.
 fn tooltip(state: &State) -> String {
-    let mut tip = state.name.clone();
+    let mut tip = state.name.to_string();
     if let Some(title) = &state.title {
         write!(tip, " — {title}").expect("writing to a String");
     }

@@ -1,40 +1,49 @@
-//! `flowkeeper assess` (api.md): its flags, ready for the binary to
-//! flatten into its subcommand, and [`execute`], the whole command.
+//! `flowkeeper assess` (api.md): its flags and [`execute`], the whole
+//! command: the IO around the pure calculator of `crate::assess`.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
 
-use super::compute::{AssessCommandError, compute};
-use super::config::load_file;
-use super::period::{PeriodError, PeriodSpec};
-use super::report::Report;
+use super::redacted;
+use crate::assess::{PeriodError, PeriodSpec, Plan, Report, load_file};
 use crate::model::Catalog;
-use crate::store::Store;
+use crate::store::{Store, StoreOptions};
 
-/// How long the command waits for the database before giving up.
+/// How long the command waits for the database before giving up: a
+/// command should fail, not hang on a database that is down (the pool
+/// would keep retrying for 30 s).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs `flowkeeper assess`: loads `assessment.toml` and the workflows
-/// beside it, opens the database, assesses the period and writes the
-/// report to `out` in the asked format.
+/// beside it, opens the database read-only, assesses the period and writes
+/// the report to `out` in the asked format.
 ///
-/// The period is checked before anything is opened, so a mistyped month
-/// fails at once with nothing touched.
-pub async fn execute(args: &AssessArgs, out: &mut dyn Write) -> Result<(), AssessCommandError> {
+/// The period and the files are checked before the database is opened, so
+/// a mistyped month fails at once with nothing touched; the database is
+/// never created, migrated or written.
+pub async fn execute(args: &AssessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let spec = args.period()?;
-    let config = load_file(&args.config_path()).map_err(AssessCommandError::Config)?;
+    let config = load_file(&args.config_path()).map_err(|diagnostics| anyhow!("{diagnostics}"))?;
     let catalog = Catalog::load(std::slice::from_ref(&args.workflows))
-        .map_err(AssessCommandError::Workflows)?;
-    let store = tokio::time::timeout(CONNECT_TIMEOUT, Store::connect(&args.database))
+        .map_err(|diagnostics| anyhow!("the workflows do not load:\n{diagnostics}"))?;
+    let plan = Plan::new(&config, &catalog, spec)?;
+    let context = || format!("cannot open the database {}", redacted(&args.database));
+    let options = StoreOptions::new(&args.database);
+    let store = tokio::time::timeout(CONNECT_TIMEOUT, Store::open_read_only(&options))
         .await
-        .map_err(|_| AssessCommandError::ConnectTimeout(CONNECT_TIMEOUT.as_secs()))?
-        .map_err(AssessCommandError::Connect)?;
-    let report = compute(&store, &config, &catalog, spec, args.role.as_deref()).await?;
-    out.write_all(args.format.render(&report).as_bytes())?;
-    out.flush()?;
+        .map_err(|_| anyhow!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))
+        .with_context(context)?
+        .with_context(context)?;
+    let period = plan.period();
+    let instances = store.assessment_instances(plan.selection(), period.from(), period.to());
+    let report = plan.tally(instances, args.role.as_deref()).await?;
+    out.write_all(args.format.render(&report).as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write the report")?;
     Ok(())
 }
 
