@@ -25,7 +25,7 @@ use crate::store::{Cell, Column, ColumnKind, Store, find_column};
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Rows handed from the reading thread to the writer at a time: one
-/// `COPY` on PostgreSQL, 128 prepared `INSERT`s of 64 rows on SQLite.
+/// `COPY` on PostgreSQL, 32 prepared `INSERT`s of 256 rows on SQLite.
 const BATCH: usize = 8_192;
 /// Batches read ahead of the writer.
 const READ_AHEAD: usize = 4;
@@ -106,17 +106,7 @@ pub async fn restore(
     while let Some(batch) = batches.recv().await {
         match batch {
             Batch::Table { name, columns } => {
-                let target = tx.columns(&name).await?;
-                let mapped = columns
-                    .iter()
-                    .map(|column| match find_column(&target, &column.name) {
-                        Some(found) if found.kind == column.kind => Ok(found.clone()),
-                        _ => Err(BackupError::UnknownColumn {
-                            table: name.clone(),
-                            column: column.name.clone(),
-                        }),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+                let mapped = mapped_columns(&name, &columns, &tx.columns(&name).await?)?;
                 suspended = tx.suspend_indexes(&name).await?;
                 current = Some((name, mapped));
             }
@@ -161,6 +151,26 @@ pub async fn restore(
     tx.commit().await?;
     progress.finish();
     Ok(RestoreSummary { manifest, replaced })
+}
+
+/// The target's columns for the backup's `columns` of `table`, by name: a
+/// column the target lacks, or has with another kind, is refused (a column
+/// the backup lacks takes its default).
+fn mapped_columns(
+    table: &str,
+    columns: &[FileColumn],
+    target: &[Column],
+) -> Result<Vec<Column>, BackupError> {
+    columns
+        .iter()
+        .map(|column| match find_column(target, &column.name) {
+            Some(found) if found.kind == column.kind => Ok(found.clone()),
+            _ => Err(BackupError::UnknownColumn {
+                table: table.to_owned(),
+                column: column.name.clone(),
+            }),
+        })
+        .collect()
 }
 
 /// What the reading thread hands the writer.

@@ -208,22 +208,16 @@ pub async fn run_once(
             source,
         }),
     };
-    if let Err(error) = super::record(
-        runtime.store(),
-        &out,
-        &taken,
-        ACTOR,
-        None,
-        runtime.real_now(),
-    )
-    .await
-    {
+    // The success is dated when it finished, as its audit entry is: the
+    // time read back from the audit log after a restart is the same.
+    let finished = runtime.real_now();
+    if let Err(error) = super::record(runtime.store(), &out, &taken, ACTOR, None, finished).await {
         tracing::error!(%error, "recording the backup in the audit log failed");
     }
     match taken {
         Ok(summary) => {
-            status.last_success.store(now, Ordering::Relaxed);
-            metrics::gauge!(LAST_SUCCESS).set(now as f64 / 1000.0);
+            status.last_success.store(finished, Ordering::Relaxed);
+            metrics::gauge!(LAST_SUCCESS).set(finished as f64 / 1000.0);
             metrics::gauge!(LAST_SIZE).set(summary.bytes as f64);
             metrics::counter!(BACKUPS, "outcome" => "ok").increment(1);
             tracing::info!(
