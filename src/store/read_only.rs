@@ -26,6 +26,7 @@ impl Store {
         let store = Self {
             pool,
             health: Default::default(),
+            credentials: Default::default(),
         };
         store.check_schema().await?;
         Ok(store)

@@ -27,10 +27,10 @@ fn history(number: u128) -> Vec<HistoryEntry> {
             );
             HistoryEntry {
                 at: REAL_START + number as i64 * 60_000 + line as i64,
-                event: Some("note".to_owned()),
-                from: Some("open".to_owned()),
-                to: Some("open".to_owned()),
-                actor: "tester".to_owned(),
+                event: Some("note".into()),
+                from: Some("open".into()),
+                to: Some("open".into()),
+                actor: "tester".into(),
                 data: HistoryData::Event(data),
             }
         })

@@ -184,7 +184,13 @@ async fn events_for_one_instance_apply_in_arrival_order(store: Store) {
         .unwrap()
         .iter()
         .filter(|line| line.entry.kind() == HistoryKind::Event)
-        .map(|line| line.entry.event.clone().unwrap_or_default())
+        .map(|line| {
+            line.entry
+                .event
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        })
         .collect();
     assert_eq!(events, ["bump", "bump", "close"]);
 }
