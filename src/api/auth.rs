@@ -15,7 +15,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
+
+use super::cookies::cookie;
 use axum::http::request::Parts;
 
 use super::problem::Problem;
@@ -143,19 +145,9 @@ fn presented_secret(parts: &Parts) -> Result<String, Problem> {
             _ => Err(missing()),
         };
     }
-    session_cookie(parts).ok_or_else(missing)
-}
-
-fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|text| text.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+    cookie(&parts.headers, SESSION_COOKIE)
+        .map(str::to_owned)
+        .ok_or_else(missing)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub(crate) mod assessment;
 mod audit;
 pub mod auth;
 mod common_answers;
+pub(crate) mod cookies;
 mod extract;
 mod instances;
 pub mod limits;

@@ -4,8 +4,9 @@
 //! cookie, else the browser's `Accept-Language`, else Chinese: the people
 //! who work the tickets read Chinese.
 
+use crate::api::cookies::cookie;
 use axum::extract::FromRequestParts;
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::request::Parts;
 
 /// The cookie that remembers a `?lang=` choice.
@@ -73,15 +74,7 @@ impl Lang {
         if let Some(lang) = asked {
             return (lang, true);
         }
-        let remembered = parts
-            .headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|text| text.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == LANG_COOKIE)
-            .and_then(|(_, value)| Lang::parse(value));
+        let remembered = cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse);
         if let Some(lang) = remembered {
             return (lang, false);
         }

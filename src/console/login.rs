@@ -9,7 +9,7 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
@@ -19,6 +19,7 @@ use super::i18n::{Lang, PageLang};
 use super::layout::{self, remember_lang};
 use super::session::{CSRF_FIELD, Viewer};
 use crate::api::auth::{RemoteAddr, SESSION_COOKIE};
+use crate::api::cookies::cookie;
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
 use crate::runtime::{Credential, NewSession, SignIn};
@@ -75,7 +76,7 @@ pub async fn submit(
         response
     };
     let expected = cookie(&headers, LOGIN_COOKIE);
-    if form.csrf.is_empty() || expected.as_deref() != Some(form.csrf.as_str()) {
+    if form.csrf.is_empty() || expected != Some(form.csrf.as_str()) {
         return again(
             lang.t(
                 "表單已失效,請再送出一次。",
@@ -174,17 +175,6 @@ fn set_login_cookie(response: &mut Response, token: &str) {
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(SET_COOKIE, value);
     }
-}
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|text| text.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(found, _)| *found == name)
-        .map(|(_, value)| value.to_owned())
 }
 
 fn render(

@@ -10,7 +10,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
@@ -20,6 +20,7 @@ use super::i18n::Lang;
 use super::times::Times;
 use crate::accounts::Role;
 use crate::api::auth::{Caller, SESSION_COOKIE};
+use crate::api::cookies::cookie;
 use crate::api::state::AppState;
 
 /// The name of the hidden CSRF input of every form that changes something.
@@ -171,20 +172,7 @@ fn presented_secret(parts: &Parts) -> Option<String> {
             .eq_ignore_ascii_case("bearer")
             .then(|| token.trim().to_owned());
     }
-    session_cookie(parts)
-}
-
-/// The session cookie's value, if any.
-pub fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|text| text.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+    cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned)
 }
 
 #[cfg(test)]
