@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::chart;
 use super::layout::{self, Nav};
 use super::session::Viewer;
-use crate::api;
+use crate::api::assessment::report as assessment_report;
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
 use crate::assess::{AssessmentConfig, PeriodSpec, Report};
@@ -54,7 +54,7 @@ async fn report(
 ) -> Result<(Report, AssessmentConfig), Problem> {
     let spec = PeriodSpec::parse(month, year, None, None)
         .map_err(|error| Problem::bad_request(error.to_string()))?;
-    api::assessment::report(state, spec, None).await
+    assessment_report(state, spec, None).await
 }
 
 /// `GET /ui/assessment`.
