@@ -3,7 +3,7 @@
 //! with their history lines; two schedulers on one database still fire
 //! each timer once.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use flowkeeper::engine::HistoryKind;
@@ -12,7 +12,7 @@ use flowkeeper::store::{Store, StoreOptions, testing};
 use serde_json::Map;
 use uuid::Uuid;
 
-use crate::support::{TestDb, actor, catalog, harness_with, test_config};
+use crate::support::{TestDb, actor, catalog, harness_with, test_config, ticker};
 
 on_both!(
     a_failing_firing_is_undone_alone,
@@ -20,30 +20,8 @@ on_both!(
 );
 on_both_db!(two_schedulers_fire_each_timer_once);
 
-const TICKER: &str = r#"
-id = "ticker"
-version = 1
-title = "Ticker"
-start = "waiting"
-
-[data.ticks]
-type = "integer"
-default = 0
-
-[states.waiting]
-on.tick = { set = { ticks = "data.ticks + 1" } }
-on.stop = "stopped"
-
-[states.stopped]
-terminal = true
-
-[events.tick]
-[events.stop]
-
-[timers.tick]
-after = "1s"
-event = "tick"
-"#;
+/// The fixture workflow of these tests, its timer due after 1s.
+static TICKER: LazyLock<String> = LazyLock::new(|| ticker("1s"));
 
 /// Ten timers due together fire in one batch; the database refuses the
 /// history line of the fifth, after its instance row was written. That
@@ -51,7 +29,7 @@ event = "tick"
 /// timer still pending) and the round reports it; the nine others
 /// committed with their timer lines and audit entries, the chain intact.
 async fn a_failing_firing_is_undone_alone(store: Store) {
-    let h = harness_with(store.clone(), &[TICKER]).await;
+    let h = harness_with(store.clone(), &[TICKER.as_str()]).await;
     let mut ids = Vec::new();
     for n in 0..10 {
         let key = format!("T-{n}");
@@ -95,7 +73,7 @@ async fn a_failing_firing_is_undone_alone(store: Store) {
 /// The store's marks (savepoints): what a step undone to its mark wrote
 /// is gone; what a kept step wrote commits.
 async fn a_savepoint_undoes_only_what_came_after_it(store: Store) {
-    let h = harness_with(store.clone(), &[TICKER]).await;
+    let h = harness_with(store.clone(), &[TICKER.as_str()]).await;
     let created = h
         .runtime
         .create("ticker", "T-1", Map::new(), &actor("svc"), None)
@@ -124,9 +102,13 @@ const INSTANCES: usize = 600;
 /// same due timers: every timer fires once, so each instance has exactly
 /// its created line and one timer line, and ticked once.
 async fn two_schedulers_fire_each_timer_once(db: &TestDb) {
-    let creator = Runtime::new(db.store.clone(), catalog(&[TICKER]), Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let creator = Runtime::new(
+        db.store.clone(),
+        catalog(&[TICKER.as_str()]),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
     let mut ids: Vec<Uuid> = Vec::with_capacity(INSTANCES);
     for n in 0..INSTANCES {
         let key = format!("T-{n}");
@@ -152,9 +134,14 @@ async fn two_schedulers_fire_each_timer_once(db: &TestDb) {
             ..test_config()
         };
         let runtime = Arc::new(
-            Runtime::with_config(store, catalog(&[TICKER]), Arc::new(SystemClock), config)
-                .await
-                .unwrap(),
+            Runtime::with_config(
+                store,
+                catalog(&[TICKER.as_str()]),
+                Arc::new(SystemClock),
+                config,
+            )
+            .await
+            .unwrap(),
         );
         schedulers.push(runtime.start_scheduler(SchedulerConfig {
             timer_poll: Some(Duration::from_millis(20)),

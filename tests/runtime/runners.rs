@@ -1,7 +1,7 @@
 //! Two runner processes on one PostgreSQL split the due timers between them
 //! with `SKIP LOCKED` claims, and every timer fires exactly once.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use flowkeeper::runtime::{Runtime, SystemClock};
@@ -9,32 +9,10 @@ use flowkeeper::store::InstanceFilter;
 use serde_json::Map;
 
 use crate::driver::{Driver, fired};
-use crate::support::{actor, catalog, postgres};
+use crate::support::{actor, catalog, postgres, ticker};
 
-const TICKER: &str = r#"
-id = "ticker"
-version = 1
-title = "Ticker"
-start = "waiting"
-
-[data.ticks]
-type = "integer"
-default = 0
-
-[states.waiting]
-on.tick = { set = { ticks = "data.ticks + 1" } }
-on.stop = "stopped"
-
-[states.stopped]
-terminal = true
-
-[events.tick]
-[events.stop]
-
-[timers.tick]
-after = "1m"
-event = "tick"
-"#;
+/// The fixture workflow of these tests, its timer due after 1m.
+static TICKER: LazyLock<String> = LazyLock::new(|| ticker("1m"));
 
 const INSTANCES: usize = 10_000;
 const CREATORS: usize = 16;
@@ -44,9 +22,13 @@ async fn two_runners_fire_ten_thousand_timers_exactly_once() {
     let Some(db) = postgres().await else { return };
     let started = Instant::now();
     let runtime = Arc::new(
-        Runtime::new(db.store.clone(), catalog(&[TICKER]), Arc::new(SystemClock))
-            .await
-            .unwrap(),
+        Runtime::new(
+            db.store.clone(),
+            catalog(&[TICKER.as_str()]),
+            Arc::new(SystemClock),
+        )
+        .await
+        .unwrap(),
     );
     let creators: Vec<_> = (0..CREATORS)
         .map(|creator| {
@@ -67,7 +49,7 @@ async fn two_runners_fire_ten_thousand_timers_exactly_once() {
     }
     eprintln!("created {INSTANCES} in {:?}", started.elapsed());
 
-    let driver = Driver::new(&db, &[("ticker.toml", TICKER)]);
+    let driver = Driver::new(&db, &[("ticker.toml", TICKER.as_str())]);
     let args = |runner| {
         [
             "fire-timers",

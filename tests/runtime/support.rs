@@ -229,3 +229,35 @@ impl Harness {
 pub fn actor(name: &str) -> Actor {
     Actor::Account(AccountName::parse(name).expect("a valid account name"))
 }
+
+/// A workflow whose one timer, `tick`, is due `after` entering `waiting`
+/// (a duration such as `1s`) and counts itself in `ticks`: the timer
+/// tests' fixture.
+pub fn ticker(after: &str) -> String {
+    TICKER.replace("{after}", after)
+}
+
+const TICKER: &str = r#"
+id = "ticker"
+version = 1
+title = "Ticker"
+start = "waiting"
+
+[data.ticks]
+type = "integer"
+default = 0
+
+[states.waiting]
+on.tick = { set = { ticks = "data.ticks + 1" } }
+on.stop = "stopped"
+
+[states.stopped]
+terminal = true
+
+[events.tick]
+[events.stop]
+
+[timers.tick]
+after = "{after}"
+event = "tick"
+"#;
