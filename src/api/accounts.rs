@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::auth::{Caller, Permission};
+use super::auth::{Admin, Caller};
 use super::extract::{JsonBody, PathParams, QueryParams};
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
@@ -14,7 +14,7 @@ use super::wire::{
     AccountPatch, AccountRequest, AccountTokenRequest, AccountView, IssuedToken, TokenRequest,
     TokenView, parse_timestamp,
 };
-use crate::accounts::{AccountChange, AccountDraft, AccountName, Password, PasswordHash};
+use crate::accounts::{AccountChange, AccountDraft, AccountName, Password, PasswordHash, Role};
 use crate::model::Duration;
 use crate::runtime::{NotFound, RuntimeError, TokenGrant};
 
@@ -37,9 +37,8 @@ pub async fn me(caller: Caller) -> Json<AccountView> {
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
 ) -> Result<Json<Vec<AccountView>>, Problem> {
-    caller.allow(Permission::Admin)?;
     let accounts = state.store().accounts().await?;
     Ok(Json(accounts.iter().map(AccountView::from).collect()))
 }
@@ -55,10 +54,9 @@ pub async fn list(
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     PathParams(name): PathParams<String>,
 ) -> Result<Json<AccountView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let account = state
         .store()
         .account(&name)
@@ -82,20 +80,16 @@ pub async fn get(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<AccountRequest>,
 ) -> Result<(StatusCode, Json<AccountView>), Problem> {
-    caller.allow(Permission::Admin)?;
-    let name = account_name(&request.name)?;
+    let named = new_account(&request.name, request.title, request.role, request.teams)?;
     let draft = AccountDraft {
-        title: request.title.unwrap_or_else(|| name.to_string()),
-        name,
-        role: request.role,
-        teams: request.teams,
         password: hashed(request.password).await?,
         expires_at: request.expires_at.as_deref().map(instant).transpose()?,
         approval: request.approval,
         emergency: request.emergency,
+        ..named
     };
     let account = state
         .runtime()
@@ -120,11 +114,10 @@ pub async fn create(
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(name): PathParams<String>,
     JsonBody(patch): JsonBody<AccountPatch>,
 ) -> Result<Json<AccountView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let change = AccountChange {
         role: patch.role,
         teams: patch.teams,
@@ -160,11 +153,10 @@ pub async fn update(
     ))]
 pub async fn issue_for_account(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(name): PathParams<String>,
     JsonBody(request): JsonBody<AccountTokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), Problem> {
-    caller.allow(Permission::Admin)?;
     let account = AccountName::parse(&name)
         .map_err(|_| RuntimeError::NotFound(NotFound::Account(name.clone())))?;
     let grant = TokenGrant {
@@ -206,10 +198,9 @@ pub struct TokensQuery {
     ))]
 pub async fn tokens(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     QueryParams(query): QueryParams<TokensQuery>,
 ) -> Result<Json<Vec<TokenView>>, Problem> {
-    caller.allow(Permission::Admin)?;
     let rows = state.store().list_tokens(query.account.as_deref()).await?;
     Ok(Json(rows.iter().map(TokenView::from).collect()))
 }
@@ -231,10 +222,9 @@ pub async fn tokens(
     ))]
 pub async fn issue(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<TokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), Problem> {
-    caller.allow(Permission::Admin)?;
     let expires_in = lifetime(request.expires_in.as_deref())?;
     let runtime = state.runtime();
     let (secret, row) = match request.account {
@@ -249,16 +239,11 @@ pub async fn issue(
             runtime.issue_token(grant, caller.principal()).await?
         }
         None => {
-            let name = account_name(&request.name)?;
+            let named = new_account(&request.name, request.title, request.role, request.teams)?;
             let draft = AccountDraft {
-                title: request.title.unwrap_or_else(|| name.to_string()),
-                name,
-                role: request.role,
-                teams: request.teams,
-                password: None,
                 expires_at: expires_in.map(|lifetime| runtime.real_now() + lifetime.as_millis()),
                 approval: request.approval,
-                emergency: false,
+                ..named
             };
             runtime
                 .issue_token_for(draft, expires_in, caller.principal())
@@ -285,10 +270,9 @@ pub async fn issue(
     ))]
 pub async fn revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, Problem> {
-    caller.allow(Permission::Admin)?;
     let token_id = uuid::Uuid::try_parse(&id)
         .map_err(|_| RuntimeError::NotFound(NotFound::Token(id.clone())))?;
     state
@@ -296,6 +280,28 @@ pub async fn revoke(
         .revoke_token(token_id, caller.principal())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An account as a request names it: the name checked, the title the name
+/// unless one is given, and nothing else yet (no password, expiry or
+/// approval) for the caller to add.
+fn new_account(
+    name: &str,
+    title: Option<String>,
+    role: Role,
+    teams: Vec<String>,
+) -> Result<AccountDraft, Problem> {
+    let name = account_name(name)?;
+    Ok(AccountDraft {
+        title: title.unwrap_or_else(|| name.to_string()),
+        name,
+        role,
+        teams,
+        password: None,
+        expires_at: None,
+        approval: None,
+        emergency: false,
+    })
 }
 
 pub(crate) fn account_name(text: &str) -> Result<AccountName, Problem> {

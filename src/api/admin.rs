@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::auth::{Caller, Permission};
+use super::auth::Admin;
 use super::extract::{JsonBody, PathParams};
 use super::instances::instance_id;
 use super::problem::{Problem, ProblemBody};
@@ -28,9 +28,8 @@ use crate::runtime::{Cancel, MoveTo, Retry, Target};
     ))]
 pub async fn stuck(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
 ) -> Result<Json<Vec<StuckView>>, Problem> {
-    caller.allow(Permission::Admin)?;
     Ok(Json(views::stuck(&state).await?))
 }
 
@@ -46,11 +45,10 @@ pub async fn stuck(
     ))]
 pub async fn cancel(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(id): PathParams<String>,
     JsonBody(request): JsonBody<CancelRequest>,
 ) -> Result<Json<InstanceView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
     let command = Cancel {
         target,
@@ -74,11 +72,10 @@ pub async fn cancel(
     ))]
 pub async fn move_to(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(id): PathParams<String>,
     JsonBody(request): JsonBody<MoveRequest>,
 ) -> Result<Json<InstanceView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
     let command = MoveTo {
         target,
@@ -101,10 +98,9 @@ pub async fn move_to(
     ))]
 pub async fn retry(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<InstanceView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
     let command = Retry {
         target: target.clone(),
@@ -130,9 +126,8 @@ pub async fn retry(
     ))]
 pub async fn reload(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
 ) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
-    caller.allow(Permission::Admin)?;
     let refused = reload_folder(&state, caller.principal()).await?;
     let loaded: Vec<WorkflowSummary> = state
         .runtime()
@@ -188,11 +183,7 @@ const MAX_CLOCK_MOVE: i64 = MAX_CLOCK_MOVE_DAYS * 24 * 60 * 60 * 1000;
         (status = 200, description = "The time", body = ClockView),
         (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
-pub async fn clock(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<ClockView>, Problem> {
-    caller.allow(Permission::Admin)?;
+pub async fn clock(State(state): State<AppState>, _: Admin) -> Result<Json<ClockView>, Problem> {
     Ok(Json(ClockView {
         now: timestamp(state.now()),
         manual: state.manual_clock(),
@@ -211,10 +202,9 @@ pub async fn clock(
     ))]
 pub async fn set_clock(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<ClockRequest>,
 ) -> Result<Json<ClockView>, Problem> {
-    caller.allow(Permission::Admin)?;
     if !state.manual_clock() {
         return Err(Problem::conflict(
             "clock-not-manual",

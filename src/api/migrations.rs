@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::{Caller, Permission};
+use super::auth::Admin;
 use super::extract::JsonBody;
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
@@ -101,10 +101,9 @@ pub struct MigratedView {
     ))]
 pub async fn migrate(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<MigrationRequest>,
 ) -> Result<Json<MigrationView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let plan = plan(&state, &request.plan).await?;
     let selection = Selection {
         state: request.filter.state,
@@ -196,10 +195,9 @@ pub struct BatchView {
     ))]
 pub async fn batch(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<BatchRequest>,
 ) -> Result<Json<BatchView>, Problem> {
-    caller.allow(Permission::Admin)?;
     // Which fields an action needs is a rule over the body as a whole, as
     // a workflow's data rules are: 422, like them.
     let missing = |field: &str, action: &str| {
