@@ -272,8 +272,8 @@ mod tests {
 
     /// The messages of `source` as a guard, each with the text it points at.
     fn guard(source: &str) -> Vec<(String, String)> {
-        let declared = Declarations::of(fields());
-        check(source, &declared.env(true), Use::Guard)
+        let declarations = Declarations::of(fields());
+        check(source, &declarations.env(true), Use::Guard)
             .problems
             .into_iter()
             .map(|problem| (source[problem.offset..].to_owned(), problem.message))
@@ -334,8 +334,8 @@ mod tests {
 
     #[test]
     fn constant_guards_are_known() {
-        let declared = Declarations::of(fields());
-        let env = declared.env(true);
+        let declarations = Declarations::of(fields());
+        let env = declarations.env(true);
         for (source, value) in [
             ("true", Some(true)),
             ("1 == 1", Some(true)),
@@ -364,8 +364,8 @@ mod tests {
             let run = std::thread::Builder::new()
                 .stack_size(2 << 20)
                 .spawn(move || {
-                    let declared = Declarations::of(HashMap::new());
-                    let checked = check(&source, &declared.env(false), Use::Value);
+                    let declarations = Declarations::of(HashMap::new());
+                    let checked = check(&source, &declarations.env(false), Use::Value);
                     assert!(checked.problems.is_empty(), "{:?}", checked.problems);
                     let empty = serde_json::Map::new();
                     let scope = crate::model::Scope {
