@@ -23,8 +23,6 @@ use crate::runtime::{Cancel, MoveTo, Retry, Target};
 #[utoipa::path(get, path = "/v1/admin/stuck", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, description = "Stuck instances", body = Vec<StuckView>),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn stuck(
     State(state): State<AppState>,
@@ -39,7 +37,6 @@ pub async fn stuck(
     params(("id" = String, Path, description = "Instance id")),
     responses(
         (status = 200, description = "Cancelled", body = InstanceView),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Already ended", body = ProblemBody, content_type = "application/problem+json"),
     ))]
@@ -65,7 +62,6 @@ pub async fn cancel(
     params(("id" = String, Path, description = "Instance id")),
     responses(
         (status = 200, description = "Moved", body = InstanceView),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Already ended", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Unknown target state", body = ProblemBody, content_type = "application/problem+json"),
@@ -93,7 +89,6 @@ pub async fn move_to(
     params(("id" = String, Path, description = "Instance id")),
     responses(
         (status = 200, description = "Retried", body = InstanceView),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn retry(
@@ -120,8 +115,6 @@ pub async fn retry(
 #[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every file loaded; the workflows now loaded", body = Vec<WorkflowSummary>),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Some files were refused and keep their last good version: `errors` lists file:line:column messages, `files` each refused file with its problems, `loaded` what is loaded now", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn reload(
@@ -181,7 +174,6 @@ const MAX_CLOCK_MOVE: i64 = MAX_CLOCK_MOVE_DAYS * 24 * 60 * 60 * 1000;
 #[utoipa::path(get, path = "/v1/admin/clock", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, description = "The time", body = ClockView),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn clock(State(state): State<AppState>, _: Admin) -> Result<Json<ClockView>, Problem> {
     Ok(Json(ClockView {
@@ -197,7 +189,6 @@ pub async fn clock(State(state): State<AppState>, _: Admin) -> Result<Json<Clock
     responses(
         (status = 200, description = "The new time", body = ClockView),
         (status = 400, description = "Not exactly one of advance/set/jump, or a bad duration or time", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Not running with --manual-clock (`clock-not-manual`), a `set` before the current time (`clock-backwards`), or a move of more than 400 days (`clock-move-too-far`)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn set_clock(

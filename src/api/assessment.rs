@@ -104,7 +104,6 @@ impl IntoParams for AssessmentQuery {
     responses(
         (status = 200, description = "The report", body = Report),
         (status = 400, description = "No period, or a malformed one", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "The workflow folder has no assessment.toml", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "assessment.toml is invalid or names what the workflows lack", body = ProblemBody, content_type = "application/problem+json"),
     ))]

@@ -87,8 +87,6 @@ impl AuditParams {
     responses(
         (status = 200, description = "A page of entries", body = AuditPageView),
         (status = 400, description = "Unknown parameter, bad time, limit or cursor", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn audit(
     State(state): State<AppState>,
@@ -138,8 +136,6 @@ pub enum ReportFormat {
                 (String = "text/plain"),
             )),
         (status = 400, description = "Unknown parameter, or not an ISO week", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "assessment.toml (which names the time zone) is invalid", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn security_report(

@@ -32,12 +32,9 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
     responses(
         (status = 201, description = "Created", body = InstanceView),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The account may not start this workflow; `required` names who may", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown workflow", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Key held by a live instance, or idempotency key reused with another body", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Data fails the declared fields", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn create(
@@ -67,7 +64,6 @@ pub async fn create(
     params(("id" = String, Path, description = "Instance id (UUID)")),
     responses(
         (status = 200, description = "The instance", body = InstanceView),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn get(
@@ -84,7 +80,6 @@ pub async fn get(
     params(("workflow" = String, Path), ("key" = String, Path, description = "Business key")),
     responses(
         (status = 200, description = "The instance", body = InstanceView),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown workflow or key", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn get_by_key(
@@ -142,7 +137,6 @@ impl From<StatusFilter> for Status {
     responses(
         (status = 200, description = "A page", body = InstancePage),
         (status = 400, description = "Unknown parameter or value", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -188,12 +182,9 @@ fn filter(query: &ListQuery) -> Result<InstanceFilter, Problem> {
     responses(
         (status = 200, description = "Applied (or the first answer to a repeated id)", body = EventAnswer),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The account may not post this event in the instance's state; `required` names who may", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Event not allowed (`allowed` lists those that are), instance ended, or event id reused with another body", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Data invalid, or every guard false", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn post_event(
@@ -215,7 +206,6 @@ pub async fn post_event(
     responses(
         (status = 200, description = "Applied (or the first answer to a repeated id)", body = EventAnswer),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The account may not post this event in the instance's state; `required` names who may", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown workflow or key", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Event not allowed, instance ended, or event id reused", body = ProblemBody, content_type = "application/problem+json"),
@@ -319,7 +309,6 @@ pub const NEXT_CURSOR: &str = "x-next-cursor";
                 ("Link" = String, description = "`<…?limit=N&cursor=C>; rel=\"next\"` when more lines follow"),
             )),
         (status = 400, description = "Unknown parameter, bad limit or cursor", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn history(

@@ -94,9 +94,6 @@ pub struct MigratedView {
     responses(
         (status = 200, description = "What was migrated and what was refused, with reasons", body = MigrationView),
         (status = 400, description = "Malformed request", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "The plan is invalid: `errors` lists file:line:column messages", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn migrate(
@@ -188,9 +185,6 @@ pub struct BatchView {
     responses(
         (status = 200, description = "Matched, done and refused (with reasons)", body = BatchView),
         (status = 400, description = "Malformed request", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "The action's own field is missing (`incomplete-action`: `to` for move, `event` for event, `plan` for migrate), or the migration plan is invalid (`invalid-plan`: `errors` lists file:line:column messages)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn batch(

@@ -21,7 +21,6 @@ use crate::model::{Definition, export, raw::WorkflowFile};
 #[utoipa::path(get, path = "/v1/workflows", tag = "workflows", security(("bearer" = [])),
     responses(
         (status = 200, description = "The loaded workflows", body = Vec<WorkflowSummary>),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -85,7 +84,6 @@ pub struct VersionView {
     params(("id" = String, Path, description = "Workflow id")),
     responses(
         (status = 200, description = "The versions", body = Vec<VersionView>),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown workflow", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn versions(
