@@ -7,16 +7,15 @@
 //! marked and `required`. Reading back only converts text to the declared
 //! type; the runtime then checks the data exactly as for the API.
 
-use indexmap::IndexMap;
 use maud::{Markup, html};
 use serde_json::{Map, Number, Value as Json};
 
 use super::i18n::Lang;
-use crate::model::definition::{Field, FieldKind};
+use crate::model::definition::{Field, FieldKind, NameMap};
 
 /// The inputs of `fields`, named by field, with `prefix` making ids unique
 /// in a page of several forms.
-pub fn inputs(lang: Lang, prefix: &str, fields: &IndexMap<String, Field>) -> Markup {
+pub fn inputs(lang: Lang, prefix: &str, fields: &NameMap<Field>) -> Markup {
     html! {
         @for (name, field) in fields {
             @let id = format!("{prefix}-{name}");
@@ -80,7 +79,7 @@ pub fn display(value: &Json) -> String {
 /// Inputs that are not declared fields (the CSRF token…) are ignored.
 pub fn read(
     lang: Lang,
-    fields: &IndexMap<String, Field>,
+    fields: &NameMap<Field>,
     form: &[(String, String)],
 ) -> Result<Map<String, Json>, Vec<String>> {
     let mut data = Map::new();
@@ -156,8 +155,8 @@ mod tests {
         }
     }
 
-    fn declared() -> IndexMap<String, Field> {
-        IndexMap::from([
+    fn declared() -> NameMap<Field> {
+        NameMap::from_iter([
             ("level".to_owned(), field(FieldKind::Integer, true)),
             ("source".to_owned(), field(FieldKind::Enum, false)),
             ("ok".to_owned(), field(FieldKind::Boolean, false)),

@@ -2,13 +2,12 @@
 //! fields, and when `set` computes new values. All three go through
 //! `model::fields` so the loader and the engine agree on valid values.
 
-use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 
 use super::step::Step;
 use super::types::Rejection;
 use crate::model::Definition;
-use crate::model::definition::{Field, Transition};
+use crate::model::definition::{Field, NameMap, Transition};
 use crate::model::fields::{self, FieldError};
 
 /// The create data checked against the declared data fields, defaults filled.
@@ -22,10 +21,10 @@ pub(super) fn check_create(
 
 /// An event's data checked against its declared fields, defaults filled.
 pub(super) fn check_event(
-    declared: Option<&IndexMap<String, Field>>,
+    declared: Option<&NameMap<Field>>,
     given: &Map<String, Json>,
 ) -> Result<Map<String, Json>, Rejection> {
-    let none = IndexMap::new();
+    let none = NameMap::default();
     fields::check_object(declared.unwrap_or(&none), given, "event")
         .map_err(|errors| Rejection::DataInvalid { errors })
 }

@@ -14,7 +14,8 @@ use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
 use super::definition::{
-    Action, Definition, Event, Field, Role, Sla, SourceText, State, Timer, Transition, Within,
+    Action, Definition, Event, Field, NameMap, Role, Sla, SourceText, State, Timer, Transition,
+    Within,
 };
 use super::diagnostic::{Diagnostic, Diagnostics, Hints, LineIndex, Severity, without_bom};
 use super::expr::Expr;
@@ -419,11 +420,7 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn fields(
-        &mut self,
-        at: &[Seg],
-        specs: &IndexMap<String, FieldSpec>,
-    ) -> IndexMap<String, Field> {
+    fn fields(&mut self, at: &[Seg], specs: &IndexMap<String, FieldSpec>) -> NameMap<Field> {
         specs
             .iter()
             .map(|(name, spec)| {
@@ -488,7 +485,7 @@ impl<'a> Compiler<'a> {
             .stuck_after
             .as_deref()
             .and_then(|text| self.duration(&[at.clone(), path!["stuck_after"]].concat(), text));
-        let mut on = IndexMap::new();
+        let mut on = NameMap::default();
         for (event, transitions) in &spec.on {
             let event_at = [at.clone(), path!["on", event]].concat();
             let scope = if self.raw.events.contains_key(event) {

@@ -3,10 +3,9 @@
 //! Used by the loader (defaults) and by the engine (create data, event data,
 //! and the data after `set`), so both agree on what a valid value is.
 
-use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 
-use super::definition::{Field, FieldKind};
+use super::definition::{Field, FieldKind, NameMap};
 
 /// One field that failed, with its path (e.g. `data.level`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -81,7 +80,7 @@ fn kind_name(kind: FieldKind) -> &'static str {
 /// each given one valid, undeclared ones rejected; fills in defaults.
 /// `prefix` names the object in paths (`data`, `event`).
 pub fn check_object(
-    fields: &IndexMap<String, Field>,
+    fields: &NameMap<Field>,
     given: &Map<String, Json>,
     prefix: &str,
 ) -> Result<Map<String, Json>, Vec<FieldError>> {
@@ -176,7 +175,7 @@ mod tests {
 
     #[test]
     fn objects_report_every_bad_field_with_its_path() {
-        let mut fields = IndexMap::new();
+        let mut fields = NameMap::default();
         fields.insert(
             "level".to_owned(),
             Field {
@@ -206,7 +205,7 @@ mod tests {
 
     #[test]
     fn defaults_are_stored_like_given_values() {
-        let mut fields = IndexMap::new();
+        let mut fields = NameMap::default();
         fields.insert(
             "total".to_owned(),
             Field {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path as FsPath;
 
-use super::definition::{Action, Definition, Field, FieldKind, Role, Transition};
+use super::definition::{Action, Definition, Field, FieldKind, NameMap, Role, Transition};
 use super::diagnostic::{Diagnostic, LineIndex, did_you_mean};
 use super::source::{Path, Seg, SourceMap};
 use crate::accounts;
@@ -235,7 +235,7 @@ impl<'a> Checker<'a> {
         at: &[Seg],
         what: &str,
         given: &[(String, super::Expr)],
-        declared: &indexmap::IndexMap<String, Field>,
+        declared: &NameMap<Field>,
         kind: &str,
     ) {
         for (name, _) in given {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use indexmap::IndexMap;
+use crate::model::definition::NameMap;
 
 use crate::model::Definition;
 use crate::model::definition::{Field, Role, Schedule, Sla, State, Timer, Transition};
@@ -82,8 +82,8 @@ pub fn removed_states<'d>(old: &'d Definition, new: &Definition) -> Vec<&'d str>
 
 /// Added, removed, then changed items of one kind, in the new file's order.
 fn compare<T>(
-    old: &IndexMap<String, T>,
-    new: &IndexMap<String, T>,
+    old: &NameMap<T>,
+    new: &NameMap<T>,
     noun: &str,
     changes: fn(&T, &T) -> Vec<String>,
 ) -> Vec<String> {
