@@ -1,15 +1,17 @@
 //! The assessment's own copy of what it reads (the `assessment_facts`
-//! table, migration 0007): one row per instance whose `facts` text holds,
-//! one JSON line each, the history lines an assessment can read. The store
-//! appends to it in the statement group that appends the history
-//! ([`record`], called by `history::insert`), so it is written in the same
-//! transaction and never disagrees with the history.
+//! table, migrations 0007 and 0013): the history lines an assessment can
+//! read, one JSON line each, in chunks of at most [`CHUNK_LINES`] lines
+//! per instance. The store appends to it in the statement group that
+//! appends the history ([`record`], called by `history::insert`), so it is
+//! written in the same transaction and never disagrees with the history.
 //!
-//! A year of one million history lines is ~100 000 rows here: the read is
-//! one index range and no sort, where reading the history itself walked
-//! two thirds of a million rows through the driver one at a time (3.2 s,
-//! `docs/assessment.md`). Instances come in no particular order (the
-//! counts do not depend on it); each one's lines come in `seq` order.
+//! A year of one million history lines is ~100 000 chunks here: the read
+//! is one index range, where reading the history itself walked two thirds
+//! of a million rows through the driver one at a time (3.2 s,
+//! `docs/assessment.md`). Chunks, not one row per instance, so that
+//! appending a line rewrites at most a chunk, whatever the instance's age.
+//! Instances come in no particular order (the counts do not depend on
+//! it); each one's lines come in `seq` order.
 
 use std::borrow::Cow;
 
@@ -134,12 +136,21 @@ impl Line<'_> {
     }
 }
 
-/// The columns the read needs; `facts` as the driver hands it over.
+/// The columns the read needs: one chunk, `facts` as the driver hands it
+/// over.
 #[derive(sqlx::FromRow)]
 struct FactsRow {
     instance_id: String,
     workflow: String,
     facts: String,
+}
+
+/// The rows read so far of one instance whose chunks are being read.
+struct Gathered {
+    instance_id: Uuid,
+    /// Whether a line of `[from, to)` was among them.
+    in_period: bool,
+    rows: Vec<AssessmentRow>,
 }
 
 impl Store {
@@ -161,32 +172,66 @@ impl Store {
         if selection.is_empty() {
             return futures_util::stream::empty().boxed();
         }
+        // The instances with a chunk that may hold a line of the period
+        // (an index range), then every chunk of theirs begun before `to`,
+        // in order, so that one instance's chunks come one after another.
         let mut sql = Sql::new(
-            "SELECT instance_id, workflow, facts FROM assessment_facts WHERE workflow IN (",
+            "SELECT instance_id, workflow, facts FROM assessment_facts \
+             WHERE instance_id IN (SELECT instance_id FROM assessment_facts WHERE workflow IN (",
         );
         sql.push_list(&selection.workflows)
             .push(") AND last_at >= ")
             .push_bind(from)
             .push(" AND first_at < ")
-            .push_bind(to);
-        self.pool
-            .stream::<FactsRow>(sql)
-            .filter_map(move |row| {
-                let rows = row.and_then(|row| decode(row, selection, from, to));
-                std::future::ready(rows.transpose())
-            })
-            .boxed()
+            .push_bind(to)
+            .push(") AND first_at < ")
+            .push_bind(to)
+            .push(" ORDER BY instance_id, chunk");
+        let chunks = self.pool.stream::<FactsRow>(sql).fuse();
+        futures_util::stream::unfold(
+            (chunks, None),
+            move |(mut chunks, mut gathered)| async move {
+                loop {
+                    let Some(chunk) = chunks.next().await else {
+                        let last = finished(gathered.take())?;
+                        return Some((Ok(last), (chunks, None)));
+                    };
+                    let chunk = match chunk.and_then(|row| decode(row, selection, from, to)) {
+                        Ok(chunk) => chunk,
+                        Err(error) => return Some((Err(error), (chunks, None))),
+                    };
+                    match &mut gathered {
+                        Some(instance) if instance.instance_id == chunk.instance_id => {
+                            instance.in_period |= chunk.in_period;
+                            instance.rows.extend(chunk.rows);
+                        }
+                        _ => {
+                            if let Some(done) = finished(gathered.replace(chunk)) {
+                                return Some((Ok(done), (chunks, gathered)));
+                            }
+                        }
+                    }
+                }
+            },
+        )
+        .boxed()
     }
 }
 
-/// The rows of one instance the selection reads, before `to`; `None` when
-/// the instance recorded nothing in `[from, to)`.
+/// The rows of a gathered instance, if it recorded something in the period.
+fn finished(gathered: Option<Gathered>) -> Option<Vec<AssessmentRow>> {
+    gathered
+        .filter(|instance| instance.in_period)
+        .map(|instance| instance.rows)
+}
+
+/// The rows of one chunk the selection reads, before `to`.
 fn decode(
     row: FactsRow,
     selection: &RowSelection,
     from: Millis,
     to: Millis,
-) -> Result<Option<Vec<AssessmentRow>>, StoreError> {
+) -> Result<Gathered, StoreError> {
     let instance_id = super::parse_id(&row.instance_id)?;
     let mut in_period = false;
     let mut rows = Vec::new();
@@ -221,11 +266,28 @@ fn decode(
             data,
         });
     }
-    Ok(in_period.then_some(rows))
+    Ok(Gathered {
+        instance_id,
+        in_period,
+        rows,
+    })
+}
+
+/// Lines per chunk of `assessment_facts` (migration 0013): appending a
+/// line rewrites at most the chunk it goes to. A ticket's whole history
+/// usually fits one; a chunk is `(seq - 1) / CHUNK_LINES`.
+const CHUNK_LINES: i64 = 16;
+
+/// The facts text and span of the lines of one chunk being appended.
+struct ChunkAppend {
+    chunk: i64,
+    first_at: Millis,
+    last_at: Millis,
+    facts: String,
 }
 
 /// Appends the facts of `entries` (lines `first_seq`, `first_seq + 1`, …
-/// of the instance's history) to the instance's row. Called where the
+/// of the instance's history) to the instance's chunks. Called where the
 /// history is inserted, inside the same transaction.
 pub(super) async fn record(
     db: &mut Db<'_>,
@@ -234,8 +296,7 @@ pub(super) async fn record(
     first_seq: i64,
     entries: &[HistoryEntry],
 ) -> Result<(), StoreError> {
-    let mut facts = String::new();
-    let mut span: Option<(Millis, Millis)> = None;
+    let mut chunks: Vec<ChunkAppend> = Vec::new();
     for (seq, entry) in (first_seq..).zip(entries) {
         let kind = entry.kind();
         if kind == HistoryKind::Action {
@@ -259,33 +320,49 @@ pub(super) async fn record(
         );
         let text = serde_json::to_string(&line)
             .map_err(|error| StoreError::Corrupt(format!("cannot encode JSON: {error}")))?;
-        facts.push_str(&text);
-        facts.push('\n');
-        span = Some(match span {
-            None => (entry.at, entry.at),
-            Some((first, last)) => (first.min(entry.at), last.max(entry.at)),
-        });
+        let chunk = (seq - 1) / CHUNK_LINES;
+        let append = match chunks.last_mut() {
+            Some(last) if last.chunk == chunk => last,
+            _ => {
+                chunks.push(ChunkAppend {
+                    chunk,
+                    first_at: entry.at,
+                    last_at: entry.at,
+                    facts: String::new(),
+                });
+                chunks.last_mut().expect("just pushed")
+            }
+        };
+        append.first_at = append.first_at.min(entry.at);
+        append.last_at = append.last_at.max(entry.at);
+        append.facts.push_str(&text);
+        append.facts.push('\n');
     }
-    let Some((first_at, last_at)) = span else {
+    if chunks.is_empty() {
         return Ok(());
-    };
+    }
     let (least, greatest) = match db.backend() {
         Backend::Sqlite => ("min", "max"),
         Backend::Postgres => ("LEAST", "GREATEST"),
     };
     let mut sql = Sql::new(
-        "INSERT INTO assessment_facts (instance_id, workflow, first_at, last_at, facts) VALUES (",
+        "INSERT INTO assessment_facts (instance_id, chunk, workflow, first_at, last_at, facts) VALUES ",
     );
-    sql.push_bind(instance_id)
-        .push(", ")
-        .push_bind(workflow)
-        .push(", ")
-        .push_bind(first_at)
-        .push(", ")
-        .push_bind(last_at)
-        .push(", ")
-        .push_bind(facts)
-        .push(") ON CONFLICT (instance_id) DO UPDATE SET facts = assessment_facts.facts || excluded.facts, ");
+    for (index, append) in chunks.into_iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.push("(").push_bind(instance_id);
+        sql.push(", ").push_bind(append.chunk);
+        sql.push(", ").push_bind(workflow);
+        sql.push(", ").push_bind(append.first_at);
+        sql.push(", ").push_bind(append.last_at);
+        sql.push(", ").push_bind(append.facts);
+        sql.push(")");
+    }
+    sql.push(
+        " ON CONFLICT (instance_id, chunk) DO UPDATE SET facts = assessment_facts.facts || excluded.facts, ",
+    );
     sql.push(&format!(
         "first_at = {least}(assessment_facts.first_at, excluded.first_at), \
          last_at = {greatest}(assessment_facts.last_at, excluded.last_at)"
