@@ -14,8 +14,9 @@
 //! it); each one's lines come in `seq` order.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 
-use futures_util::stream::{BoxStream, StreamExt as _};
+use futures_util::stream::{BoxStream, Fuse, StreamExt as _};
 use serde::Deserialize;
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
@@ -136,21 +137,23 @@ impl Line<'_> {
     }
 }
 
-/// The columns the read needs: one chunk, `facts` as the driver hands it
-/// over.
+/// Lines per chunk of `assessment_facts` (migration 0013): appending a
+/// line rewrites at most the chunk it goes to. A ticket's whole history
+/// usually fits the first; line `seq` goes to chunk `(seq - 1) / CHUNK_LINES`.
+const CHUNK_LINES: i64 = 16;
+
+/// Instances longer than their head whose chunks one statement reads: a
+/// bound on what is held at once, and on the placeholders of a statement.
+const LONG_PER_READ: usize = 500;
+
+/// The columns the read needs of a chunk; `facts` as the driver hands it
+/// over. `last_chunk` is the head's (chunk 0's) only.
 #[derive(sqlx::FromRow)]
 struct FactsRow {
     instance_id: String,
     workflow: String,
+    last_chunk: i64,
     facts: String,
-}
-
-/// The rows read so far of one instance whose chunks are being read.
-struct Gathered {
-    instance_id: Uuid,
-    /// Whether a line of `[from, to)` was among them.
-    in_period: bool,
-    rows: Vec<AssessmentRow>,
 }
 
 impl Store {
@@ -172,113 +175,183 @@ impl Store {
         if selection.is_empty() {
             return futures_util::stream::empty().boxed();
         }
-        // The instances with a chunk that may hold a line of the period
-        // (an index range), then every chunk of theirs begun before `to`,
-        // in order, so that one instance's chunks come one after another.
         let mut sql = Sql::new(
-            "SELECT instance_id, workflow, facts FROM assessment_facts \
-             WHERE instance_id IN (SELECT instance_id FROM assessment_facts WHERE workflow IN (",
+            "SELECT instance_id, workflow, last_chunk, facts FROM assessment_facts \
+             WHERE chunk = 0 AND workflow IN (",
         );
         sql.push_list(&selection.workflows)
             .push(") AND last_at >= ")
             .push_bind(from)
             .push(" AND first_at < ")
-            .push_bind(to)
-            .push(") AND first_at < ")
-            .push_bind(to)
-            .push(" ORDER BY instance_id, chunk");
-        let chunks = self.pool.stream::<FactsRow>(sql).fuse();
-        futures_util::stream::unfold(
-            (chunks, None),
-            move |(mut chunks, mut gathered)| async move {
-                loop {
-                    let Some(chunk) = chunks.next().await else {
-                        let last = finished(gathered.take())?;
-                        return Some((Ok(last), (chunks, None)));
-                    };
-                    let chunk = match chunk.and_then(|row| decode(row, selection, from, to)) {
-                        Ok(chunk) => chunk,
-                        Err(error) => return Some((Err(error), (chunks, None))),
-                    };
-                    match &mut gathered {
-                        Some(instance) if instance.instance_id == chunk.instance_id => {
-                            instance.in_period |= chunk.in_period;
-                            instance.rows.extend(chunk.rows);
-                        }
-                        _ => {
-                            if let Some(done) = finished(gathered.replace(chunk)) {
-                                return Some((Ok(done), (chunks, gathered)));
-                            }
-                        }
-                    }
-                }
-            },
-        )
+            .push_bind(to);
+        let reading = Reading {
+            store: self,
+            selection,
+            period: (from, to),
+            heads: self.pool.stream::<FactsRow>(sql).fuse(),
+            long: Vec::new(),
+            ready: VecDeque::new(),
+        };
+        futures_util::stream::unfold(reading, |mut reading| async move {
+            let item = reading.next().await?;
+            Some((item, reading))
+        })
         .boxed()
     }
 }
 
-/// The rows of a gathered instance, if it recorded something in the period.
-fn finished(gathered: Option<Gathered>) -> Option<Vec<AssessmentRow>> {
-    gathered
-        .filter(|instance| instance.in_period)
-        .map(|instance| instance.rows)
+/// A read of the period's instances in two passes: the heads of the
+/// period (one index range), each handed over at once when its instance
+/// fits its head, as most do; then the instances longer than their head,
+/// a few hundred at a time, their chunks in order.
+struct Reading<'s> {
+    store: &'s Store,
+    selection: &'s RowSelection,
+    /// `[from, to)`.
+    period: (Millis, Millis),
+    heads: Fuse<BoxStream<'s, Result<FactsRow, StoreError>>>,
+    /// The ids of the instances longer than their head, read after the heads.
+    long: Vec<String>,
+    /// Long instances read and not handed over yet.
+    ready: VecDeque<Vec<AssessmentRow>>,
 }
 
-/// The rows of one chunk the selection reads, before `to`.
-fn decode(
-    row: FactsRow,
-    selection: &RowSelection,
-    from: Millis,
-    to: Millis,
-) -> Result<Gathered, StoreError> {
-    let instance_id = super::parse_id(&row.instance_id)?;
-    let mut in_period = false;
-    let mut rows = Vec::new();
-    for text in row.facts.lines() {
-        let line: Line<'_> = serde_json::from_str(text)
-            .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?;
-        if line.at() >= to {
-            continue;
-        }
-        in_period |= line.at() >= from;
-        let kind = parse_kind(&line.1)?;
-        if !selection.reads(&line, kind) {
-            continue;
-        }
-        let data = match line.6 {
-            Some(raw) if selection.reads_data(&line, kind) => {
-                let stored: Json = serde_json::from_str(raw.get())
-                    .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?;
-                Some(history_data::decode(kind, stored)?)
+impl Reading<'_> {
+    /// The next instance with a row in the period.
+    async fn next(&mut self) -> Option<Result<Vec<AssessmentRow>, StoreError>> {
+        let (from, to) = self.period;
+        loop {
+            if let Some(rows) = self.ready.pop_front() {
+                return Some(Ok(rows));
             }
-            _ => None,
-        };
-        rows.push(AssessmentRow {
-            instance_id,
-            seq: line.seq(),
-            workflow: row.workflow.clone(),
-            kind,
-            at: line.at(),
-            event: line.3.map(Cow::into_owned),
-            from_state: line.4.map(Cow::into_owned),
-            to_state: line.5.map(Cow::into_owned),
-            data,
-        });
+            if let Some(head) = self.heads.next().await {
+                let head = match head {
+                    Ok(head) if head.last_chunk > 0 => {
+                        self.long.push(head.instance_id);
+                        continue;
+                    }
+                    Ok(head) => head,
+                    Err(error) => return Some(Err(error)),
+                };
+                let mut instance = Gathered::default();
+                let decoded = super::parse_id(&head.instance_id).and_then(|instance_id| {
+                    instance.decode(instance_id, &head, self.selection, from, to)
+                });
+                match decoded {
+                    Ok(()) => match instance.finish() {
+                        Some(rows) => return Some(Ok(rows)),
+                        None => continue,
+                    },
+                    Err(error) => return Some(Err(error)),
+                }
+            }
+            if self.long.is_empty() {
+                return None;
+            }
+            let batch = self
+                .long
+                .split_off(self.long.len().saturating_sub(LONG_PER_READ));
+            if let Err(error) = self.read_long(&batch).await {
+                return Some(Err(error));
+            }
+        }
     }
-    Ok(Gathered {
-        instance_id,
-        in_period,
-        rows,
-    })
+
+    /// Reads the chunks of the long instances `ids`, queueing those with a
+    /// row in the period.
+    async fn read_long(&mut self, ids: &[String]) -> Result<(), StoreError> {
+        let (from, to) = self.period;
+        let mut sql = Sql::new(
+            "SELECT instance_id, workflow, last_chunk, facts FROM assessment_facts \
+             WHERE instance_id IN (",
+        );
+        sql.push_list(ids)
+            .push(") AND first_at < ")
+            .push_bind(to)
+            .push(" ORDER BY instance_id, chunk");
+        let chunks: Vec<FactsRow> = self.store.db().fetch_all(sql).await?;
+        let mut current: Option<(&str, Uuid, Gathered)> = None;
+        for chunk in &chunks {
+            if current
+                .as_ref()
+                .is_none_or(|(id, ..)| *id != chunk.instance_id)
+            {
+                let instance_id = super::parse_id(&chunk.instance_id)?;
+                let done = current.replace((&chunk.instance_id, instance_id, Gathered::default()));
+                self.ready
+                    .extend(done.and_then(|(.., instance)| instance.finish()));
+            }
+            let (_, instance_id, instance) = current.as_mut().expect("set above");
+            instance.decode(*instance_id, chunk, self.selection, from, to)?;
+        }
+        self.ready
+            .extend(current.and_then(|(.., instance)| instance.finish()));
+        Ok(())
+    }
 }
 
-/// Lines per chunk of `assessment_facts` (migration 0013): appending a
-/// line rewrites at most the chunk it goes to. A ticket's whole history
-/// usually fits one; a chunk is `(seq - 1) / CHUNK_LINES`.
-const CHUNK_LINES: i64 = 16;
+/// The rows of one instance read so far, chunk after chunk.
+#[derive(Default)]
+struct Gathered {
+    /// Whether a line of `[from, to)` was among them.
+    in_period: bool,
+    rows: Vec<AssessmentRow>,
+}
 
-/// The facts text and span of the lines of one chunk being appended.
+impl Gathered {
+    /// Adds the rows of `chunk` (the instance's next) the selection reads,
+    /// before `to`.
+    fn decode(
+        &mut self,
+        instance_id: Uuid,
+        chunk: &FactsRow,
+        selection: &RowSelection,
+        from: Millis,
+        to: Millis,
+    ) -> Result<(), StoreError> {
+        for text in chunk.facts.lines() {
+            let line: Line<'_> = serde_json::from_str(text)
+                .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?;
+            if line.at() >= to {
+                continue;
+            }
+            self.in_period |= line.at() >= from;
+            let kind = parse_kind(&line.1)?;
+            if !selection.reads(&line, kind) {
+                continue;
+            }
+            let data = match line.6 {
+                Some(raw) if selection.reads_data(&line, kind) => {
+                    let stored: Json = serde_json::from_str(raw.get()).map_err(|error| {
+                        StoreError::Corrupt(format!("assessment facts: {error}"))
+                    })?;
+                    Some(history_data::decode(kind, stored)?)
+                }
+                _ => None,
+            };
+            self.rows.push(AssessmentRow {
+                instance_id,
+                seq: line.seq(),
+                workflow: chunk.workflow.clone(),
+                kind,
+                at: line.at(),
+                event: line.3.map(Cow::into_owned),
+                from_state: line.4.map(Cow::into_owned),
+                to_state: line.5.map(Cow::into_owned),
+                data,
+            });
+        }
+        Ok(())
+    }
+
+    /// The rows, if the instance recorded something in the period.
+    fn finish(self) -> Option<Vec<AssessmentRow>> {
+        self.in_period.then_some(self.rows)
+    }
+}
+
+/// What one commit appends to one chunk: the facts text of its lines and
+/// the span the chunk's row must grow to cover.
 struct ChunkAppend {
     chunk: i64,
     first_at: Millis,
@@ -287,8 +360,11 @@ struct ChunkAppend {
 }
 
 /// Appends the facts of `entries` (lines `first_seq`, `first_seq + 1`, …
-/// of the instance's history) to the instance's chunks. Called where the
-/// history is inserted, inside the same transaction.
+/// of the instance's history) to the instance's chunks, in one statement:
+/// the chunks the lines go to, and the head (chunk 0), whose span covers
+/// the whole instance and whose `last_chunk` counts the chunks after it,
+/// even when no line goes to it. Called where the history is inserted,
+/// inside the same transaction.
 pub(super) async fn record(
     db: &mut Db<'_>,
     instance_id: Uuid,
@@ -321,9 +397,9 @@ pub(super) async fn record(
         let text = serde_json::to_string(&line)
             .map_err(|error| StoreError::Corrupt(format!("cannot encode JSON: {error}")))?;
         let chunk = (seq - 1) / CHUNK_LINES;
-        let append = match chunks.last_mut() {
-            Some(last) if last.chunk == chunk => last,
-            _ => {
+        let append = match chunks.iter().position(|append| append.chunk == chunk) {
+            Some(index) => &mut chunks[index],
+            None => {
                 chunks.push(ChunkAppend {
                     chunk,
                     first_at: entry.at,
@@ -338,34 +414,52 @@ pub(super) async fn record(
         append.facts.push_str(&text);
         append.facts.push('\n');
     }
-    if chunks.is_empty() {
+    let (Some(first_at), Some(last_at), Some(last_chunk)) = (
+        chunks.iter().map(|append| append.first_at).min(),
+        chunks.iter().map(|append| append.last_at).max(),
+        chunks.iter().map(|append| append.chunk).max(),
+    ) else {
         return Ok(());
-    }
+    };
+    // The head spans every line of this commit, whichever chunk it went to.
+    let head_facts = match chunks.iter().position(|append| append.chunk == 0) {
+        Some(index) => chunks.swap_remove(index).facts,
+        None => String::new(),
+    };
+    let head = ChunkAppend {
+        chunk: 0,
+        first_at,
+        last_at,
+        facts: head_facts,
+    };
     let (least, greatest) = match db.backend() {
         Backend::Sqlite => ("min", "max"),
         Backend::Postgres => ("LEAST", "GREATEST"),
     };
     let mut sql = Sql::new(
-        "INSERT INTO assessment_facts (instance_id, chunk, workflow, first_at, last_at, facts) VALUES ",
+        "INSERT INTO assessment_facts \
+         (instance_id, chunk, workflow, first_at, last_at, last_chunk, facts) VALUES ",
     );
-    for (index, append) in chunks.into_iter().enumerate() {
+    for (index, append) in std::iter::once(head).chain(chunks).enumerate() {
         if index > 0 {
             sql.push(", ");
         }
+        let last_chunk = if append.chunk == 0 { last_chunk } else { 0 };
         sql.push("(").push_bind(instance_id);
         sql.push(", ").push_bind(append.chunk);
         sql.push(", ").push_bind(workflow);
         sql.push(", ").push_bind(append.first_at);
         sql.push(", ").push_bind(append.last_at);
+        sql.push(", ").push_bind(last_chunk);
         sql.push(", ").push_bind(append.facts);
         sql.push(")");
     }
-    sql.push(
-        " ON CONFLICT (instance_id, chunk) DO UPDATE SET facts = assessment_facts.facts || excluded.facts, ",
-    );
     sql.push(&format!(
-        "first_at = {least}(assessment_facts.first_at, excluded.first_at), \
-         last_at = {greatest}(assessment_facts.last_at, excluded.last_at)"
+        " ON CONFLICT (instance_id, chunk) DO UPDATE SET \
+         facts = assessment_facts.facts || excluded.facts, \
+         first_at = {least}(assessment_facts.first_at, excluded.first_at), \
+         last_at = {greatest}(assessment_facts.last_at, excluded.last_at), \
+         last_chunk = {greatest}(assessment_facts.last_chunk, excluded.last_chunk)"
     ));
     db.execute(sql).await?;
     Ok(())
