@@ -23,14 +23,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Parser;
 use flowkeeper::engine::{AccountName, Actor, Millis};
 use flowkeeper::model::{Catalog, load_str};
 use flowkeeper::runtime::{ManualClock, PostEvent, Runtime, RuntimeConfig, Target};
+use flowkeeper::store::Store;
 use flowkeeper::store::baseline::{Baseline, Batcher};
-use flowkeeper::store::{Store, StoreOptions, testing};
 use serde_json::{Map, json};
+
+#[path = "support/scratch.rs"]
+mod scratch;
 
 const WORKFLOW: &str = r#"
 id = "bench"
@@ -88,7 +90,7 @@ const START: Millis = 1_767_225_600_000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let (store, raw, cleanup) = open(&args).await?;
+    let (store, raw, cleanup) = scratch::open(&args.database, args.connections).await?;
     let clock = ManualClock::new(START);
     let config = RuntimeConfig {
         timer_batch: 200,
@@ -406,45 +408,6 @@ async fn timer_run(
     let started = Instant::now();
     let fired = runtime.fire_due_timers().await?;
     Ok((fired, started.elapsed()))
-}
-
-/// What to undo at the end.
-enum Cleanup {
-    /// The temporary folder goes when this is dropped.
-    SqliteDir(tempfile::TempDir),
-    PostgresSchema(String),
-}
-
-impl Cleanup {
-    async fn run(self, store: &Store) -> anyhow::Result<()> {
-        match self {
-            Cleanup::SqliteDir(dir) => dir.close()?,
-            Cleanup::PostgresSchema(schema) => testing::drop_schema(store, &schema).await?,
-        }
-        Ok(())
-    }
-}
-
-/// The store, the raw baseline's own pool on the same database (its own
-/// tables beside the store's), and what to undo at the end.
-async fn open(args: &Args) -> anyhow::Result<(Store, Baseline, Cleanup)> {
-    if args.database == "sqlite" {
-        let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let options = StoreOptions {
-            max_connections: args.connections,
-            ..StoreOptions::new(url.clone())
-        };
-        let store = Store::connect_with(&options).await?;
-        let raw = Baseline::open(&url, args.connections).await?;
-        return Ok((store, raw, Cleanup::SqliteDir(dir)));
-    }
-    let (store, schema) = testing::fresh_schema(&args.database, "bench", args.connections)
-        .await
-        .with_context(|| format!("while connecting to {}", args.database))?;
-    let url = testing::url_with_schema(&args.database, &schema);
-    let raw = Baseline::open(&url, args.connections).await?;
-    Ok((store, raw, Cleanup::PostgresSchema(schema)))
 }
 
 fn label(database: &str) -> &str {

@@ -80,7 +80,12 @@ pub struct ValidateArgs {
     pub deny_warnings: bool,
     /// A database whose stored workflow versions the migration plans of
     /// `<folder>/migrations/` are checked against.
-    #[arg(long, value_name = "URL", env = "FLOWKEEPER_DATABASE_URL")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FLOWKEEPER_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database: Option<String>,
 }
 

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::auth::{Caller, Permission};
+use super::auth::{Admin, Caller};
 use super::extract::{JsonBody, PathParams, QueryParams};
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
@@ -14,7 +14,7 @@ use super::wire::{
     AccountPatch, AccountRequest, AccountTokenRequest, AccountView, IssuedToken, TokenRequest,
     TokenView, parse_timestamp,
 };
-use crate::accounts::{AccountChange, AccountDraft, AccountName, Password, PasswordHash};
+use crate::accounts::{AccountChange, AccountDraft, AccountName, Password, PasswordHash, Role};
 use crate::model::Duration;
 use crate::runtime::{NotFound, RuntimeError, TokenGrant};
 
@@ -22,7 +22,6 @@ use crate::runtime::{NotFound, RuntimeError, TokenGrant};
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's account", body = AccountView),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn me(caller: Caller) -> Json<AccountView> {
     Json(AccountView::from(caller.account()))
@@ -32,14 +31,11 @@ pub async fn me(caller: Caller) -> Json<AccountView> {
 #[utoipa::path(get, path = "/v1/admin/accounts", tag = "accounts", security(("bearer" = [])),
     responses(
         (status = 200, description = "Accounts", body = Vec<AccountView>),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
 ) -> Result<Json<Vec<AccountView>>, Problem> {
-    caller.allow(Permission::Admin)?;
     let accounts = state.store().accounts().await?;
     Ok(Json(accounts.iter().map(AccountView::from).collect()))
 }
@@ -49,16 +45,13 @@ pub async fn list(
     params(("name" = String, Path, description = "Account name")),
     responses(
         (status = 200, description = "The account", body = AccountView),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     PathParams(name): PathParams<String>,
 ) -> Result<Json<AccountView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let account = state
         .store()
         .account(&name)
@@ -73,29 +66,21 @@ pub async fn get(
     responses(
         (status = 201, description = "Created", body = AccountView),
         (status = 400, description = "Malformed JSON or time", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "The name is taken", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A rule is broken (name, password rule, vendor terms); `detail` says which", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<AccountRequest>,
 ) -> Result<(StatusCode, Json<AccountView>), Problem> {
-    caller.allow(Permission::Admin)?;
-    let name = account_name(&request.name)?;
+    let named = new_account(&request.name, request.title, request.role, request.teams)?;
     let draft = AccountDraft {
-        title: request.title.unwrap_or_else(|| name.to_string()),
-        name,
-        role: request.role,
-        teams: request.teams,
         password: hashed(request.password).await?,
         expires_at: request.expires_at.as_deref().map(instant).transpose()?,
         approval: request.approval,
         emergency: request.emergency,
+        ..named
     };
     let account = state
         .runtime()
@@ -111,20 +96,15 @@ pub async fn create(
     responses(
         (status = 200, description = "The account as changed", body = AccountView),
         (status = 400, description = "Malformed JSON or time", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A rule is broken (password rule, vendor terms, a vendor made admin)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(name): PathParams<String>,
     JsonBody(patch): JsonBody<AccountPatch>,
 ) -> Result<Json<AccountView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let change = AccountChange {
         role: patch.role,
         teams: patch.teams,
@@ -151,20 +131,15 @@ pub async fn update(
     responses(
         (status = 201, description = "Issued", body = IssuedToken),
         (status = 400, description = "Malformed JSON or duration", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Bad token name, or the account is disabled or expired", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn issue_for_account(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(name): PathParams<String>,
     JsonBody(request): JsonBody<AccountTokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), Problem> {
-    caller.allow(Permission::Admin)?;
     let account = AccountName::parse(&name)
         .map_err(|_| RuntimeError::NotFound(NotFound::Account(name.clone())))?;
     let grant = TokenGrant {
@@ -201,15 +176,12 @@ pub struct TokensQuery {
     responses(
         (status = 200, description = "Tokens, newest first", body = Vec<TokenView>),
         (status = 400, description = "Unknown parameter", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn tokens(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     QueryParams(query): QueryParams<TokensQuery>,
 ) -> Result<Json<Vec<TokenView>>, Problem> {
-    caller.allow(Permission::Admin)?;
     let rows = state.store().list_tokens(query.account.as_deref()).await?;
     Ok(Json(rows.iter().map(TokenView::from).collect()))
 }
@@ -222,19 +194,14 @@ pub async fn tokens(
     responses(
         (status = 201, description = "Issued", body = IssuedToken),
         (status = 400, description = "Malformed JSON or duration", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A rule is broken: a name, another role than the account's, vendor terms, a vendor made admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn issue(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<TokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), Problem> {
-    caller.allow(Permission::Admin)?;
     let expires_in = lifetime(request.expires_in.as_deref())?;
     let runtime = state.runtime();
     let (secret, row) = match request.account {
@@ -249,16 +216,11 @@ pub async fn issue(
             runtime.issue_token(grant, caller.principal()).await?
         }
         None => {
-            let name = account_name(&request.name)?;
+            let named = new_account(&request.name, request.title, request.role, request.teams)?;
             let draft = AccountDraft {
-                title: request.title.unwrap_or_else(|| name.to_string()),
-                name,
-                role: request.role,
-                teams: request.teams,
-                password: None,
                 expires_at: expires_in.map(|lifetime| runtime.real_now() + lifetime.as_millis()),
                 approval: request.approval,
-                emergency: false,
+                ..named
             };
             runtime
                 .issue_token_for(draft, expires_in, caller.principal())
@@ -279,16 +241,13 @@ pub async fn issue(
     params(("id" = String, Path, description = "Token id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No live token with this id", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, Problem> {
-    caller.allow(Permission::Admin)?;
     let token_id = uuid::Uuid::try_parse(&id)
         .map_err(|_| RuntimeError::NotFound(NotFound::Token(id.clone())))?;
     state
@@ -296,6 +255,28 @@ pub async fn revoke(
         .revoke_token(token_id, caller.principal())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An account as a request names it: the name checked, the title the name
+/// unless one is given, and nothing else yet (no password, expiry or
+/// approval) for the caller to add.
+fn new_account(
+    name: &str,
+    title: Option<String>,
+    role: Role,
+    teams: Vec<String>,
+) -> Result<AccountDraft, Problem> {
+    let name = account_name(name)?;
+    Ok(AccountDraft {
+        title: title.unwrap_or_else(|| name.to_string()),
+        name,
+        role,
+        teams,
+        password: None,
+        expires_at: None,
+        approval: None,
+        emergency: false,
+    })
 }
 
 pub(crate) fn account_name(text: &str) -> Result<AccountName, Problem> {

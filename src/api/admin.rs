@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::auth::{Caller, Permission};
+use super::auth::Admin;
 use super::extract::{JsonBody, PathParams};
 use super::instances::instance_id;
 use super::problem::{Problem, ProblemBody};
@@ -23,14 +23,11 @@ use crate::runtime::{Cancel, MoveTo, Retry, Target};
 #[utoipa::path(get, path = "/v1/admin/stuck", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, description = "Stuck instances", body = Vec<StuckView>),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn stuck(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
 ) -> Result<Json<Vec<StuckView>>, Problem> {
-    caller.allow(Permission::Admin)?;
     Ok(Json(views::stuck(&state).await?))
 }
 
@@ -40,17 +37,15 @@ pub async fn stuck(
     params(("id" = String, Path, description = "Instance id")),
     responses(
         (status = 200, description = "Cancelled", body = InstanceView),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Already ended", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn cancel(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(id): PathParams<String>,
     JsonBody(request): JsonBody<CancelRequest>,
 ) -> Result<Json<InstanceView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
     let command = Cancel {
         target,
@@ -67,18 +62,16 @@ pub async fn cancel(
     params(("id" = String, Path, description = "Instance id")),
     responses(
         (status = 200, description = "Moved", body = InstanceView),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Already ended", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Unknown target state", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn move_to(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(id): PathParams<String>,
     JsonBody(request): JsonBody<MoveRequest>,
 ) -> Result<Json<InstanceView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
     let command = MoveTo {
         target,
@@ -96,15 +89,13 @@ pub async fn move_to(
     params(("id" = String, Path, description = "Instance id")),
     responses(
         (status = 200, description = "Retried", body = InstanceView),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "Unknown instance", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn retry(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<InstanceView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let target = Target::Id(instance_id(&id)?);
     let command = Retry {
         target: target.clone(),
@@ -124,15 +115,12 @@ pub async fn retry(
 #[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every file loaded; the workflows now loaded", body = Vec<WorkflowSummary>),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Some files were refused and keep their last good version: `errors` lists file:line:column messages, `files` each refused file with its problems, `loaded` what is loaded now", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn reload(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
 ) -> Result<Json<Vec<WorkflowSummary>>, Problem> {
-    caller.allow(Permission::Admin)?;
     let refused = reload_folder(&state, caller.principal()).await?;
     let loaded: Vec<WorkflowSummary> = state
         .runtime()
@@ -186,13 +174,8 @@ const MAX_CLOCK_MOVE: i64 = MAX_CLOCK_MOVE_DAYS * 24 * 60 * 60 * 1000;
 #[utoipa::path(get, path = "/v1/admin/clock", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, description = "The time", body = ClockView),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
-pub async fn clock(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<ClockView>, Problem> {
-    caller.allow(Permission::Admin)?;
+pub async fn clock(State(state): State<AppState>, _: Admin) -> Result<Json<ClockView>, Problem> {
     Ok(Json(ClockView {
         now: timestamp(state.now()),
         manual: state.manual_clock(),
@@ -206,15 +189,13 @@ pub async fn clock(
     responses(
         (status = 200, description = "The new time", body = ClockView),
         (status = 400, description = "Not exactly one of advance/set/jump, or a bad duration or time", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Not running with --manual-clock (`clock-not-manual`), a `set` before the current time (`clock-backwards`), or a move of more than 400 days (`clock-move-too-far`)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn set_clock(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<ClockRequest>,
 ) -> Result<Json<ClockView>, Problem> {
-    caller.allow(Permission::Admin)?;
     if !state.manual_clock() {
         return Err(Problem::conflict(
             "clock-not-manual",

@@ -12,7 +12,7 @@ use utoipa::openapi::schema::{
     AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
 };
 
-use super::auth::{Caller, Permission};
+use super::auth::Caller;
 use super::extract::QueryParams;
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
@@ -104,16 +104,14 @@ impl IntoParams for AssessmentQuery {
     responses(
         (status = 200, description = "The report", body = Report),
         (status = 400, description = "No period, or a malformed one", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "The workflow folder has no assessment.toml", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "assessment.toml is invalid or names what the workflows lack", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn assessment(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Caller,
     QueryParams(query): QueryParams<AssessmentQuery>,
 ) -> Result<Json<Report>, Problem> {
-    caller.allow(Permission::Read)?;
     let spec = PeriodSpec::parse(
         query.month.as_deref(),
         query.year.as_deref(),

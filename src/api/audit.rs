@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::{Caller, Permission};
+use super::auth::Admin;
 use super::extract::QueryParams;
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
@@ -44,51 +44,56 @@ pub struct AuditParams {
     pub cursor: Option<String>,
 }
 
+impl AuditParams {
+    /// The store's query for these filters: 400 for a time that is not
+    /// RFC 3339, a limit out of range or a cursor this server did not
+    /// issue. The console's audit page reads its form through it too, so
+    /// both answer the same filter alike.
+    pub(crate) fn into_query(self) -> Result<AuditQuery, Problem> {
+        let instant = |text: Option<String>| {
+            text.map(|text| {
+                parse_timestamp(&text).ok_or_else(|| {
+                    Problem::bad_request(format!("`{text}` is not an RFC 3339 time"))
+                })
+            })
+            .transpose()
+        };
+        let limit = self.limit.unwrap_or(100);
+        if !(1..=500).contains(&limit) {
+            return Err(Problem::bad_request("limit must be between 1 and 500"));
+        }
+        let cursor = self
+            .cursor
+            .map(|text| {
+                AuditCursor::decode(&text)
+                    .ok_or_else(|| Problem::bad_request("the cursor is not one this server issued"))
+            })
+            .transpose()?;
+        Ok(AuditQuery {
+            from: instant(self.from)?,
+            to: instant(self.to)?,
+            actor: self.actor,
+            action: self.action,
+            target: self.target,
+            limit,
+            cursor,
+        })
+    }
+}
+
 /// The audit log, oldest first, a page at a time.
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "audit", security(("bearer" = [])),
     params(AuditParams),
     responses(
         (status = 200, description = "A page of entries", body = AuditPageView),
         (status = 400, description = "Unknown parameter, bad time, limit or cursor", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn audit(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     QueryParams(params): QueryParams<AuditParams>,
 ) -> Result<Json<AuditPageView>, Problem> {
-    caller.allow(Permission::Admin)?;
-    let instant = |text: &Option<String>| {
-        text.as_deref()
-            .map(|text| {
-                parse_timestamp(text).ok_or_else(|| {
-                    Problem::bad_request(format!("`{text}` is not an RFC 3339 time"))
-                })
-            })
-            .transpose()
-    };
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(Problem::bad_request("limit must be between 1 and 500"));
-    }
-    let cursor = params
-        .cursor
-        .as_deref()
-        .map(|text| {
-            AuditCursor::decode(text)
-                .ok_or_else(|| Problem::bad_request("the cursor is not one this server issued"))
-        })
-        .transpose()?;
-    let query = AuditQuery {
-        from: instant(&params.from)?,
-        to: instant(&params.to)?,
-        actor: params.actor,
-        action: params.action,
-        target: params.target,
-        limit,
-        cursor,
-    };
+    let query = params.into_query()?;
     let page = state.store().audit_page(&query).await?;
     Ok(Json(AuditPageView {
         items: page.entries.iter().map(AuditEntryView::from).collect(),
@@ -131,32 +136,14 @@ pub enum ReportFormat {
                 (String = "text/plain"),
             )),
         (status = 400, description = "Unknown parameter, or not an ISO week", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "assessment.toml (which names the time zone) is invalid", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn security_report(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     QueryParams(params): QueryParams<ReportParams>,
 ) -> Result<Response, Problem> {
-    caller.allow(Permission::Admin)?;
-    let zone = assess::time_zone_in(state.workflows_dir()).map_err(|diagnostics| {
-        Problem::unprocessable(
-            "invalid-assessment",
-            "Invalid assessment.toml",
-            diagnostics.to_string(),
-        )
-    })?;
-    let week = match params.week.as_deref() {
-        Some(text) => text
-            .parse::<IsoWeek>()
-            .map_err(|error| Problem::bad_request(error.to_string()))?,
-        None => IsoWeek::containing(state.runtime().real_now(), &zone)
-            .and_then(IsoWeek::previous)
-            .map_err(|error| Problem::internal(error.to_string()))?,
-    };
-    let report = state.runtime().security_report(week, &zone).await?;
+    let (_, report) = weekly_report(&state, params.week.as_deref()).await?;
     let (content_type, body) = match params.format.unwrap_or_default() {
         ReportFormat::Json => return Ok(Json(report).into_response()),
         ReportFormat::Csv => ("text/csv; charset=utf-8", report.to_csv()),
@@ -167,4 +154,30 @@ pub async fn security_report(
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
+}
+
+/// The report of `week` (an ISO week such as `2026-W48`; the last complete
+/// week when `None`) in the time zone `assessment.toml` names, with the
+/// week it covers. The console's security page shows the same.
+pub(crate) async fn weekly_report(
+    state: &AppState,
+    week: Option<&str>,
+) -> Result<(IsoWeek, SecurityReport), Problem> {
+    let zone = assess::time_zone_in(state.workflows_dir()).map_err(|diagnostics| {
+        Problem::unprocessable(
+            "invalid-assessment",
+            "Invalid assessment.toml",
+            diagnostics.to_string(),
+        )
+    })?;
+    let week = match week {
+        Some(text) => text
+            .parse::<IsoWeek>()
+            .map_err(|error| Problem::bad_request(error.to_string()))?,
+        None => IsoWeek::containing(state.runtime().real_now(), &zone)
+            .and_then(IsoWeek::previous)
+            .map_err(|error| Problem::internal(error.to_string()))?,
+    };
+    let report = state.runtime().security_report(week, &zone).await?;
+    Ok((week, report))
 }

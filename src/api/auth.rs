@@ -7,9 +7,10 @@
 //! account, else 401 before the handler runs; the runtime answers from
 //! memory while no credential changed anywhere, so a revoked token or a
 //! disabled account is refused on the very next request
-//! (`store/credentials.rs`, docs/security.md). Administration asks
-//! [`Caller::allow`] (403 unless admin); what an account may post or create
-//! is decided by the runtime against the workflow (docs/security.md).
+//! (`store/credentials.rs`, docs/security.md). Every role may read, so a
+//! reading handler only takes a `Caller`; an administration handler takes
+//! an [`Admin`] instead (403 unless admin); what an account may post or
+//! create is decided by the runtime against the workflow (docs/security.md).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,17 +30,10 @@ use crate::runtime::{Credential, Principal};
 /// The cookie the console keeps its session in (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "flowkeeper_session";
 
-/// The kinds of request checked here rather than by the workflow's rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// Any GET of workflows, instances, history, metrics, reports: every role.
-    Read,
-    /// Everything under `/v1/admin` and cancel / move / retry.
-    Admin,
-}
-
 /// The authenticated sender of a request: its account (whose name is the
-/// actor of every change), how it authenticated, and from where.
+/// actor of every change), how it authenticated, and from where. Every role
+/// may read, so a handler that only reads takes one (`_: Caller`) just to
+/// answer 401 without a usable token.
 #[derive(Debug, Clone)]
 pub struct Caller {
     account: Arc<Account>,
@@ -77,20 +71,6 @@ impl Caller {
             remote_addr: self.remote_addr.clone(),
         }
     }
-
-    /// 403 (naming `admin` as required) unless the role may do this.
-    pub fn allow(&self, permission: Permission) -> Result<(), Problem> {
-        match permission {
-            Permission::Read => Ok(()),
-            Permission::Admin if self.role() == Role::Admin => Ok(()),
-            Permission::Admin => Err(Problem::forbidden(format!(
-                "this needs an admin account; `{}` is {}",
-                self.name(),
-                self.role()
-            ))
-            .with("required", vec![Role::Admin.as_str()])),
-        }
-    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -105,6 +85,30 @@ impl FromRequestParts<AppState> for Caller {
             credential: authenticated.credential,
             remote_addr: remote_addr(parts),
         })
+    }
+}
+
+/// A [`Caller`] with the admin role: what every handler under `/v1/admin`
+/// and cancel / move / retry take, so the role is checked once, before the
+/// handler reads its path, query or body. Anyone else gets 403 naming
+/// `admin` as required (and 401 first without a usable token).
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.role() != Role::Admin {
+            return Err(Problem::forbidden(format!(
+                "this needs an admin account; `{}` is {}",
+                caller.name(),
+                caller.role()
+            ))
+            .with("required", vec![Role::Admin.as_str()]));
+        }
+        Ok(Admin(caller))
     }
 }
 

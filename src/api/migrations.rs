@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::{Caller, Permission};
+use super::auth::Admin;
 use super::extract::JsonBody;
 use super::problem::{Problem, ProblemBody};
 use super::state::AppState;
@@ -94,17 +94,13 @@ pub struct MigratedView {
     responses(
         (status = 200, description = "What was migrated and what was refused, with reasons", body = MigrationView),
         (status = 400, description = "Malformed request", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "The plan is invalid: `errors` lists file:line:column messages", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn migrate(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<MigrationRequest>,
 ) -> Result<Json<MigrationView>, Problem> {
-    caller.allow(Permission::Admin)?;
     let plan = plan(&state, &request.plan).await?;
     let selection = Selection {
         state: request.filter.state,
@@ -189,17 +185,13 @@ pub struct BatchView {
     responses(
         (status = 200, description = "Matched, done and refused (with reasons)", body = BatchView),
         (status = 400, description = "Malformed request", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "The action's own field is missing (`incomplete-action`: `to` for move, `event` for event, `plan` for migrate), or the migration plan is invalid (`invalid-plan`: `errors` lists file:line:column messages)", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn batch(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     JsonBody(request): JsonBody<BatchRequest>,
 ) -> Result<Json<BatchView>, Problem> {
-    caller.allow(Permission::Admin)?;
     // Which fields an action needs is a rule over the body as a whole, as
     // a workflow's data rules are: 422, like them.
     let missing = |field: &str, action: &str| {

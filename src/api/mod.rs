@@ -8,12 +8,12 @@
 pub(crate) mod accounts;
 mod admin;
 pub(crate) mod assessment;
-mod audit;
+pub(crate) mod audit;
 pub mod auth;
 mod common_answers;
 pub(crate) mod cookies;
 mod extract;
-mod instances;
+pub(crate) mod instances;
 pub mod limits;
 pub mod metrics;
 mod migrations;

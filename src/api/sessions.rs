@@ -24,8 +24,6 @@ use crate::runtime::{Credential, NewSession, SignIn};
         (status = 201, description = "Signed in; also sets the `flowkeeper_session` cookie (HttpOnly, SameSite=Strict)", body = SessionView),
         (status = 400, description = "Malformed JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "Wrong name or password, or the account is disabled or expired", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures for this name; `Retry-After` says how many seconds to wait", body = ProblemBody, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until the name is unlocked"))),
     ))]
@@ -84,7 +82,6 @@ pub async fn sign_in(
 #[utoipa::path(delete, path = "/v1/sessions/current", tag = "accounts", security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out; the cookie is cleared"),
-        (status = 401, description = "No or bad token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "The request came with an API token, not a session", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<Response, Problem> {

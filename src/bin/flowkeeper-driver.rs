@@ -31,7 +31,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 #[command(about = "Apply events or fire timers against a flowkeeper store, headless")]
 struct Args {
     /// `sqlite://PATH` or `postgres://…`.
-    #[arg(long, env = "FLOWKEEPER_DATABASE_URL")]
+    #[arg(long, env = "FLOWKEEPER_DATABASE_URL", hide_env_values = true)]
     database: String,
     /// PostgreSQL only: the schema to work in.
     #[arg(long)]

@@ -42,7 +42,12 @@ struct Options {
     url: String,
     /// A token whose role may create instances and post events (service or
     /// admin); with `--spawn` one is made up.
-    #[arg(long, env = "FLOWKEEPER_TOKEN", required_unless_present = "spawn")]
+    #[arg(
+        long,
+        env = "FLOWKEEPER_TOKEN",
+        hide_env_values = true,
+        required_unless_present = "spawn"
+    )]
     token: Option<String>,
     /// Start a server of its own on `sqlite` (a fresh temporary file) or a
     /// `postgres://` URL (a fresh schema, dropped at the end).

@@ -29,6 +29,7 @@ pub struct BackupArgs {
         long,
         value_name = "URL",
         env = "FLOWKEEPER_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://flowkeeper.db"
     )]
     pub database: String,
@@ -52,6 +53,7 @@ pub struct RestoreArgs {
         long,
         value_name = "URL",
         env = "FLOWKEEPER_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://flowkeeper.db"
     )]
     pub database: String,

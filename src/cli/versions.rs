@@ -42,6 +42,7 @@ pub struct MigrateArgs {
         long,
         value_name = "URL",
         env = "FLOWKEEPER_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://flowkeeper.db"
     )]
     pub database: String,

@@ -3,14 +3,14 @@
 //! issue it an API token (shown once) and revoke its live tokens. The same
 //! runtime calls and rules as `/v1/admin/accounts` and `/v1/admin/tokens`.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 
 use super::layout::{self, Nav, badge};
-use super::session::{CSRF_FIELD, Viewer};
+use super::posted::AdminForm;
+use super::session::{AdminViewer, CSRF_FIELD, Viewer};
 use crate::accounts::{AccountChange, AccountDraft, AccountName, Role};
 use crate::api::accounts::{account_name, hashed, instant, lifetime};
 use crate::api::problem::Problem;
@@ -28,14 +28,12 @@ enum Outcome {
 }
 
 /// `GET /ui/accounts`.
-pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
+pub async fn page(State(state): State<AppState>, AdminViewer(viewer): AdminViewer) -> Response {
     show(&state, &viewer, None).await
 }
 
+/// The page, for an admin (the handlers' extractors checked the role).
 async fn show(state: &AppState, viewer: &Viewer, outcome: Option<Outcome>) -> Response {
-    if let Err(refused) = viewer.require_admin() {
-        return refused.into_response();
-    }
     let lang = viewer.lang;
     let listed = async {
         let accounts = state.store().accounts().await?;
@@ -184,13 +182,6 @@ fn create_form(viewer: &Viewer) -> Markup {
     }
 }
 
-fn value<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
-    form.iter()
-        .find(|(input, _)| input == name)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
-}
-
 fn teams(text: &str) -> Vec<String> {
     text.split(',')
         .map(str::trim)
@@ -199,18 +190,22 @@ fn teams(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The page after a form: what the form did, or why it was refused.
+async fn after(state: &AppState, viewer: &Viewer, outcome: Result<Outcome, Problem>) -> Response {
+    show(
+        state,
+        viewer,
+        Some(outcome.unwrap_or_else(Outcome::Refused)),
+    )
+    .await
+}
+
 /// `POST /ui/accounts`: creates an account.
-pub async fn create(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = viewer.check_admin_form(&form) {
-        return refused.into_response();
-    }
-    let result = async {
-        let name = account_name(value(&form, "name").unwrap_or(""))?;
-        let role = value(&form, "role")
+pub async fn create(State(state): State<AppState>, AdminForm(form): AdminForm) -> Response {
+    let outcome = async {
+        let name = account_name(form.given("name").unwrap_or(""))?;
+        let role = form
+            .given("role")
             .map(|text| {
                 Role::parse(text)
                     .ok_or_else(|| Problem::bad_request(format!("unknown role `{text}`")))
@@ -218,112 +213,88 @@ pub async fn create(
             .transpose()?
             .unwrap_or(Role::Operator);
         let draft = AccountDraft {
-            title: value(&form, "title").map_or_else(|| name.to_string(), str::to_owned),
+            title: form
+                .given("title")
+                .map_or_else(|| name.to_string(), str::to_owned),
             name,
             role,
-            teams: value(&form, "teams").map(teams).unwrap_or_default(),
-            password: hashed(value(&form, "password").map(str::to_owned)).await?,
-            expires_at: value(&form, "expires_at").map(instant).transpose()?,
-            approval: value(&form, "approval").map(str::to_owned),
-            emergency: value(&form, "emergency") == Some("true"),
+            teams: form.given("teams").map(teams).unwrap_or_default(),
+            password: hashed(form.given("password").map(str::to_owned)).await?,
+            expires_at: form.given("expires_at").map(instant).transpose()?,
+            approval: form.given("approval").map(str::to_owned),
+            emergency: form.given("emergency") == Some("true"),
         };
         let account = state
             .runtime()
-            .create_account(draft, viewer.caller.principal())
+            .create_account(draft, form.viewer.caller.principal())
             .await?;
-        Ok::<_, Problem>(account.name.to_string())
+        let created = form.viewer.lang.t("已建立帳號", "Created account");
+        Ok::<_, Problem>(Outcome::Done(format!("{created} {}", account.name)))
     }
     .await;
-    let lang = viewer.lang;
-    let outcome = match result {
-        Ok(name) => Outcome::Done(format!(
-            "{} {name}",
-            lang.t("已建立帳號", "Created account")
-        )),
-        Err(problem) => Outcome::Refused(problem),
-    };
-    show(&state, &viewer, Some(outcome)).await
+    after(&state, &form.viewer, outcome).await
 }
 
 /// `POST /ui/accounts/{name}`: `teams=…` and/or `disabled=true|false`.
 pub async fn update(
     State(state): State<AppState>,
-    viewer: Viewer,
     Path(name): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    AdminForm(form): AdminForm,
 ) -> Response {
-    if let Err(refused) = viewer.check_admin_form(&form) {
-        return refused.into_response();
-    }
     let change = AccountChange {
         role: None,
-        teams: form
-            .iter()
-            .find(|(input, _)| input == "teams")
-            .map(|(_, text)| teams(text)),
+        teams: form.value("teams").map(teams),
         title: None,
         password: None,
         expires_at: None,
         approval: None,
-        disabled: value(&form, "disabled").map(|text| text == "true"),
+        disabled: form.given("disabled").map(|text| text == "true"),
     };
-    let lang = viewer.lang;
-    let outcome = match state
+    let outcome = state
         .runtime()
-        .update_account(&name, change, viewer.caller.principal())
+        .update_account(&name, change, form.viewer.caller.principal())
         .await
-    {
-        Ok(account) => Outcome::Done(format!("{} {}", lang.t("已更新", "Updated"), account.name)),
-        Err(error) => Outcome::Refused(error.into()),
-    };
-    show(&state, &viewer, Some(outcome)).await
+        .map(|account| {
+            let updated = form.viewer.lang.t("已更新", "Updated");
+            Outcome::Done(format!("{updated} {}", account.name))
+        })
+        .map_err(Problem::from);
+    after(&state, &form.viewer, outcome).await
 }
 
 /// `POST /ui/accounts/{name}/tokens`: issues an API token, shown once.
 pub async fn issue_token(
     State(state): State<AppState>,
-    viewer: Viewer,
     Path(name): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    AdminForm(form): AdminForm,
 ) -> Response {
-    if let Err(refused) = viewer.check_admin_form(&form) {
-        return refused.into_response();
-    }
-    let result = async {
+    let outcome = async {
         let account = AccountName::parse(&name)
             .map_err(|_| Problem::not_found(format!("no account `{name}`")))?;
         let grant = TokenGrant {
             account,
-            name: value(&form, "name").unwrap_or("").to_owned(),
+            name: form.given("name").unwrap_or("").to_owned(),
             role: None,
-            expires_in: lifetime(value(&form, "expires_in"))?,
+            expires_in: lifetime(form.given("expires_in"))?,
         };
         let (secret, _) = state
             .runtime()
-            .issue_token(grant, viewer.caller.principal())
+            .issue_token(grant, form.viewer.caller.principal())
             .await?;
-        Ok::<_, Problem>(secret.expose().to_owned())
+        Ok::<_, Problem>(Outcome::Token(name.clone(), secret.expose().to_owned()))
     }
     .await;
-    let outcome = match result {
-        Ok(secret) => Outcome::Token(name, secret),
-        Err(problem) => Outcome::Refused(problem),
-    };
-    show(&state, &viewer, Some(outcome)).await
+    after(&state, &form.viewer, outcome).await
 }
 
 /// `POST /ui/accounts/{name}/tokens/{id}/revoke`: revokes one of the
 /// account's live tokens.
 pub async fn revoke_token(
     State(state): State<AppState>,
-    viewer: Viewer,
     Path((name, id)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    AdminForm(form): AdminForm,
 ) -> Response {
-    if let Err(refused) = viewer.check_admin_form(&form) {
-        return refused.into_response();
-    }
-    let result = async {
+    let outcome = async {
         let no_token = || Problem::not_found(format!("no live token `{id}` of account `{name}`"));
         let token = uuid::Uuid::try_parse(&id).map_err(|_| no_token())?;
         let owned = state.store().list_tokens(Some(&name)).await?;
@@ -332,18 +303,11 @@ pub async fn revoke_token(
         }
         let row = state
             .runtime()
-            .revoke_token(token, viewer.caller.principal())
+            .revoke_token(token, form.viewer.caller.principal())
             .await?;
-        Ok::<_, Problem>(row.name)
+        let revoked = form.viewer.lang.t("已撤銷權杖", "Revoked token");
+        Ok::<_, Problem>(Outcome::Done(format!("{revoked} {} ({name})", row.name)))
     }
     .await;
-    let lang = viewer.lang;
-    let outcome = match result {
-        Ok(token) => Outcome::Done(format!(
-            "{} {token} ({name})",
-            lang.t("已撤銷權杖", "Revoked token")
-        )),
-        Err(problem) => Outcome::Refused(problem),
-    };
-    show(&state, &viewer, Some(outcome)).await
+    after(&state, &form.viewer, outcome).await
 }

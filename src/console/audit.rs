@@ -4,18 +4,17 @@
 //! JSON downloads from the API.
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 
+use super::filters::{given, page_link};
 use super::layout::{self, Nav};
-use super::session::Viewer;
+use super::session::AdminViewer;
+use crate::api::audit::{AuditParams, weekly_report};
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
-use crate::api::wire::{AuditEntryView, parse_timestamp};
-use crate::assess;
-use crate::security_report::IsoWeek;
-use crate::store::{AuditCursor, AuditQuery};
+use crate::api::wire::AuditEntryView;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AuditFilter {
@@ -35,68 +34,40 @@ pub struct AuditFilter {
     lang: Option<String>,
 }
 
-fn some(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
 impl AuditFilter {
-    fn query(&self) -> Result<AuditQuery, Problem> {
-        let instant = |text: &str| {
-            some(text)
-                .map(|text| {
-                    parse_timestamp(&text).ok_or_else(|| {
-                        Problem::bad_request(format!("`{text}` is not an RFC 3339 time"))
-                    })
-                })
-                .transpose()
-        };
-        let cursor = some(&self.cursor)
-            .map(|text| {
-                AuditCursor::decode(&text)
-                    .ok_or_else(|| Problem::bad_request("the cursor is not one this server issued"))
-            })
-            .transpose()?;
-        Ok(AuditQuery {
-            from: instant(&self.from)?,
-            to: instant(&self.to)?,
-            actor: some(&self.actor),
-            action: some(&self.action),
-            target: some(&self.target),
-            limit: 100,
-            cursor,
-        })
+    /// The form as the API's audit query, read by the API's rules.
+    fn params(&self) -> AuditParams {
+        AuditParams {
+            from: given(&self.from),
+            to: given(&self.to),
+            actor: given(&self.actor),
+            action: given(&self.action),
+            target: given(&self.target),
+            limit: None,
+            cursor: given(&self.cursor),
+        }
     }
 
     fn next(&self, cursor: &str) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
-            ("actor", &self.actor),
+        let filters = [
+            ("actor", self.actor.as_str()),
             ("action", &self.action),
             ("target", &self.target),
             ("from", &self.from),
             ("to", &self.to),
-        ] {
-            if !value.is_empty() {
-                query.append_pair(name, value);
-            }
-        }
-        query.append_pair("cursor", cursor);
-        format!("/ui/audit?{}", query.finish())
+        ];
+        page_link("/ui/audit", &filters, Some(cursor))
     }
 }
 
 /// `GET /ui/audit` (admin).
 pub async fn page(
     State(state): State<AppState>,
-    viewer: Viewer,
+    AdminViewer(viewer): AdminViewer,
     Query(filter): Query<AuditFilter>,
 ) -> Response {
-    if let Err(refused) = viewer.require_admin() {
-        return refused.into_response();
-    }
     let lang = viewer.lang;
-    let loaded = match filter.query() {
+    let loaded = match filter.params().into_query() {
         Ok(query) => state
             .store()
             .audit_page(&query)
@@ -166,33 +137,11 @@ pub struct WeekQuery {
 /// `GET /ui/security?week=2026-W48` (admin): the last complete week by default.
 pub async fn security(
     State(state): State<AppState>,
-    viewer: Viewer,
+    AdminViewer(viewer): AdminViewer,
     Query(query): Query<WeekQuery>,
 ) -> Response {
-    if let Err(refused) = viewer.require_admin() {
-        return refused.into_response();
-    }
     let lang = viewer.lang;
-    let computed = async {
-        let zone = assess::time_zone_in(state.workflows_dir()).map_err(|diagnostics| {
-            Problem::unprocessable(
-                "invalid-assessment",
-                "Invalid assessment.toml",
-                diagnostics.to_string(),
-            )
-        })?;
-        let week = match some(&query.week) {
-            Some(text) => text
-                .parse::<IsoWeek>()
-                .map_err(|error| Problem::bad_request(error.to_string()))?,
-            None => IsoWeek::containing(state.runtime().real_now(), &zone)
-                .and_then(IsoWeek::previous)
-                .map_err(|error| Problem::internal(error.to_string()))?,
-        };
-        let report = state.runtime().security_report(week, &zone).await?;
-        Ok::<_, Problem>((week, report))
-    }
-    .await;
+    let computed = weekly_report(&state, given(&query.week).as_deref()).await;
     let title = lang.t("安全週報", "Weekly security report");
     let body = html! {
         h1 { (title) }

@@ -11,18 +11,19 @@
 
 use std::sync::Arc;
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use uuid::Uuid;
 
+use super::admin_action::AdminAction;
 use super::fields;
 use super::graph;
 use super::layout::{self, Nav, badge};
+use super::posted::{AdminForm, PostedForm};
 use super::session::{CSRF_FIELD, Viewer};
 use super::times::span;
+use crate::api::instances::instance_id;
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
 use crate::api::views::{find, instance as instance_view};
@@ -57,6 +58,12 @@ enum Refused {
     Form(Vec<String>),
 }
 
+impl From<Problem> for Refused {
+    fn from(problem: Problem) -> Self {
+        Refused::Problem(problem)
+    }
+}
+
 impl Refused {
     fn status(&self) -> StatusCode {
         match self {
@@ -66,17 +73,13 @@ impl Refused {
     }
 }
 
-fn parse_id(text: &str) -> Result<Uuid, Problem> {
-    Uuid::try_parse(text).map_err(|_| Problem::not_found(format!("no instance `{text}`")))
-}
-
 async fn render(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
     refused: Option<Refused>,
 ) -> Result<Response, Problem> {
-    let instance = find(state, &Target::Id(parse_id(id)?)).await?;
+    let instance = find(state, &Target::Id(instance_id(id)?)).await?;
     let definition = state.runtime().definition_of(&instance).await?;
     let view = instance_view(state, &instance).await?;
     let history: Vec<HistoryView> = state
@@ -324,21 +327,30 @@ fn event_forms(
 
 fn admin_forms(viewer: &Viewer, definition: &Definition, instance: &Instance) -> Markup {
     let lang = viewer.lang;
-    let id = instance.id;
-    let csrf = html! { input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf()); };
+    let form = |action: &str, fields: Markup| {
+        html! {
+            form data-action=(action) method="post" action=(format!("/ui/instances/{}/{action}", instance.id)) {
+                input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf());
+                (fields)
+            }
+        }
+    };
+    let reason = |input: &str, label: &str| {
+        html! {
+            div.field { label for=(input) { (label) " " span.req { "*" } }
+                input id=(input) type="text" name="reason" required; }
+        }
+    };
     html! {
         @if instance.status != Status::Active {
             p.muted { (lang.t("已結束的實例不能取消或移動。", "An ended instance cannot be cancelled or moved.")) }
         } @else {
-            form data-action="cancel" method="post" action=(format!("/ui/instances/{id}/cancel")) {
-                (csrf)
-                div.field { label for="cancel-reason" { (lang.t("取消原因", "Reason to cancel")) " " span.req { "*" } }
-                    input id="cancel-reason" type="text" name="reason" required; }
+            (form("cancel", html! {
+                (reason("cancel-reason", lang.t("取消原因", "Reason to cancel")))
                 button.danger type="submit" { (lang.t("取消實例", "Cancel instance")) }
-            }
+            }))
             hr;
-            form data-action="move" method="post" action=(format!("/ui/instances/{id}/move")) {
-                (csrf)
+            (form("move", html! {
                 div.field { label for="move-to" { (lang.t("移到狀態", "Move to state")) }
                     select id="move-to" name="to" required {
                         @for state in definition.states.values() {
@@ -348,58 +360,92 @@ fn admin_forms(viewer: &Viewer, definition: &Definition, instance: &Instance) ->
                         }
                     }
                 }
-                div.field { label for="move-reason" { (lang.t("原因", "Reason")) " " span.req { "*" } }
-                    input id="move-reason" type="text" name="reason" required; }
+                (reason("move-reason", lang.t("原因", "Reason")))
                 button.quiet type="submit" { (lang.t("移動", "Move")) }
-            }
+            }))
             hr;
         }
-        form data-action="retry" method="post" action=(format!("/ui/instances/{id}/retry")) {
-            (csrf)
+        (form("retry", html! {
             p.muted { (lang.t("解決未結的事故並立即觸發逾期的計時器。", "Resolves open incidents and fires overdue timers now.")) }
             button.quiet type="submit" { (lang.t("重試", "Retry")) }
-        }
+        }))
     }
 }
 
 /// `POST /ui/instances/{id}/events/{event}`.
 pub async fn post_event(
     State(state): State<AppState>,
-    viewer: Viewer,
     Path((id, event)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    form: PostedForm,
 ) -> Response {
-    if let Err(refused) = viewer.check_csrf(&form) {
-        return refused.into_response();
-    }
     let outcome = async {
-        let target = Target::Id(parse_id(&id)?);
+        let target = Target::Id(instance_id(&id)?);
         let instance = find(&state, &target).await?;
-        let definition = state.runtime().definition_of(&instance).await?;
+        let definition = state
+            .runtime()
+            .definition_of(&instance)
+            .await
+            .map_err(Problem::from)?;
         let data = match definition.events.get(&event) {
-            Some(declared) => match fields::read(viewer.lang, &declared.fields, &form) {
-                Ok(data) => data,
-                Err(errors) => return Ok(Err(Refused::Form(errors))),
-            },
+            Some(declared) => fields::read(form.viewer.lang, &declared.fields, form.fields())
+                .map_err(Refused::Form)?,
             None => serde_json::Map::new(),
         };
         let event_id = form
-            .iter()
-            .find(|(name, _)| name == EVENT_ID_FIELD)
-            .map(|(_, value)| value.as_str())
+            .value(EVENT_ID_FIELD)
             .filter(|value| !value.is_empty() && value.len() <= 255);
-        let posted = state
+        let by = form.viewer.caller.principal();
+        state
             .runtime()
-            .post_event(&target, &event, data, viewer.caller.principal(), event_id)
-            .await;
-        Ok::<_, Problem>(
-            posted
-                .map(|_| ())
-                .map_err(|error| Refused::Problem(error.into())),
-        )
+            .post_event(&target, &event, data, by, event_id)
+            .await
+            .map_err(Problem::from)?;
+        Ok::<(), Refused>(())
     }
     .await;
-    finish(&state, &viewer, &id, outcome).await
+    finish(&state, &form.viewer, &id, outcome).await
+}
+
+/// `POST /ui/instances/{id}/cancel` (admin).
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AdminForm(form): AdminForm,
+) -> Response {
+    let reason = form.given("reason").unwrap_or("");
+    act(&state, &form, &id, AdminAction::Cancel { reason }).await
+}
+
+/// `POST /ui/instances/{id}/move` (admin).
+pub async fn move_to(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AdminForm(form): AdminForm,
+) -> Response {
+    let to = form.value("to").unwrap_or("");
+    let reason = form.given("reason").unwrap_or("");
+    act(&state, &form, &id, AdminAction::Move { to, reason }).await
+}
+
+/// `POST /ui/instances/{id}/retry` (admin): as `POST /v1/instances/{id}/retry`.
+pub async fn retry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AdminForm(form): AdminForm,
+) -> Response {
+    act(&state, &form, &id, AdminAction::Retry).await
+}
+
+/// What the admin forms share: the action on the instance, then the page.
+async fn act(state: &AppState, form: &PostedForm, id: &str, action: AdminAction<'_>) -> Response {
+    let outcome = async {
+        let target = Target::Id(instance_id(id)?);
+        action
+            .run(state, &target, form.viewer.caller.principal())
+            .await
+    }
+    .await;
+    finish(state, &form.viewer, id, outcome.map_err(Refused::Problem)).await
 }
 
 /// Back to the page after a change, or the page with what was refused.
@@ -407,103 +453,10 @@ async fn finish(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
-    outcome: Result<Result<(), Refused>, Problem>,
+    outcome: Result<(), Refused>,
 ) -> Response {
     match outcome {
-        Ok(Ok(())) => Redirect::to(&format!("/ui/instances/{id}")).into_response(),
-        Ok(Err(refused)) => show(state, viewer, id, Some(refused)).await,
-        Err(problem) => show(state, viewer, id, Some(Refused::Problem(problem))).await,
+        Ok(()) => Redirect::to(&format!("/ui/instances/{id}")).into_response(),
+        Err(refused) => show(state, viewer, id, Some(refused)).await,
     }
-}
-
-fn reason(form: &[(String, String)]) -> String {
-    field(form, "reason").trim().to_owned()
-}
-
-fn field<'f>(form: &'f [(String, String)], name: &str) -> &'f str {
-    form.iter()
-        .find(|(input, _)| input == name)
-        .map_or("", |(_, value)| value.as_str())
-}
-
-/// `POST /ui/instances/{id}/cancel` (admin).
-pub async fn cancel(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = viewer.check_admin_form(&form) {
-        return refused.into_response();
-    }
-    let outcome = async {
-        let target = Target::Id(parse_id(&id)?);
-        Ok(state
-            .runtime()
-            .cancel(&target, &reason(&form), viewer.caller.principal())
-            .await
-            .map(|_| ())
-            .map_err(|error| Refused::Problem(error.into())))
-    }
-    .await;
-    finish(&state, &viewer, &id, outcome).await
-}
-
-/// `POST /ui/instances/{id}/move` (admin).
-pub async fn move_to(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = viewer.check_admin_form(&form) {
-        return refused.into_response();
-    }
-    let outcome = async {
-        let target = Target::Id(parse_id(&id)?);
-        Ok(state
-            .runtime()
-            .move_to(
-                &target,
-                field(&form, "to"),
-                &reason(&form),
-                viewer.caller.principal(),
-            )
-            .await
-            .map(|_| ())
-            .map_err(|error| Refused::Problem(error.into())))
-    }
-    .await;
-    finish(&state, &viewer, &id, outcome).await
-}
-
-/// `POST /ui/instances/{id}/retry` (admin): as `POST /v1/instances/{id}/retry`.
-pub async fn retry(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = viewer.check_admin_form(&form) {
-        return refused.into_response();
-    }
-    let outcome = async {
-        let target = Target::Id(parse_id(&id)?);
-        Ok(retry_one(&state, &target, &viewer)
-            .await
-            .map_err(Refused::Problem))
-    }
-    .await;
-    finish(&state, &viewer, &id, outcome).await
-}
-
-/// Retries one instance and fires the timers that fell due meanwhile, as
-/// the API does.
-pub async fn retry_one(state: &AppState, target: &Target, viewer: &Viewer) -> Result<(), Problem> {
-    state
-        .runtime()
-        .retry(target, viewer.caller.principal())
-        .await?;
-    state.runtime().fire_due_timers().await?;
-    Ok(())
 }

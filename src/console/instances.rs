@@ -7,6 +7,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::filters::{given, page_link};
 use super::layout::{self, Nav, badge};
 use super::session::Viewer;
 use crate::api::problem::Problem;
@@ -38,11 +39,6 @@ pub struct ListQuery {
     lang: Option<String>,
 }
 
-fn some(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
 impl ListQuery {
     fn stuck(&self) -> bool {
         matches!(self.stuck.as_str(), "true" | "on" | "1")
@@ -50,13 +46,13 @@ impl ListQuery {
 
     fn filter(&self, lang: super::i18n::Lang) -> Result<InstanceFilter, String> {
         let status =
-            match some(&self.status) {
+            match given(&self.status) {
                 None => None,
                 Some(text) => Some(Status::parse(&text).ok_or_else(|| {
                     format!("{} `{text}`", lang.t("不明的狀態", "Unknown status"))
                 })?),
             };
-        let cursor = match some(&self.cursor) {
+        let cursor = match given(&self.cursor) {
             None => None,
             Some(text) => Some(Cursor::decode(&text).ok_or_else(|| {
                 lang.t(
@@ -67,9 +63,9 @@ impl ListQuery {
             })?),
         };
         Ok(InstanceFilter {
-            workflow: some(&self.workflow),
-            state: some(&self.state),
-            key: some(&self.key),
+            workflow: given(&self.workflow),
+            state: given(&self.state),
+            key: given(&self.key),
             status,
             limit: PAGE_SIZE,
             cursor,
@@ -78,22 +74,14 @@ impl ListQuery {
 
     /// This query at another page (`None`: the first).
     fn with_cursor(&self, cursor: Option<&str>) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
-            ("workflow", &self.workflow),
+        let filters = [
+            ("workflow", self.workflow.as_str()),
             ("state", &self.state),
             ("status", &self.status),
             ("key", &self.key),
             ("stuck", &self.stuck),
-        ] {
-            if !value.is_empty() {
-                query.append_pair(name, value);
-            }
-        }
-        if let Some(cursor) = cursor {
-            query.append_pair("cursor", cursor);
-        }
-        format!("/ui/instances?{}", query.finish())
+        ];
+        page_link("/ui/instances", &filters, cursor)
     }
 }
 

@@ -17,7 +17,8 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, PageLang};
 use super::layout::{self, remember_lang};
-use super::session::{CSRF_FIELD, Viewer};
+use super::posted::PostedForm;
+use super::session::CSRF_FIELD;
 use crate::api::auth::{RemoteAddr, SESSION_COOKIE};
 use crate::api::cookies::cookie;
 use crate::api::problem::Problem;
@@ -133,14 +134,8 @@ pub async fn submit(
 }
 
 /// `POST /ui/logout`: ends the session, clears the cookie.
-pub async fn sign_out(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = viewer.check_csrf(&form) {
-        return refused.into_response();
-    }
+pub async fn sign_out(State(state): State<AppState>, form: PostedForm) -> Response {
+    let viewer = form.viewer;
     if let Credential::Session(session) = viewer.caller.credential()
         && let Err(error) = state
             .runtime()

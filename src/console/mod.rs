@@ -13,12 +13,14 @@
 //! `/ui/api` is the vendored Swagger UI.
 
 mod accounts;
+mod admin_action;
 mod apidoc;
 mod assessment;
 mod audit;
 mod chart;
 mod document;
 mod fields;
+mod filters;
 mod graph;
 mod i18n;
 mod instance;
@@ -26,6 +28,7 @@ mod instances;
 mod layout;
 mod login;
 mod overview;
+mod posted;
 mod session;
 mod stuck;
 mod times;

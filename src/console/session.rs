@@ -69,13 +69,6 @@ impl Viewer {
         }
     }
 
-    /// A changing form only an admin may send: its token first, then the
-    /// role.
-    pub fn check_admin_form(&self, form: &[(String, String)]) -> Result<(), Refused> {
-        self.check_csrf(form)?;
-        self.require_admin()
-    }
-
     /// 403 with a readable page unless the viewer is an admin.
     pub fn require_admin(&self) -> Result<(), Refused> {
         if self.is_admin() {
@@ -154,6 +147,23 @@ impl FromRequestParts<AppState> for Viewer {
             path,
             csrf: csrf_token(&secret),
         })
+    }
+}
+
+/// A viewer with the admin role: what the admin pages take, so that anyone
+/// else is refused (403, with a page that says why) before the page is
+/// built.
+pub struct AdminViewer(pub Viewer);
+
+impl FromRequestParts<AppState> for AdminViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        viewer
+            .require_admin()
+            .map_err(IntoResponse::into_response)?;
+        Ok(AdminViewer(viewer))
     }
 }
 

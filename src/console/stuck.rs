@@ -5,16 +5,17 @@
 //! page says which. The list comes 50 at a time, newest first, as the
 //! instance list does; the heading counts them all.
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
-use uuid::Uuid;
 
+use super::admin_action::AdminAction;
 use super::layout::{self, Nav};
+use super::posted::AdminForm;
 use super::session::{CSRF_FIELD, Viewer};
+use crate::api::instances::instance_id;
 use crate::api::problem::Problem;
 use crate::api::state::AppState;
 use crate::api::views::stuck_views_page;
@@ -167,69 +168,53 @@ fn actions(viewer: &Viewer) -> Markup {
 
 /// `POST /ui/stuck` (admin): `action=retry|cancel`, `instance=<id>` per
 /// selected row, `reason` for cancel.
-pub async fn bulk(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(refused) = viewer.check_admin_form(&form) {
-        return refused.into_response();
-    }
-    let lang = viewer.lang;
-    let value = |name: &str| {
-        form.iter()
-            .find(|(input, _)| input == name)
-            .map_or("", |(_, value)| value.trim())
-    };
-    let action = value("action");
-    let reason = value("reason");
+pub async fn bulk(State(state): State<AppState>, AdminForm(form): AdminForm) -> Response {
+    let lang = form.viewer.lang;
+    let asked = form.given("action").unwrap_or("");
+    let reason = form.given("reason").unwrap_or("");
     let ids: Vec<&str> = form
+        .fields()
         .iter()
         .filter(|(name, _)| name == "instance")
         .map(|(_, value)| value.as_str())
         .collect();
+    let action = match asked {
+        "retry" => Some(AdminAction::Retry),
+        "cancel" => Some(AdminAction::Cancel { reason }),
+        _ => None,
+    };
     let mut done = Done {
         applied: 0,
         failures: Vec::new(),
     };
-    if ids.is_empty() {
-        done.failures.push(
+    match action {
+        _ if ids.is_empty() => done.failures.push(
             lang.t("請先勾選實例。", "Select at least one instance.")
                 .to_owned(),
-        );
-    } else if action == "cancel" && reason.is_empty() {
-        done.failures.push(
+        ),
+        Some(AdminAction::Cancel { .. }) if reason.is_empty() => done.failures.push(
             lang.t("取消需要原因。", "Cancelling needs a reason.")
                 .to_owned(),
-        );
-    } else if action != "retry" && action != "cancel" {
-        done.failures.push(format!(
-            "{} `{action}`",
+        ),
+        None => done.failures.push(format!(
+            "{} `{asked}`",
             lang.t("不明的操作", "Unknown action")
-        ));
-    } else {
-        for id in ids {
-            let result = async {
-                let id = Uuid::try_parse(id)
-                    .map_err(|_| Problem::not_found(format!("no instance `{id}`")))?;
-                let target = Target::Id(id);
-                if action == "retry" {
-                    super::instance::retry_one(&state, &target, &viewer).await
-                } else {
-                    state
-                        .runtime()
-                        .cancel(&target, reason, viewer.caller.principal())
+        )),
+        Some(action) => {
+            for id in ids {
+                let result = async {
+                    let target = Target::Id(instance_id(id)?);
+                    action
+                        .run(&state, &target, form.viewer.caller.principal())
                         .await
-                        .map(|_| ())
-                        .map_err(Problem::from)
                 }
-            }
-            .await;
-            match result {
-                Ok(()) => done.applied += 1,
-                Err(problem) => done.failures.push(format!("{id}: {}", problem.detail())),
+                .await;
+                match result {
+                    Ok(()) => done.applied += 1,
+                    Err(problem) => done.failures.push(format!("{id}: {}", problem.detail())),
+                }
             }
         }
     }
-    show(&state, &viewer, None, Some(done)).await
+    show(&state, &form.viewer, None, Some(done)).await
 }

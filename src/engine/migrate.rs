@@ -35,11 +35,7 @@ pub fn migrate(
     actor: &str,
     now: Millis,
 ) -> Result<Outcome, Rejection> {
-    if instance.status != Status::Active {
-        return Err(Rejection::InstanceEnded {
-            status: instance.status,
-        });
-    }
+    super::require_active(instance)?;
     let Some(target) = new.state(state) else {
         return Err(Rejection::UnknownState {
             state: state.to_owned(),

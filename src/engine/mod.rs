@@ -147,11 +147,7 @@ pub fn cancel(
     actor: &str,
     now: Millis,
 ) -> Result<Outcome, Rejection> {
-    if instance.status != Status::Active {
-        return Err(Rejection::InstanceEnded {
-            status: instance.status,
-        });
-    }
+    require_active(instance)?;
     let mut step = Step::new(definition, instance.clone(), now);
     moves::end(&mut step, Status::Cancelled);
     let state = &instance.state;
@@ -206,6 +202,18 @@ fn accept_or_ignore(step: &mut Step<'_>, input: &EventInput, source: Source, clo
         *step = savepoint;
         let reason = refusal.to_string();
         housekeeping::record_ignored(step, Some(&input.name), &input.actor, &reason, clock);
+    }
+}
+
+/// What an administrator may only do to a running instance (cancel it,
+/// migrate it) is refused once it has ended.
+fn require_active(instance: &Instance) -> Result<(), Rejection> {
+    if instance.status == Status::Active {
+        Ok(())
+    } else {
+        Err(Rejection::InstanceEnded {
+            status: instance.status,
+        })
     }
 }
 

@@ -68,14 +68,12 @@ fn check_bounds(field: &Field, value: &Json) -> Result<(), String> {
     Ok(())
 }
 
+/// What a value of `kind` must be: an enum's value is named by what it
+/// may be, not by its kind.
 fn kind_name(kind: FieldKind) -> &'static str {
     match kind {
-        FieldKind::String => "a string",
-        FieldKind::Integer => "an integer",
-        FieldKind::Number => "a number",
-        FieldKind::Boolean => "a boolean",
-        FieldKind::List => "a list",
         FieldKind::Enum => "one of the listed values",
+        other => other.with_article(),
     }
 }
 

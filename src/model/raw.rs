@@ -92,6 +92,20 @@ pub enum FieldKind {
     Enum,
 }
 
+impl FieldKind {
+    /// The kind as messages name a value of it: "an integer", "an enum".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            FieldKind::String => "a string",
+            FieldKind::Integer => "an integer",
+            FieldKind::Number => "a number",
+            FieldKind::Boolean => "a boolean",
+            FieldKind::List => "a list",
+            FieldKind::Enum => "an enum",
+        }
+    }
+}
+
 /// A state of the workflow.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

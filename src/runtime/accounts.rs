@@ -78,7 +78,7 @@ impl Runtime {
             let account = tx
                 .load_account(name)
                 .await?
-                .ok_or_else(|| RuntimeError::NotFound(NotFound::Account(name.to_owned())))?;
+                .ok_or_else(|| no_account(name))?;
             let changed = change.clone().apply(&account, &self.config.accounts, now)?;
             if changed.fields.is_empty() {
                 return Ok(changed.account);
@@ -113,26 +113,8 @@ impl Runtime {
         grant: TokenGrant,
         by: impl Into<Principal>,
     ) -> Result<(Secret, TokenRow), RuntimeError> {
-        let by = by.into();
         check_token_name(&grant.name)?;
-        let secret = Secret::generate();
-        let row = super::retrying(|| async {
-            let now = self.real_now();
-            let mut tx = self.store.begin().await?;
-            let account = tx
-                .load_account(grant.account.as_str())
-                .await?
-                .ok_or_else(|| {
-                    RuntimeError::NotFound(NotFound::Account(grant.account.to_string()))
-                })?;
-            let row = self
-                .token_in(&mut tx, &account, &grant, &secret, &by, now)
-                .await?;
-            tx.commit().await?;
-            Ok(row)
-        })
-        .await?;
-        Ok((secret, row))
+        self.grant_token(&grant, None, &by.into()).await
     }
 
     /// `POST /v1/admin/tokens` without an account: the token belongs to the
@@ -144,36 +126,13 @@ impl Runtime {
         expires_in: Option<Duration>,
         by: impl Into<Principal>,
     ) -> Result<(Secret, TokenRow), RuntimeError> {
-        let by = by.into();
         let grant = TokenGrant {
             account: draft.name.clone(),
             name: draft.name.to_string(),
             role: Some(draft.role),
             expires_in,
         };
-        let now = self.real_now();
-        let secret = Secret::generate();
-        let row = super::retrying(|| async {
-            let mut tx = self.store.begin().await?;
-            let account = match tx.load_account(draft.name.as_str()).await? {
-                Some(account) => account,
-                None => {
-                    let account =
-                        draft
-                            .clone()
-                            .admit(&self.config.accounts, &by.actor().to_string(), now)?;
-                    create_in(&mut tx, &account, &by, now).await?;
-                    account
-                }
-            };
-            let row = self
-                .token_in(&mut tx, &account, &grant, &secret, &by, now)
-                .await?;
-            tx.commit().await?;
-            Ok(row)
-        })
-        .await?;
-        Ok((secret, row))
+        self.grant_token(&grant, Some(&draft), &by.into()).await
     }
 
     /// Revokes a live token; audited as `token.revoke`.
@@ -261,11 +220,11 @@ impl Runtime {
             .create_account(draft, Principal::Trusted(Actor::Engine))
             .await
         {
-            Err(RuntimeError::AccountExists(_)) => {
-                self.store.account(BOOTSTRAP_ADMIN).await?.ok_or_else(|| {
-                    RuntimeError::NotFound(NotFound::Account(BOOTSTRAP_ADMIN.into()))
-                })
-            }
+            Err(RuntimeError::AccountExists(_)) => self
+                .store
+                .account(BOOTSTRAP_ADMIN)
+                .await?
+                .ok_or_else(|| no_account(BOOTSTRAP_ADMIN)),
             other => other,
         }
     }
@@ -322,6 +281,40 @@ impl Runtime {
         Ok(disabled)
     }
 
+    /// Issues `grant` in a transaction of its own; a missing account is
+    /// created from `missing` when given, else `NotFound`.
+    async fn grant_token(
+        &self,
+        grant: &TokenGrant,
+        missing: Option<&AccountDraft>,
+        by: &Principal,
+    ) -> Result<(Secret, TokenRow), RuntimeError> {
+        let secret = Secret::generate();
+        let row = super::retrying(|| async {
+            let now = self.real_now();
+            let mut tx = self.store.begin().await?;
+            let account = match (tx.load_account(grant.account.as_str()).await?, missing) {
+                (Some(account), _) => account,
+                (None, Some(draft)) => {
+                    let account =
+                        draft
+                            .clone()
+                            .admit(&self.config.accounts, &by.actor().to_string(), now)?;
+                    create_in(&mut tx, &account, by, now).await?;
+                    account
+                }
+                (None, None) => return Err(no_account(grant.account.as_str())),
+            };
+            let row = self
+                .token_in(&mut tx, &account, grant, &secret, by, now)
+                .await?;
+            tx.commit().await?;
+            Ok(row)
+        })
+        .await?;
+        Ok((secret, row))
+    }
+
     /// Inserts the token for `account` in `tx`, with its audit entry.
     async fn token_in(
         &self,
@@ -368,6 +361,11 @@ impl Runtime {
         tx.append_audit(draft, now).await?;
         Ok(row)
     }
+}
+
+/// The `NotFound` for the account `name`.
+fn no_account(name: &str) -> RuntimeError {
+    RuntimeError::NotFound(NotFound::Account(name.to_owned()))
 }
 
 /// Inserts `account` in `tx` with its `account.create` entry; a taken name

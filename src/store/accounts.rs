@@ -61,6 +61,20 @@ async fn one(db: &mut Db<'_>, sql: Sql<'_>) -> Result<Option<Account>, StoreErro
         .transpose()
 }
 
+/// Binds the columns an update may change, `role` to `disabled_at`, in
+/// [`COLUMNS`] order: after `name` in an insert, first in an update.
+fn bind_changeable<'a>(sql: Sql<'a>, account: &'a Account) -> Result<Sql<'a>, StoreError> {
+    Ok(sql
+        .bind(account.role.as_str())
+        .bind(Arg::json(&account.teams)?)
+        .bind(account.title.as_str())
+        .bind(account.password.as_ref().map(PasswordHash::as_str))
+        .bind(account.expires_at)
+        .bind(account.approval.as_deref())
+        .bind(i64::from(account.emergency))
+        .bind(account.disabled_at))
+}
+
 impl Store {
     /// The account with this name, if any.
     pub async fn account(&self, name: &str) -> Result<Option<Account>, StoreError> {
@@ -116,18 +130,11 @@ impl WriteTx {
             "INSERT INTO accounts ({COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
-        .bind(account.name.as_str())
-        .bind(account.role.as_str())
-        .bind(Arg::json(&account.teams)?)
-        .bind(account.title.as_str())
-        .bind(account.password.as_ref().map(PasswordHash::as_str))
-        .bind(account.expires_at)
-        .bind(account.approval.as_deref())
-        .bind(i64::from(account.emergency))
-        .bind(account.disabled_at)
-        .bind(account.last_seen_at)
-        .bind(account.created_at)
-        .bind(account.created_by.as_str());
+        .bind(account.name.as_str());
+        let sql = bind_changeable(sql, account)?
+            .bind(account.last_seen_at)
+            .bind(account.created_at)
+            .bind(account.created_by.as_str());
         let mut db = self.db();
         db.execute(sql).await?;
         super::credentials::changed(&mut db).await
@@ -138,16 +145,8 @@ impl WriteTx {
         let sql = Sql::new(
             "UPDATE accounts SET role = $1, teams = $2, title = $3, password_hash = $4, \
              expires_at = $5, approval = $6, emergency = $7, disabled_at = $8 WHERE name = $9",
-        )
-        .bind(account.role.as_str())
-        .bind(Arg::json(&account.teams)?)
-        .bind(account.title.as_str())
-        .bind(account.password.as_ref().map(PasswordHash::as_str))
-        .bind(account.expires_at)
-        .bind(account.approval.as_deref())
-        .bind(i64::from(account.emergency))
-        .bind(account.disabled_at)
-        .bind(account.name.as_str());
+        );
+        let sql = bind_changeable(sql, account)?.bind(account.name.as_str());
         let mut db = self.db();
         db.execute(sql).await?;
         super::credentials::changed(&mut db).await

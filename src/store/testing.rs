@@ -2,6 +2,8 @@
 //! parallel, and writing history wholesale. Here so that no test or
 //! benchmark writes SQL against the schema itself.
 
+use sqlx::Sqlite;
+use sqlx::pool::PoolConnection;
 use uuid::Uuid;
 
 use super::db::{Backend, Pool, Sql};
@@ -151,6 +153,21 @@ pub async fn try_rewrite_audit(store: &Store, seq: i64) -> [Result<u64, StoreErr
     ]
 }
 
+/// SQLite: every connection the pool may open, held at once, so that a
+/// setting made on each reaches all of them (`None` on PostgreSQL).
+async fn every_sqlite_connection(
+    store: &Store,
+) -> Result<Option<Vec<PoolConnection<Sqlite>>>, StoreError> {
+    let Pool::Sqlite(pool) = &store.pool else {
+        return Ok(None);
+    };
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await?);
+    }
+    Ok(Some(held))
+}
+
 /// SQLite: lets the database file grow by at most `pages` more pages on
 /// every connection of the pool (`None`: lifts the limit), so writes fail
 /// with `SQLITE_FULL` as on a full disk. Takes every connection the pool
@@ -159,14 +176,9 @@ pub async fn try_rewrite_audit(store: &Store, seq: i64) -> [Result<u64, StoreErr
 pub async fn limit_sqlite_growth(store: &Store, pages: Option<u32>) -> Result<(), StoreError> {
     /// SQLite's own ceiling, which `max_page_count` starts at.
     const NO_LIMIT: i64 = 4_294_967_294;
-    let Pool::Sqlite(pool) = &store.pool else {
+    let Some(mut held) = every_sqlite_connection(store).await? else {
         return Ok(());
     };
-    let size = pool.options().get_max_connections();
-    let mut held = Vec::new();
-    for _ in 0..size {
-        held.push(pool.acquire().await?);
-    }
     for connection in &mut held {
         let (current,): (i64,) = sqlx::query_as("PRAGMA page_count")
             .fetch_one(&mut **connection)
@@ -187,14 +199,9 @@ pub async fn limit_sqlite_growth(store: &Store, pages: Option<u32>) -> Result<()
 /// may open at once; call it while nothing else uses the store. Nothing to
 /// do on PostgreSQL.
 pub async fn refuse_sqlite_writes(store: &Store, refuse: bool) -> Result<(), StoreError> {
-    let Pool::Sqlite(pool) = &store.pool else {
+    let Some(mut held) = every_sqlite_connection(store).await? else {
         return Ok(());
     };
-    let size = pool.options().get_max_connections();
-    let mut held = Vec::new();
-    for _ in 0..size {
-        held.push(pool.acquire().await?);
-    }
     let pragma = if refuse {
         "PRAGMA query_only = ON"
     } else {

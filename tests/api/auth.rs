@@ -1,7 +1,8 @@
 //! Bearer tokens: 401 without or with a bad token, 403 (naming who may)
 //! for an account that may not, and the account name recorded as the actor.
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use serde_json::json;
 
 use crate::helpers::{ADMIN, Backend, HOUR, spawn};
@@ -9,6 +10,7 @@ use crate::helpers::{ADMIN, Backend, HOUR, spawn};
 on_both!(
     no_or_bad_token_is_401_everywhere_but_health,
     roles_are_checked_per_route,
+    another_role_is_refused_before_its_request_is_read,
     revoked_and_expired_tokens_stop_working,
     tokens_are_stored_only_as_hashes,
     a_cached_token_is_refused_on_the_next_request_once_revoked,
@@ -150,6 +152,39 @@ async fn roles_are_checked_per_route(backend: Backend) {
         .map(|line| line["actor"].as_str().unwrap())
         .collect();
     assert_eq!(actors, ["portal", "olga", "olga", "acme"]);
+}
+
+/// The role is the first thing an administration route checks: another
+/// role gets 403 whatever its path, query or body, so that nothing of a
+/// request it may not make is read (or answered on) first.
+async fn another_role_is_refused_before_its_request_is_read(backend: Backend) {
+    let app = spawn(&backend).await;
+    let operator = app.account_token("olga", "operator", &["desk"]).await;
+    let raw = |method: Method, path: &str, body: &'static str| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {operator}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .expect("a valid request")
+    };
+    for request in [
+        raw(Method::POST, "/v1/admin/accounts", "{not json"),
+        raw(Method::PATCH, "/v1/admin/accounts/olga", "[1, 2]"),
+        raw(Method::GET, "/v1/admin/audit?limit=0&unknown=1", ""),
+        raw(Method::POST, "/v1/instances/not-an-id/cancel", "{}"),
+    ] {
+        let path = request.uri().to_string();
+        let answer = app.raw(request).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {:?}",
+            answer.body
+        );
+        assert_eq!(answer.body["required"], json!(["admin"]), "{path}");
+    }
 }
 
 async fn revoked_and_expired_tokens_stop_working(backend: Backend) {

@@ -169,3 +169,42 @@ async fn the_commands(url: &str, dir: &Path) {
     let after = serde_json::from_str::<serde_json::Value>(&report("json")).unwrap();
     assert_eq!(after["audit_chain"]["first_bad_seq"], 2);
 }
+
+/// A password in `FLOWKEEPER_DATABASE_URL` (or a token in the environment)
+/// never shows in any command's `--help`: clap prints an argument's
+/// environment value there unless told not to, and `backup`, `restore`,
+/// `migrate` and `validate` once printed the whole URL.
+#[test]
+fn no_help_shows_the_environments_secrets() {
+    const SECRET: &str = "s3cret-in-the-environment";
+    let commands = [
+        "validate",
+        "graph",
+        "schema",
+        "serve",
+        "test",
+        "assess",
+        "accounts",
+        "audit",
+        "security-report",
+        "backup",
+        "restore",
+        "diff",
+        "migrate",
+    ];
+    for command in commands {
+        let output = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+            .args([command, "--help"])
+            .env(
+                "FLOWKEEPER_DATABASE_URL",
+                format!("postgres://ada:{SECRET}@db.example/flowkeeper"),
+            )
+            .env("FLOWKEEPER_ADMIN_TOKEN", SECRET)
+            .output()
+            .unwrap();
+        let help = text(&output.stdout);
+        assert!(output.status.success(), "{command} --help failed");
+        assert!(help.contains("Usage:"), "{command} --help printed {help}");
+        assert!(!help.contains(SECRET), "{command} --help shows the secret:\n{help}");
+    }
+}

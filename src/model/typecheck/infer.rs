@@ -82,6 +82,14 @@ impl<'a> Info<'a> {
             enum_field: None,
         }
     }
+
+    /// A boolean, whose value is known when `known` is.
+    fn boolean(known: Option<bool>, start: usize) -> Self {
+        Self {
+            constant: known.map(Constant::Bool),
+            ..Self::of(Type::Bool, start)
+        }
+    }
 }
 
 pub(super) struct Walker<'a, 'e> {
@@ -359,13 +367,11 @@ impl<'a, 'e> Walker<'a, 'e> {
             }
             (operators::LOGICAL_NOT, None, [operand]) => {
                 self.expect_bool(operand, "`!` needs true or false");
-                Info {
-                    constant: match operand.constant {
-                        Some(Constant::Bool(value)) => Some(Constant::Bool(!value)),
-                        _ => None,
-                    },
-                    ..Info::of(Type::Bool, at)
-                }
+                let known = match operand.constant {
+                    Some(Constant::Bool(value)) => Some(!value),
+                    _ => None,
+                };
+                Info::boolean(known, at)
             }
             (operators::NOT_STRICTLY_FALSE, None, [_]) => Info::of(Type::Bool, at),
             (operators::NEGATE, None, [operand]) => {
@@ -410,19 +416,16 @@ impl<'a, 'e> Walker<'a, 'e> {
                         Some("both sides must be numbers, or both strings".into()),
                     );
                 }
-                let constant = match (&left.constant, &right.constant) {
+                let known = match (&left.constant, &right.constant) {
                     (Some(Constant::Number(a)), Some(Constant::Number(b))) => {
-                        Some(Constant::Bool(order(function, a.partial_cmp(b))))
+                        Some(order(function, a.partial_cmp(b)))
                     }
                     (Some(Constant::String(a)), Some(Constant::String(b))) => {
-                        Some(Constant::Bool(order(function, Some(a.cmp(b)))))
+                        Some(order(function, Some(a.cmp(b))))
                     }
                     _ => None,
                 };
-                Info {
-                    constant,
-                    ..Info::of(Type::Bool, at)
-                }
+                Info::boolean(known, at)
             }
             (operators::IN, None, [item, collection]) => {
                 let element = match &collection.ty {
@@ -519,16 +522,13 @@ impl<'a, 'e> Walker<'a, 'e> {
             );
         }
         let is_and = function == operators::LOGICAL_AND;
-        let constant = match (&left.constant, &right.constant) {
-            (Some(Constant::Bool(a)), _) if *a != is_and => Some(Constant::Bool(*a)),
-            (_, Some(Constant::Bool(b))) if *b != is_and => Some(Constant::Bool(*b)),
-            (Some(Constant::Bool(_)), Some(Constant::Bool(_))) => Some(Constant::Bool(is_and)),
+        let known = match (&left.constant, &right.constant) {
+            (Some(Constant::Bool(a)), _) if *a != is_and => Some(*a),
+            (_, Some(Constant::Bool(b))) if *b != is_and => Some(*b),
+            (Some(Constant::Bool(_)), Some(Constant::Bool(_))) => Some(is_and),
             _ => None,
         };
-        Info {
-            constant,
-            ..Info::of(Type::Bool, at)
-        }
+        Info::boolean(known, at)
     }
 
     /// Reports `operand` unless it is a boolean (or unknown).
@@ -639,14 +639,11 @@ impl<'a, 'e> Walker<'a, 'e> {
                 );
             }
         }
-        let constant = match (&left.constant, &right.constant) {
-            (Some(a), Some(b)) => Some(Constant::Bool((a == b) == equal)),
+        let known = match (&left.constant, &right.constant) {
+            (Some(a), Some(b)) => Some((a == b) == equal),
             _ => None,
         };
-        Info {
-            constant,
-            ..Info::of(Type::Bool, at)
-        }
+        Info::boolean(known, at)
     }
 
     /// The functions of the standard environment, with their argument types.

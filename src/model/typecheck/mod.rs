@@ -198,7 +198,7 @@ fn set(walker: &mut Walker<'_, '_>, root: &infer::Info<'_>, field: &str, declare
             root.start,
             format!(
                 "`{field}` is {} field, but this gives {}",
-                kind_name(*kind),
+                kind.with_article(),
                 root.ty
             ),
             hint.map(str::to_owned),
@@ -213,17 +213,6 @@ fn set(walker: &mut Walker<'_, '_>, root: &infer::Info<'_>, field: &str, declare
             format!("'{text}' is not one of the values of `{field}`"),
             Some(format!("the values are {}", values.join(", "))),
         );
-    }
-}
-
-fn kind_name(kind: FieldKind) -> &'static str {
-    match kind {
-        FieldKind::String => "a string",
-        FieldKind::Integer => "an integer",
-        FieldKind::Number => "a number",
-        FieldKind::Boolean => "a boolean",
-        FieldKind::List => "a list",
-        FieldKind::Enum => "an enum",
     }
 }
 
@@ -256,17 +245,35 @@ mod tests {
         ])
     }
 
+    /// What an [`Env`] borrows: the declared data fields and the hints.
+    struct Declarations {
+        data: HashMap<String, Declared>,
+        hints: Hints,
+    }
+
+    impl Declarations {
+        fn of(data: HashMap<String, Declared>) -> Self {
+            Self {
+                data,
+                hints: Hints::default(),
+            }
+        }
+
+        /// The names an expression sees with no event at hand.
+        fn env(&self, data_complete: bool) -> Env<'_> {
+            Env {
+                data: &self.data,
+                data_complete,
+                event: EventFields::None,
+                hints: &self.hints,
+            }
+        }
+    }
+
     /// The messages of `source` as a guard, each with the text it points at.
     fn guard(source: &str) -> Vec<(String, String)> {
-        let data = fields();
-        let hints = Hints::default();
-        let env = Env {
-            data: &data,
-            data_complete: true,
-            event: EventFields::None,
-            hints: &hints,
-        };
-        check(source, &env, Use::Guard)
+        let declarations = Declarations::of(fields());
+        check(source, &declarations.env(true), Use::Guard)
             .problems
             .into_iter()
             .map(|problem| (source[problem.offset..].to_owned(), problem.message))
@@ -327,14 +334,8 @@ mod tests {
 
     #[test]
     fn constant_guards_are_known() {
-        let data = fields();
-        let hints = Hints::default();
-        let env = Env {
-            data: &data,
-            data_complete: true,
-            event: EventFields::None,
-            hints: &hints,
-        };
+        let declarations = Declarations::of(fields());
+        let env = declarations.env(true);
         for (source, value) in [
             ("true", Some(true)),
             ("1 == 1", Some(true)),
@@ -363,15 +364,8 @@ mod tests {
             let run = std::thread::Builder::new()
                 .stack_size(2 << 20)
                 .spawn(move || {
-                    let data = HashMap::new();
-                    let hints = Hints::default();
-                    let env = Env {
-                        data: &data,
-                        data_complete: false,
-                        event: EventFields::None,
-                        hints: &hints,
-                    };
-                    let checked = check(&source, &env, Use::Value);
+                    let declarations = Declarations::of(HashMap::new());
+                    let checked = check(&source, &declarations.env(false), Use::Value);
                     assert!(checked.problems.is_empty(), "{:?}", checked.problems);
                     let empty = serde_json::Map::new();
                     let scope = crate::model::Scope {
@@ -396,16 +390,10 @@ mod tests {
 
     #[test]
     fn set_values_must_fit_the_field() {
-        let data = fields();
-        let hints = Hints::default();
-        let env = Env {
-            data: &data,
-            data_complete: true,
-            event: EventFields::None,
-            hints: &hints,
-        };
+        let declarations = Declarations::of(fields());
+        let env = declarations.env(true);
         let into = |field: &str, source: &str| {
-            let declared = &data[field];
+            let declared = &declarations.data[field];
             check(source, &env, Use::Set { field, declared })
                 .problems
                 .into_iter()
