@@ -18,7 +18,6 @@ use std::collections::VecDeque;
 
 use futures_util::stream::{BoxStream, Fuse, StreamExt as _};
 use serde::Deserialize;
-use serde_json::Value as Json;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -322,10 +321,7 @@ impl Gathered {
             }
             let data = match line.6 {
                 Some(raw) if selection.reads_data(&line, kind) => {
-                    let stored: Json = serde_json::from_str(raw.get()).map_err(|error| {
-                        StoreError::Corrupt(format!("assessment facts: {error}"))
-                    })?;
-                    Some(history_data::decode(kind, stored)?)
+                    Some(history_data::decode_text(kind, raw.get())?)
                 }
                 _ => None,
             };
