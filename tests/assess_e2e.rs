@@ -63,7 +63,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use flowkeeper::assess::{self, AssessmentConfig, PeriodSpec, Report};
-use flowkeeper::engine::{AccountName, Actor, HistoryData, Millis};
+use flowkeeper::engine::{AccountName, Actor, HistoryData, HistoryEntry, Millis};
 use flowkeeper::model::Catalog;
 use flowkeeper::runtime::{ManualClock, Runtime, RuntimeConfig, Target};
 use flowkeeper::store::{AssessmentRow, RowSelection, Store, StoreOptions, testing};
@@ -496,6 +496,10 @@ async fn october_from_the_store(store: Store) {
         .await
         .unwrap();
     assert_eq!(live.len(), 13);
+    // T6 (reopened) has more lines than a chunk holds: its rows came from
+    // two chunks, in order (checked above), and so do the refilled ones.
+    let chunks = store.row_counts().await.unwrap()["assessment_facts"];
+    assert!(chunks > 13, "{chunks} chunks for 13 instances");
     assert_eq!(sorted(refilled), sorted(live));
     assert_eq!(assess_october(&store, None).await, report);
 
@@ -826,4 +830,91 @@ async fn a_typo_in_a_name_fails_at_its_line() {
 
     let error = assess::Plan::new(&config, &catalog(), october()).unwrap_err();
     assert!(matches!(error, assess::PlanError::Config(_)), "{error:?}");
+}
+
+/// Histories longer than a chunk of the facts (16 lines) are read whole
+/// and in order, whichever of their chunks the period falls in, also when
+/// more of them are in the period than one statement reads (500).
+async fn long_histories_are_read_whole(store: Store) {
+    const DAY: Millis = 24 * HOUR;
+    const INSTANCES: u128 = 501;
+    let start = at("2026-01-01T00:00:00Z");
+    let line = |n: i64, data: HistoryData| HistoryEntry {
+        at: start + n * DAY,
+        event: (n > 0).then(|| "dispatch".into()),
+        from: (n > 0).then(|| "received".into()),
+        to: Some("received".into()),
+        actor: "desk".into(),
+        data,
+    };
+    // Line `n + 1` recorded on day `n`; 40 lines: chunks 0, 1 and 2.
+    let history: Vec<HistoryEntry> = std::iter::once(line(0, HistoryData::Created(Map::new())))
+        .chain((1..40).map(|n| line(n, HistoryData::Event(object(json!({"group": n}))))))
+        .collect();
+    let ids: Vec<Uuid> = (1..=INSTANCES).map(Uuid::from_u128).collect();
+    testing::insert_histories(
+        &store,
+        ids.iter()
+            .map(|id| (*id, "service_desk", history.as_slice())),
+    )
+    .await
+    .unwrap();
+    let selection = RowSelection {
+        workflows: vec!["service_desk".to_owned()],
+        created: true,
+        events: vec!["dispatch".to_owned()],
+        data_events: vec!["dispatch".to_owned()],
+        ..RowSelection::default()
+    };
+    let read = |from: Millis, to: Millis| {
+        let (store, selection) = (store.clone(), selection.clone());
+        async move {
+            let mut instances: Vec<Vec<AssessmentRow>> = store
+                .assessment_instances(&selection, from, to)
+                .try_collect()
+                .await
+                .unwrap();
+            instances.sort_by_key(|rows| rows[0].instance_id);
+            instances
+        }
+    };
+    // Days 32–34 are lines 33–35, in the third chunk: every line before
+    // day 35 comes, the head's included, with its data.
+    let instances = read(start + 32 * DAY, start + 35 * DAY).await;
+    assert_eq!(instances.len(), ids.len());
+    for (rows, id) in instances.iter().zip(&ids) {
+        let seqs: Vec<i64> = rows.iter().map(|row| row.seq).collect();
+        assert_eq!(seqs, (1..=35).collect::<Vec<i64>>());
+        assert!(rows.iter().all(|row| row.instance_id == *id));
+        let group = rows[34].data.as_ref().and_then(HistoryData::event_data);
+        assert_eq!(group, Some(&object(json!({"group": 34}))));
+    }
+    // Within the head only, and after the last line: whole, then nothing.
+    let early = read(start, start + 3 * DAY).await;
+    assert_eq!(early[0].len(), 3);
+    assert!(read(start + 40 * DAY, start + 50 * DAY).await.is_empty());
+    // Made again from the history by migration 0013's statements: alike.
+    let year = (start, at("2027-01-01T00:00:00Z"));
+    let live = read(year.0, year.1).await;
+    testing::refill_assessment_facts(&store).await.unwrap();
+    assert_eq!(read(year.0, year.1).await, live);
+    let chunks = store.row_counts().await.unwrap()["assessment_facts"];
+    assert_eq!(chunks, 3 * INSTANCES as i64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_histories_on_sqlite() {
+    let dir = TempDir::new().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("flowkeeper.db").display());
+    long_histories_are_read_whole(Store::connect(&database).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_histories_on_postgres() {
+    let Some(url) = testing::postgres_url() else {
+        return;
+    };
+    let (store, schema) = testing::fresh_schema(&url, "t", 4).await.expect("connect");
+    long_histories_are_read_whole(store.clone()).await;
+    testing::drop_schema(&store, &schema).await.unwrap();
 }

@@ -1,21 +1,23 @@
 //! The assessment's own copy of what it reads (the `assessment_facts`
-//! table, migration 0007): one row per instance whose `facts` text holds,
-//! one JSON line each, the history lines an assessment can read. The store
-//! appends to it in the statement group that appends the history
-//! ([`record`], called by `history::insert`), so it is written in the same
-//! transaction and never disagrees with the history.
+//! table, migrations 0007 and 0013): the history lines an assessment can
+//! read, one JSON line each, in chunks of at most [`CHUNK_LINES`] lines
+//! per instance. The store appends to it in the statement group that
+//! appends the history ([`record`], called by `history::insert`), so it is
+//! written in the same transaction and never disagrees with the history.
 //!
-//! A year of one million history lines is ~100 000 rows here: the read is
-//! one index range and no sort, where reading the history itself walked
-//! two thirds of a million rows through the driver one at a time (3.2 s,
-//! `docs/assessment.md`). Instances come in no particular order (the
-//! counts do not depend on it); each one's lines come in `seq` order.
+//! A year of one million history lines is ~100 000 chunks here: the read
+//! is one index range, where reading the history itself walked two thirds
+//! of a million rows through the driver one at a time (3.2 s,
+//! `docs/assessment.md`). Chunks, not one row per instance, so that
+//! appending a line rewrites at most a chunk, whatever the instance's age.
+//! Instances come in no particular order (the counts do not depend on
+//! it); each one's lines come in `seq` order.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 
-use futures_util::stream::{BoxStream, StreamExt as _};
+use futures_util::stream::{BoxStream, Fuse, StreamExt as _};
 use serde::Deserialize;
-use serde_json::Value as Json;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -134,11 +136,22 @@ impl Line<'_> {
     }
 }
 
-/// The columns the read needs; `facts` as the driver hands it over.
+/// Lines per chunk of `assessment_facts` (migration 0013): appending a
+/// line rewrites at most the chunk it goes to. A ticket's whole history
+/// usually fits the first; line `seq` goes to chunk `(seq - 1) / CHUNK_LINES`.
+const CHUNK_LINES: i64 = 16;
+
+/// Instances longer than their head whose chunks one statement reads: a
+/// bound on what is held at once, and on the placeholders of a statement.
+const LONG_PER_READ: usize = 500;
+
+/// The columns the read needs of a chunk; `facts` as the driver hands it
+/// over. `last_chunk` is the head's (chunk 0's) only.
 #[derive(sqlx::FromRow)]
 struct FactsRow {
     instance_id: String,
     workflow: String,
+    last_chunk: i64,
     facts: String,
 }
 
@@ -162,71 +175,192 @@ impl Store {
             return futures_util::stream::empty().boxed();
         }
         let mut sql = Sql::new(
-            "SELECT instance_id, workflow, facts FROM assessment_facts WHERE workflow IN (",
+            "SELECT instance_id, workflow, last_chunk, facts FROM assessment_facts \
+             WHERE chunk = 0 AND workflow IN (",
         );
         sql.push_list(&selection.workflows)
             .push(") AND last_at >= ")
             .push_bind(from)
             .push(" AND first_at < ")
             .push_bind(to);
-        self.pool
-            .stream::<FactsRow>(sql)
-            .filter_map(move |row| {
-                let rows = row.and_then(|row| decode(row, selection, from, to));
-                std::future::ready(rows.transpose())
-            })
-            .boxed()
+        let reading = Reading {
+            store: self,
+            selection,
+            period: (from, to),
+            heads: self.pool.stream::<FactsRow>(sql).fuse(),
+            long: Vec::new(),
+            ready: VecDeque::new(),
+        };
+        futures_util::stream::unfold(reading, |mut reading| async move {
+            let item = reading.next().await?;
+            Some((item, reading))
+        })
+        .boxed()
     }
 }
 
-/// The rows of one instance the selection reads, before `to`; `None` when
-/// the instance recorded nothing in `[from, to)`.
-fn decode(
-    row: FactsRow,
-    selection: &RowSelection,
-    from: Millis,
-    to: Millis,
-) -> Result<Option<Vec<AssessmentRow>>, StoreError> {
-    let instance_id = super::parse_id(&row.instance_id)?;
-    let mut in_period = false;
-    let mut rows = Vec::new();
-    for text in row.facts.lines() {
-        let line: Line<'_> = serde_json::from_str(text)
-            .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?;
-        if line.at() >= to {
-            continue;
-        }
-        in_period |= line.at() >= from;
-        let kind = parse_kind(&line.1)?;
-        if !selection.reads(&line, kind) {
-            continue;
-        }
-        let data = match line.6 {
-            Some(raw) if selection.reads_data(&line, kind) => {
-                let stored: Json = serde_json::from_str(raw.get())
-                    .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?;
-                Some(history_data::decode(kind, stored)?)
+/// A read of the period's instances in two passes: the heads of the
+/// period (one index range), each handed over at once when its instance
+/// fits its head, as most do; then the instances longer than their head,
+/// a few hundred at a time, their chunks in order.
+struct Reading<'s> {
+    store: &'s Store,
+    selection: &'s RowSelection,
+    /// `[from, to)`.
+    period: (Millis, Millis),
+    heads: Fuse<BoxStream<'s, Result<FactsRow, StoreError>>>,
+    /// The ids of the instances longer than their head, read after the heads.
+    long: Vec<String>,
+    /// Long instances read and not handed over yet.
+    ready: VecDeque<Vec<AssessmentRow>>,
+}
+
+impl Reading<'_> {
+    /// The next instance with a row in the period.
+    async fn next(&mut self) -> Option<Result<Vec<AssessmentRow>, StoreError>> {
+        let (from, to) = self.period;
+        loop {
+            if let Some(rows) = self.ready.pop_front() {
+                return Some(Ok(rows));
             }
-            _ => None,
-        };
-        rows.push(AssessmentRow {
-            instance_id,
-            seq: line.seq(),
-            workflow: row.workflow.clone(),
-            kind,
-            at: line.at(),
-            event: line.3.map(Cow::into_owned),
-            from_state: line.4.map(Cow::into_owned),
-            to_state: line.5.map(Cow::into_owned),
-            data,
-        });
+            if let Some(head) = self.heads.next().await {
+                let head = match head {
+                    Ok(head) if head.last_chunk > 0 => {
+                        self.long.push(head.instance_id);
+                        continue;
+                    }
+                    Ok(head) => head,
+                    Err(error) => return Some(Err(error)),
+                };
+                let mut instance = Gathered::default();
+                let decoded = super::parse_id(&head.instance_id).and_then(|instance_id| {
+                    instance.decode(instance_id, &head, self.selection, from, to)
+                });
+                match decoded {
+                    Ok(()) => match instance.finish() {
+                        Some(rows) => return Some(Ok(rows)),
+                        None => continue,
+                    },
+                    Err(error) => return Some(Err(error)),
+                }
+            }
+            if self.long.is_empty() {
+                return None;
+            }
+            let batch = self
+                .long
+                .split_off(self.long.len().saturating_sub(LONG_PER_READ));
+            if let Err(error) = self.read_long(&batch).await {
+                return Some(Err(error));
+            }
+        }
     }
-    Ok(in_period.then_some(rows))
+
+    /// Reads the chunks of the long instances `ids`, queueing those with a
+    /// row in the period.
+    async fn read_long(&mut self, ids: &[String]) -> Result<(), StoreError> {
+        let (from, to) = self.period;
+        let mut sql = Sql::new(
+            "SELECT instance_id, workflow, last_chunk, facts FROM assessment_facts \
+             WHERE instance_id IN (",
+        );
+        sql.push_list(ids)
+            .push(") AND first_at < ")
+            .push_bind(to)
+            .push(" ORDER BY instance_id, chunk");
+        let chunks: Vec<FactsRow> = self.store.db().fetch_all(sql).await?;
+        let mut current: Option<(&str, Uuid, Gathered)> = None;
+        for chunk in &chunks {
+            if current
+                .as_ref()
+                .is_none_or(|(id, ..)| *id != chunk.instance_id)
+            {
+                let instance_id = super::parse_id(&chunk.instance_id)?;
+                let done = current.replace((&chunk.instance_id, instance_id, Gathered::default()));
+                self.ready
+                    .extend(done.and_then(|(.., instance)| instance.finish()));
+            }
+            let (_, instance_id, instance) = current.as_mut().expect("set above");
+            instance.decode(*instance_id, chunk, self.selection, from, to)?;
+        }
+        self.ready
+            .extend(current.and_then(|(.., instance)| instance.finish()));
+        Ok(())
+    }
+}
+
+/// The rows of one instance read so far, chunk after chunk.
+#[derive(Default)]
+struct Gathered {
+    /// Whether a line of `[from, to)` was among them.
+    in_period: bool,
+    rows: Vec<AssessmentRow>,
+}
+
+impl Gathered {
+    /// Adds the rows of `chunk` (the instance's next) the selection reads,
+    /// before `to`.
+    fn decode(
+        &mut self,
+        instance_id: Uuid,
+        chunk: &FactsRow,
+        selection: &RowSelection,
+        from: Millis,
+        to: Millis,
+    ) -> Result<(), StoreError> {
+        for text in chunk.facts.lines() {
+            let line: Line<'_> = serde_json::from_str(text)
+                .map_err(|error| StoreError::Corrupt(format!("assessment facts: {error}")))?;
+            if line.at() >= to {
+                continue;
+            }
+            self.in_period |= line.at() >= from;
+            let kind = parse_kind(&line.1)?;
+            if !selection.reads(&line, kind) {
+                continue;
+            }
+            let data = match line.6 {
+                Some(raw) if selection.reads_data(&line, kind) => {
+                    Some(history_data::decode_text(kind, raw.get())?)
+                }
+                _ => None,
+            };
+            self.rows.push(AssessmentRow {
+                instance_id,
+                seq: line.seq(),
+                workflow: chunk.workflow.clone(),
+                kind,
+                at: line.at(),
+                event: line.3.map(Cow::into_owned),
+                from_state: line.4.map(Cow::into_owned),
+                to_state: line.5.map(Cow::into_owned),
+                data,
+            });
+        }
+        Ok(())
+    }
+
+    /// The rows, if the instance recorded something in the period.
+    fn finish(self) -> Option<Vec<AssessmentRow>> {
+        self.in_period.then_some(self.rows)
+    }
+}
+
+/// What one commit appends to one chunk: the facts text of its lines and
+/// the span the chunk's row must grow to cover.
+struct ChunkAppend {
+    chunk: i64,
+    first_at: Millis,
+    last_at: Millis,
+    facts: String,
 }
 
 /// Appends the facts of `entries` (lines `first_seq`, `first_seq + 1`, …
-/// of the instance's history) to the instance's row. Called where the
-/// history is inserted, inside the same transaction.
+/// of the instance's history) to the instance's chunks, in one statement:
+/// the chunks the lines go to, and the head (chunk 0), whose span covers
+/// the whole instance and whose `last_chunk` counts the chunks after it,
+/// even when no line goes to it. Called where the history is inserted,
+/// inside the same transaction.
 pub(super) async fn record(
     db: &mut Db<'_>,
     instance_id: Uuid,
@@ -234,8 +368,7 @@ pub(super) async fn record(
     first_seq: i64,
     entries: &[HistoryEntry],
 ) -> Result<(), StoreError> {
-    let mut facts = String::new();
-    let mut span: Option<(Millis, Millis)> = None;
+    let mut chunks: Vec<ChunkAppend> = Vec::new();
     for (seq, entry) in (first_seq..).zip(entries) {
         let kind = entry.kind();
         if kind == HistoryKind::Action {
@@ -259,36 +392,70 @@ pub(super) async fn record(
         );
         let text = serde_json::to_string(&line)
             .map_err(|error| StoreError::Corrupt(format!("cannot encode JSON: {error}")))?;
-        facts.push_str(&text);
-        facts.push('\n');
-        span = Some(match span {
-            None => (entry.at, entry.at),
-            Some((first, last)) => (first.min(entry.at), last.max(entry.at)),
-        });
+        let chunk = (seq - 1) / CHUNK_LINES;
+        let append = match chunks.iter().position(|append| append.chunk == chunk) {
+            Some(index) => &mut chunks[index],
+            None => {
+                chunks.push(ChunkAppend {
+                    chunk,
+                    first_at: entry.at,
+                    last_at: entry.at,
+                    facts: String::new(),
+                });
+                chunks.last_mut().expect("just pushed")
+            }
+        };
+        append.first_at = append.first_at.min(entry.at);
+        append.last_at = append.last_at.max(entry.at);
+        append.facts.push_str(&text);
+        append.facts.push('\n');
     }
-    let Some((first_at, last_at)) = span else {
+    let (Some(first_at), Some(last_at), Some(last_chunk)) = (
+        chunks.iter().map(|append| append.first_at).min(),
+        chunks.iter().map(|append| append.last_at).max(),
+        chunks.iter().map(|append| append.chunk).max(),
+    ) else {
         return Ok(());
+    };
+    // The head spans every line of this commit, whichever chunk it went to.
+    let head_facts = match chunks.iter().position(|append| append.chunk == 0) {
+        Some(index) => chunks.swap_remove(index).facts,
+        None => String::new(),
+    };
+    let head = ChunkAppend {
+        chunk: 0,
+        first_at,
+        last_at,
+        facts: head_facts,
     };
     let (least, greatest) = match db.backend() {
         Backend::Sqlite => ("min", "max"),
         Backend::Postgres => ("LEAST", "GREATEST"),
     };
     let mut sql = Sql::new(
-        "INSERT INTO assessment_facts (instance_id, workflow, first_at, last_at, facts) VALUES (",
+        "INSERT INTO assessment_facts \
+         (instance_id, chunk, workflow, first_at, last_at, last_chunk, facts) VALUES ",
     );
-    sql.push_bind(instance_id)
-        .push(", ")
-        .push_bind(workflow)
-        .push(", ")
-        .push_bind(first_at)
-        .push(", ")
-        .push_bind(last_at)
-        .push(", ")
-        .push_bind(facts)
-        .push(") ON CONFLICT (instance_id) DO UPDATE SET facts = assessment_facts.facts || excluded.facts, ");
+    for (index, append) in std::iter::once(head).chain(chunks).enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        let last_chunk = if append.chunk == 0 { last_chunk } else { 0 };
+        sql.push("(").push_bind(instance_id);
+        sql.push(", ").push_bind(append.chunk);
+        sql.push(", ").push_bind(workflow);
+        sql.push(", ").push_bind(append.first_at);
+        sql.push(", ").push_bind(append.last_at);
+        sql.push(", ").push_bind(last_chunk);
+        sql.push(", ").push_bind(append.facts);
+        sql.push(")");
+    }
     sql.push(&format!(
-        "first_at = {least}(assessment_facts.first_at, excluded.first_at), \
-         last_at = {greatest}(assessment_facts.last_at, excluded.last_at)"
+        " ON CONFLICT (instance_id, chunk) DO UPDATE SET \
+         facts = assessment_facts.facts || excluded.facts, \
+         first_at = {least}(assessment_facts.first_at, excluded.first_at), \
+         last_at = {greatest}(assessment_facts.last_at, excluded.last_at), \
+         last_chunk = {greatest}(assessment_facts.last_chunk, excluded.last_chunk)"
     ));
     db.execute(sql).await?;
     Ok(())

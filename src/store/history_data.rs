@@ -42,32 +42,36 @@ fn raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, StoreError> {
 
 /// Decodes the `data` column of a line of `kind`.
 pub(super) fn decode(kind: HistoryKind, data: Json) -> Result<HistoryData, StoreError> {
+    decode_from(kind, data)
+}
+
+/// Decodes the stored JSON text of a line of `kind` straight into its
+/// type, without the `Json` tree [`decode`] starts from: the assessment
+/// decodes hundreds of thousands of these (`store::assessment`).
+pub(super) fn decode_text(kind: HistoryKind, text: &str) -> Result<HistoryData, StoreError> {
+    decode_from(kind, &mut serde_json::Deserializer::from_str(text))
+}
+
+fn decode_from<'de, D>(kind: HistoryKind, data: D) -> Result<HistoryData, StoreError>
+where
+    D: serde::Deserializer<'de, Error = serde_json::Error>,
+{
     let corrupt = |error: serde_json::Error| {
         StoreError::Corrupt(format!("{} line data: {error}", kind.as_str()))
     };
     let decoded = match kind {
-        HistoryKind::Created => {
-            HistoryData::Created(serde_json::from_value(data).map_err(corrupt)?)
-        }
-        HistoryKind::Event => HistoryData::Event(serde_json::from_value(data).map_err(corrupt)?),
-        HistoryKind::Timer => serde_json::from_value::<StoredTimerLine>(data)
+        HistoryKind::Created => HistoryData::Created(Map::deserialize(data).map_err(corrupt)?),
+        HistoryKind::Event => HistoryData::Event(Map::deserialize(data).map_err(corrupt)?),
+        HistoryKind::Timer => StoredTimerLine::deserialize(data)
             .map_err(corrupt)?
             .try_into()?,
-        HistoryKind::Sla => HistoryData::Sla(
-            serde_json::from_value::<StoredSla>(data)
-                .map_err(corrupt)?
-                .into(),
-        ),
-        HistoryKind::Action => HistoryData::Action(
-            serde_json::from_value::<StoredEffect>(data)
-                .map_err(corrupt)?
-                .into(),
-        ),
-        HistoryKind::Admin => HistoryData::Admin(
-            serde_json::from_value::<StoredAdmin>(data)
-                .map_err(corrupt)?
-                .into(),
-        ),
+        HistoryKind::Sla => HistoryData::Sla(StoredSla::deserialize(data).map_err(corrupt)?.into()),
+        HistoryKind::Action => {
+            HistoryData::Action(StoredEffect::deserialize(data).map_err(corrupt)?.into())
+        }
+        HistoryKind::Admin => {
+            HistoryData::Admin(StoredAdmin::deserialize(data).map_err(corrupt)?.into())
+        }
     };
     Ok(decoded)
 }

@@ -82,22 +82,31 @@ pub async fn insert_histories<'a>(
 }
 
 /// Empties the assessment's facts and fills them again from the history
-/// with the statement migration 0007 runs on an existing installation: for
+/// with the statements migration 0013 runs on an existing installation: for
 /// a test that the backfill yields what the live writer records.
 pub async fn refill_assessment_facts(store: &Store) -> Result<(), StoreError> {
     let migration = match store.backend() {
-        Backend::Sqlite => include_str!("../../migrations/sqlite/0007_assessment_facts.sql"),
-        Backend::Postgres => include_str!("../../migrations/postgres/0007_assessment_facts.sql"),
+        Backend::Sqlite => include_str!("../../migrations/sqlite/0013_assessment_facts_chunks.sql"),
+        Backend::Postgres => {
+            include_str!("../../migrations/postgres/0013_assessment_facts_chunks.sql")
+        }
     };
-    let fill = migration
+    let fills: Vec<&str> = migration
         .split(';')
-        .find(|statement| statement.contains("INSERT INTO assessment_facts"))
-        .ok_or_else(|| StoreError::Corrupt("migration 0007 has no backfill".to_owned()))?;
+        .filter(|statement| statement.contains("INSERT INTO assessment_facts"))
+        .collect();
+    if fills.is_empty() {
+        return Err(StoreError::Corrupt(
+            "migration 0013 has no backfill".to_owned(),
+        ));
+    }
     let mut tx = store.begin().await?;
     tx.db()
         .execute(Sql::new("DELETE FROM assessment_facts"))
         .await?;
-    tx.db().execute(Sql::new(fill.to_owned())).await?;
+    for fill in fills {
+        tx.db().execute(Sql::new(fill.to_owned())).await?;
+    }
     tx.commit().await
 }
 
