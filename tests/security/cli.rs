@@ -205,6 +205,9 @@ fn no_help_shows_the_environments_secrets() {
         let help = text(&output.stdout);
         assert!(output.status.success(), "{command} --help failed");
         assert!(help.contains("Usage:"), "{command} --help printed {help}");
-        assert!(!help.contains(SECRET), "{command} --help shows the secret:\n{help}");
+        assert!(
+            !help.contains(SECRET),
+            "{command} --help shows the secret:\n{help}"
+        );
     }
 }
