@@ -34,33 +34,9 @@ use serde_json::{Map, json};
 #[path = "support/scratch.rs"]
 mod scratch;
 
-const WORKFLOW: &str = r#"
-id = "bench"
-version = 1
-title = "Benchmark"
-start = "open"
-
-[data.count]
-type = "integer"
-default = 0
-
-[states.open]
-on.bump = { set = { count = "data.count + 1" } }
-on.tick = { set = { count = "data.count + 1" } }
-on.close = "closed"
-
-[states.closed]
-terminal = true
-
-[events.bump]
-fields.note = { type = "string" }
-[events.tick]
-[events.close]
-
-[timers.tick]
-after = "1m"
-event = "tick"
-"#;
+/// The workflow both engine benchmarks run: `bump` for posted events, a
+/// one-minute `tick` timer for fired ones.
+const WORKFLOW: &str = include_str!("support/bench.toml");
 
 #[derive(Debug, Parser)]
 struct Args {

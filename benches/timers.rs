@@ -44,30 +44,8 @@ use uuid::Uuid;
 #[path = "support/scratch.rs"]
 mod scratch;
 
-const WORKFLOW: &str = r#"
-id = "bench"
-version = 1
-title = "Benchmark"
-start = "open"
-
-[data.count]
-type = "integer"
-default = 0
-
-[states.open]
-on.tick = { set = { count = "data.count + 1" } }
-on.close = "closed"
-
-[states.closed]
-terminal = true
-
-[events.tick]
-[events.close]
-
-[timers.tick]
-after = "1m"
-event = "tick"
-"#;
+/// The runtime benchmark's workflow; its `tick` timer fires here.
+const WORKFLOW: &str = include_str!("support/bench.toml");
 
 /// The timer's `after`.
 const AFTER: Millis = 60_000;
