@@ -227,14 +227,7 @@ async fn revoked_and_expired_tokens_stop_working(backend: Backend) {
             .iter()
             .all(|row| row.get("token").is_none() && row.get("hash").is_none())
     );
-    let revoked = app
-        .send(
-            Method::DELETE,
-            &format!("/v1/admin/tokens/{id}"),
-            Some(ADMIN),
-            None,
-        )
-        .await;
+    let revoked = app.revoke_token(&id).await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
     assert_eq!(
         app.send(Method::GET, "/v1/workflows", Some(&other), None)
@@ -242,14 +235,7 @@ async fn revoked_and_expired_tokens_stop_working(backend: Backend) {
             .status,
         StatusCode::UNAUTHORIZED
     );
-    let again = app
-        .send(
-            Method::DELETE,
-            &format!("/v1/admin/tokens/{id}"),
-            Some(ADMIN),
-            None,
-        )
-        .await;
+    let again = app.revoke_token(&id).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
@@ -286,14 +272,7 @@ async fn a_cached_token_is_refused_on_the_next_request_once_revoked(backend: Bac
         .as_str()
         .unwrap()
         .to_owned();
-    let revoked = app
-        .send(
-            Method::DELETE,
-            &format!("/v1/admin/tokens/{id}"),
-            Some(ADMIN),
-            None,
-        )
-        .await;
+    let revoked = app.revoke_token(&id).await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
     let answer = workflows().await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{:?}", answer.body);

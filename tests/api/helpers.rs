@@ -280,6 +280,12 @@ impl TestApp {
         self.send(Method::POST, path, Some(ADMIN), Some(body)).await
     }
 
+    /// Revokes the token with `id`, as the admin.
+    pub async fn revoke_token(&self, id: &str) -> Answer {
+        let path = format!("/v1/admin/tokens/{id}");
+        self.send(Method::DELETE, &path, Some(ADMIN), None).await
+    }
+
     /// Creates a `ticket` instance with `key`; panics unless 201.
     pub async fn create(&self, key: &str) -> Value {
         let answer = self
